@@ -1,0 +1,89 @@
+// oidc-provider models in PostgreSQL (or PGlite): one row per instance in
+// `oidc_models`, clients in `clients`. Expiry is enforced on read and rows are
+// purged periodically, so a read is always one query.
+import type { Knex } from 'knex';
+import type { Adapter, AdapterPayload } from './types.ts';
+import { epochSeconds } from './types.ts';
+
+interface Row {
+  payload: AdapterPayload;
+  consumed_at: Date | null;
+}
+
+function withConsumed(row: Row | undefined): AdapterPayload | undefined {
+  if (!row) return undefined;
+  return row.consumed_at ? { ...row.payload, consumed: epochSeconds(row.consumed_at) } : row.payload;
+}
+
+function clientAdapter(db: Knex): Adapter {
+  return {
+    async upsert(id, payload) {
+      await db('clients')
+        .insert({ id, payload: JSON.stringify(payload) })
+        .onConflict('id')
+        .merge({ payload: JSON.stringify(payload), updated_at: db.fn.now() });
+    },
+    async find(id) {
+      const row = await db('clients').first('payload').where({ id });
+      return row?.payload as AdapterPayload | undefined;
+    },
+    async destroy(id) {
+      await db('clients').where({ id }).delete();
+    },
+    async findByUid() { return undefined; },
+    async findByUserCode() { return undefined; },
+    async consume() {},
+    async revokeByGrantId() {},
+  };
+}
+
+function modelAdapter(db: Knex, model: string): Adapter {
+  const live = () =>
+    db('oidc_models')
+      .first<Row>('payload', 'consumed_at')
+      .where({ model })
+      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()));
+
+  return {
+    async upsert(id, payload, expiresIn) {
+      const row = {
+        model,
+        id,
+        payload: JSON.stringify(payload),
+        grant_id: payload.grantId ?? null,
+        user_code: payload.userCode ?? null,
+        uid: payload.uid ?? null,
+        expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+        consumed_at: null,
+      };
+      await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
+    },
+    async find(id) {
+      return withConsumed(await live().andWhere({ id }));
+    },
+    async findByUid(uid) {
+      return withConsumed(await live().andWhere({ uid }));
+    },
+    async findByUserCode(userCode) {
+      return withConsumed(await live().andWhere({ user_code: userCode }));
+    },
+    async consume(id) {
+      await db('oidc_models').where({ model, id }).update({ consumed_at: db.fn.now() });
+    },
+    async destroy(id) {
+      await db('oidc_models').where({ model, id }).delete();
+    },
+    async revokeByGrantId(grantId) {
+      await db('oidc_models').where({ model, grant_id: grantId }).delete();
+    },
+  };
+}
+
+export function sqlAdapterFactory(db: Knex) {
+  return (model: string): Adapter => (model === 'Client' ? clientAdapter(db) : modelAdapter(db, model));
+}
+
+/** Deletes expired rows; returns how many. Run periodically by every process (idempotent). */
+export async function purgeExpiredModels(db: Knex): Promise<number> {
+  return db('oidc_models').where('expires_at', '<', db.fn.now()).delete();
+}

@@ -1,0 +1,56 @@
+// SQL for accounts and their roles; no business rules here.
+import type { Knex } from 'knex';
+
+export interface AccountRow {
+  id: string;
+  email: string | null;
+  email_verified_at: Date | null;
+  phone: string | null;
+  phone_verified_at: Date | null;
+  password_hash: string | null;
+  status: 'active' | 'blocked';
+  roles: string[];
+}
+
+const withRoles = (db: Knex) =>
+  db('accounts as a')
+    .select(
+      'a.id', 'a.email', 'a.email_verified_at', 'a.phone', 'a.phone_verified_at', 'a.password_hash', 'a.status',
+      db.raw(`coalesce((select array_agg(r.role_name order by r.role_name) from account_roles r where r.account_id = a.id), '{}') as roles`),
+    );
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function findAccountById(db: Knex, id: string): Promise<AccountRow | undefined> {
+  if (!UUID.test(id)) return undefined;
+  return withRoles(db).where('a.id', id).first();
+}
+
+export async function findAccountByEmail(db: Knex, email: string): Promise<AccountRow | undefined> {
+  return withRoles(db).whereRaw('lower(a.email) = lower(?)', [email]).first();
+}
+
+export async function isAccountActive(db: Knex, id: string): Promise<boolean> {
+  if (!UUID.test(id)) return false;
+  const row = await db('accounts').first('status').where({ id });
+  return row?.status === 'active';
+}
+
+export async function insertAccount(
+  trx: Knex,
+  input: { email: string; emailVerified: boolean; passwordHash: string | null; roles: string[] },
+): Promise<string> {
+  const [row] = await trx('accounts')
+    .insert({
+      email: input.email,
+      email_verified_at: input.emailVerified ? trx.fn.now() : null,
+      password_hash: input.passwordHash,
+    })
+    .returning('id');
+  const id = row.id as string;
+  if (input.roles.length) {
+    await trx('roles').insert(input.roles.map((name) => ({ name }))).onConflict('name').ignore();
+    await trx('account_roles').insert(input.roles.map((role_name) => ({ account_id: id, role_name })));
+  }
+  return id;
+}

@@ -1,0 +1,38 @@
+// Koa assembly: cross-cutting middleware, our routers, then oidc-provider.
+import Koa from 'koa';
+import mount from 'koa-mount';
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import type Provider from 'oidc-provider';
+import type { Config } from './config/index.ts';
+import type { Logger } from './logging/logger.ts';
+import { errorMiddleware } from './errors/http.ts';
+import { requestContext, securityHeaders } from './http/request-context.ts';
+import { healthRouter } from './health/router.ts';
+import { interactionRouter } from './interactions/router.ts';
+
+export function createApp(deps: {
+  config: Config;
+  logger: Logger;
+  db: Knex;
+  redis?: Redis;
+  provider: Provider;
+  csrfSecret: string;
+}): Koa {
+  const app = new Koa();
+  app.proxy = deps.config.trustProxy;
+  app.silent = true;
+
+  app.use(requestContext(deps.logger));
+  app.use(securityHeaders);
+  app.use(errorMiddleware(deps.logger));
+
+  const health = healthRouter({ db: deps.db, redis: deps.redis });
+  app.use(health.routes()).use(health.allowedMethods());
+  const interactions = interactionRouter({ provider: deps.provider, db: deps.db, csrfSecret: deps.csrfSecret });
+  app.use(interactions.routes()).use(interactions.allowedMethods());
+
+  // oidc-provider 9: the Provider is itself a Koa application.
+  app.use(mount(deps.provider as unknown as Koa));
+  return app;
+}

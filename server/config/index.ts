@@ -1,0 +1,153 @@
+// The one place that reads the environment. Everything else receives a Config.
+import { z } from 'zod';
+
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((value, ctx) => {
+      if (!/^\d+$/.test(value.trim())) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number, got "${value}"` });
+        return z.NEVER;
+      }
+      return Number(value.trim());
+    })
+    .pipe(z.number().int().min(min).max(max));
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const absoluteUrl = (protocols: string[]) =>
+  z.string().trim().refine((value) => {
+    try {
+      const url = new URL(value);
+      return protocols.includes(url.protocol) && !url.hash;
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL without a fragment`);
+
+// RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+const resourceIndicator = z.string().trim().refine((value) => {
+  try {
+    return !new URL(value).hash;
+  } catch {
+    return false;
+  }
+}, 'must be an absolute URI without a fragment (RFC 8707 §2)');
+
+const resourceServer = z.object({
+  identifier: resourceIndicator,
+  scope: z.string().trim().default(''),
+  accessTokenFormat: z.enum(['jwt', 'opaque']).default('jwt'),
+});
+
+const schema = z.object({
+  /** Public base URL of this provider; `iss` of every token (OIDC Discovery §4.3). */
+  ISSUER: absoluteUrl(['http:', 'https:'])
+    .default('http://localhost:3000')
+    .transform((v) => v.replace(/\/+$/, '')),
+  /** TCP port to listen on. */
+  PORT: wholeNumber(3000, 0, 65_535),
+  /** Interface to listen on. */
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  /** Where the embedded database and the dev outbox live. */
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  /** PostgreSQL connection URL; unset means the embedded PGlite database under DATA_DIR. */
+  DATABASE_URL: absoluteUrl(['postgres:', 'postgresql:']).optional(),
+  /** PostgreSQL schema that holds every table (one per test run keeps runs apart). */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('public'),
+  /** Redis URL; when set, sessions, grants, codes and tokens live in Redis. */
+  REDIS_URL: absoluteUrl(['redis:', 'rediss:']).optional(),
+  /** Prefix of every Redis key (one per test run keeps runs apart). */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('enot:'),
+  /** Comma-separated cookie signing keys, newest first; unset means generated once and kept in the database. */
+  COOKIE_KEYS: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((k) => k.trim()).filter(Boolean) : undefined))
+    .pipe(z.array(z.string().min(32, 'each cookie key must be at least 32 characters')).min(1).optional()),
+  /** Trust X-Forwarded-* headers (set when behind a load balancer). */
+  TRUST_PROXY: flag,
+  /** pino log level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Access token lifetime; 15 minutes by default (RFC 9700 §2.2.2 asks for short-lived access tokens). */
+  ACCESS_TOKEN_TTL: wholeNumber(900, 60, 86_400),
+  /** Refresh token lifetime; 7 days by default. */
+  REFRESH_TOKEN_TTL: wholeNumber(604_800, 300, 31_536_000),
+  /** Audience of access tokens when the client names no resource (RFC 8707). */
+  DEFAULT_RESOURCE: resourceIndicator.default('urn:enot-id:api'),
+  /** Space-separated scopes that clients may request for DEFAULT_RESOURCE. */
+  DEFAULT_RESOURCE_SCOPES: z.string().trim().default('api:read api:write'),
+  /** JSON array of further resource servers: [{"identifier","scope","accessTokenFormat":"jwt"|"opaque"}]. */
+  RESOURCE_SERVERS: z
+    .string()
+    .default('[]')
+    .transform((value, ctx) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(resourceServer)),
+  /** A fixed initial access token for dynamic client registration (RFC 7591 §3), for automation. */
+  INITIAL_ACCESS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** How long SIGTERM waits for in-flight requests before closing anyway. */
+  SHUTDOWN_TIMEOUT: wholeNumber(10, 0, 300),
+  NODE_ENV: z.string().default('development'),
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function toConfig(env: z.infer<typeof schema>) {
+  return {
+    issuer: env.ISSUER,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir: env.DATA_DIR,
+    databaseUrl: env.DATABASE_URL,
+    databaseSchema: env.DATABASE_SCHEMA,
+    redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
+    cookieKeys: env.COOKIE_KEYS,
+    trustProxy: env.TRUST_PROXY,
+    logLevel: env.LOG_LEVEL,
+    accessTokenTtl: env.ACCESS_TOKEN_TTL,
+    refreshTokenTtl: env.REFRESH_TOKEN_TTL,
+    resourceServers: [
+      { identifier: env.DEFAULT_RESOURCE, scope: env.DEFAULT_RESOURCE_SCOPES, accessTokenFormat: 'jwt' as const },
+      ...env.RESOURCE_SERVERS.filter((r) => r.identifier !== env.DEFAULT_RESOURCE),
+    ],
+    defaultResource: env.DEFAULT_RESOURCE,
+    initialAccessToken: env.INITIAL_ACCESS_TOKEN,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT * 1000,
+    production: env.NODE_ENV === 'production',
+  };
+}
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset", as most process managers write them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`invalid configuration: ${name} ${issue.message}`);
+  }
+  return toConfig(result.data);
+}

@@ -1,0 +1,38 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite is single-process: two processes on one data directory would corrupt it.
+ * Takes DATA_DIR/pg.lock (stale locks of dead processes are replaced); returns the release function.
+ */
+export function lockEmbeddedDatabase(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = path.resolve(dataDir, 'pg.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (owner && owner !== process.pid && alive(owner)) {
+        throw new Error(
+          `the embedded database in ${dataDir} is in use by process ${owner}; stop it first (or use DATABASE_URL for several processes)`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`could not lock the embedded database in ${dataDir}`);
+}

@@ -1,0 +1,57 @@
+// The one place that turns errors into HTTP responses for our own routes.
+// oidc-provider answers its protocol endpoints itself (RFC 6749 §5.2 bodies);
+// this covers interactions, health and everything else we mount.
+import type { Context, Next } from 'koa';
+import { AppError } from './index.ts';
+import { errorPage } from '../../views/error.ts';
+import type { Logger } from '../logging/logger.ts';
+
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  message?: string;
+}
+
+function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  const e = err as HttpLikeError;
+  const status = e?.status ?? e?.statusCode;
+  // koa/http-errors: client errors are safe to describe, with a generic text.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const description = status === 413 ? 'the request body is too large' : 'the request is malformed';
+    const code = status === 413 ? 'payload_too_large' : status === 404 ? 'not_found' : 'invalid_request';
+    return new AppError(status, code, description);
+  }
+  return undefined;
+}
+
+export function respondWithError(ctx: Context, status: number, error: string, description: string): void {
+  ctx.status = status;
+  if (ctx.accepts('json', 'html') === 'html') {
+    ctx.type = 'html';
+    ctx.body = errorPage({ status, error, description });
+  } else {
+    ctx.body = { error, error_description: description };
+  }
+}
+
+export function errorMiddleware(logger: Logger) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        respondWithError(ctx, 404, 'not_found', 'the page or resource does not exist');
+      }
+    } catch (err) {
+      const known = toAppError(err);
+      if (known) {
+        respondWithError(ctx, known.status, known.code, known.description);
+        return;
+      }
+      // Unexpected: log everything server-side, show nothing internal.
+      logger.error({ err, reqId: ctx.state.reqId, path: ctx.path }, 'unhandled error');
+      respondWithError(ctx, 500, 'server_error', 'something went wrong on our side; try again');
+    }
+  };
+}

@@ -1,0 +1,144 @@
+// oidc-provider configured for Enot ID. Spec references sit beside each choice.
+import type { Knex } from 'knex';
+import type { JWK } from 'jose';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.ts';
+import type { AdapterFactory } from '../../adapters/types.ts';
+import type { Logger } from '../logging/logger.ts';
+import { findAccountFor } from './find-account.ts';
+import { resourceServerInfo } from './resource-servers.ts';
+import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
+import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
+import * as pages from './pages.ts';
+
+export interface ProviderDeps {
+  config: Config;
+  db: Knex;
+  adapters: AdapterFactory;
+  signingKeys: JWK[];
+  cookieKeys: string[];
+  logger: Logger;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger }: ProviderDeps) {
+  const findAccount = findAccountFor(db);
+  const serverInfo = resourceServerInfo(config);
+
+  const configuration: Configuration = {
+    adapter: adapters as unknown as Configuration['adapter'],
+    findAccount,
+    jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: { keys: cookieKeys },
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'roles'],
+    // OIDC Core §5.4 scope claims, plus `roles`.
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      phone: ['phone_number', 'phone_number_verified'],
+      roles: ['roles'],
+    },
+    // ID tokens carry the claims of the granted scopes, so a relying party needs no userinfo call.
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    // RFC 9700 §2.1.1: PKCE for every client of the code flow; oidc-provider 9 accepts only S256.
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+      authorizationSigningAlgValues: ['ES256', 'RS256'],
+    },
+    ttl: {
+      AccessToken: config.accessTokenTtl,
+      ClientCredentials: config.accessTokenTtl,
+      // An absolute lifetime counted from sign-in: rotation does not extend it (RFC 9700 §4.14.2).
+      RefreshToken: (_ctx, token) => {
+        const startedAt = (token as { iiat?: number }).iiat ?? now();
+        return Math.max(1, config.refreshTokenTtl - (now() - startedAt));
+      },
+      Grant: config.refreshTokenTtl,
+      Session: config.refreshTokenTtl,
+      Interaction: 3600,
+      // RFC 6749 §4.1.2: authorization codes are short-lived.
+      AuthorizationCode: 60,
+      DeviceCode: 600,
+      IdToken: 3600,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: pages.renderError,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      // RFC 7662; missing from @types/oidc-provider's feature list, present in the library.
+      ...({ introspection: { enabled: true } } as object),
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      // RFC 7591 §3: registration requires an initial access token.
+      registration: { enabled: true, initialAccessToken: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: pages.logoutSource,
+        postLogoutSuccessSource: pages.postLogoutSuccessSource,
+      },
+      deviceFlow: {
+        enabled: true,
+        // RFC 8628 §6.1: no vowels, no look-alikes; 8 characters shown as XXXX-XXXX.
+        charset: 'base-20',
+        mask: '****-****',
+        userCodeInputSource: pages.userCodeInputSource,
+        userCodeConfirmSource: pages.userCodeConfirmSource,
+        successSource: pages.deviceSuccessSource,
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? config.defaultResource,
+        getResourceServerInfo: (_ctx, indicator) => serverInfo(indicator),
+        // Access tokens are for the API named by the grant (RFC 9068), not only for userinfo.
+        useGrantedResource: () => true,
+      },
+    },
+    extraTokenClaims: async (ctx, token) => {
+      const accountId = 'accountId' in token ? token.accountId : undefined;
+      if (!accountId || !token.scope?.split(' ').includes('roles')) return undefined;
+      const account = ctx.oidc.entities.Account ?? (await findAccount(ctx, accountId));
+      const claims = account ? await account.claims('userinfo', 'roles', {}, []) : undefined;
+      return claims ? { roles: (claims as { roles?: string[] }).roles ?? [] } : undefined;
+    },
+    formats: {
+      customizers: {
+        // Ties a user-bound JWT to its grant, so revoking the grant deactivates it.
+        jwt: (_ctx, token, jwt) => {
+          const grantId = (token as { grantId?: string }).grantId;
+          if (grantId) jwt.payload[GRANT_CLAIM] = grantId;
+        },
+      },
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+
+  const jwtTokens = jwtAccessTokens({
+    provider,
+    db,
+    issuer: config.issuer,
+    signingKeys,
+    revoked: adapters('RevokedAccessToken'),
+  });
+  provider.use(structuredTokenEndpoints(findAccount, jwtTokens) as Parameters<Provider['use']>[0]);
+
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+    logger.error({ err, reqId: ctx.state?.reqId, route: ctx.oidc?.route }, 'oidc-provider server error');
+  });
+
+  return { provider, jwtTokens };
+}

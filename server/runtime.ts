@@ -1,0 +1,45 @@
+// Opens everything a process needs (database, Redis, keys) in one place, for
+// the server and the CLI alike, and closes it again.
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/index.ts';
+import { connectDatabase } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
+import { connectRedis } from './redis/connect.ts';
+import { chooseAdapters } from '../adapters/index.ts';
+import type { AdapterFactory } from '../adapters/types.ts';
+
+export interface Runtime {
+  config: Config;
+  db: Knex;
+  redis?: Redis;
+  adapters: AdapterFactory;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  const unlock = config.databaseUrl ? () => {} : lockEmbeddedDatabase(config.dataDir);
+  let db: Knex | undefined;
+  let redis: Redis | undefined;
+  try {
+    db = await connectDatabase(config);
+    if (options.migrate !== false) await migrateToLatest(db);
+    redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+  } catch (err) {
+    await db?.destroy().catch(() => {});
+    unlock();
+    throw err;
+  }
+  const adapters = chooseAdapters(db, redis && { client: redis, prefix: config.redisPrefix });
+  return {
+    config,
+    db,
+    redis,
+    adapters,
+    async close() {
+      await Promise.allSettled([db!.destroy(), redis?.quit()]);
+      unlock();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Builds and runs one server process: runtime, keys, provider, HTTP.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/index.ts';
+import type { Logger } from './logging/logger.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { loadSigningKeys } from './keys/signing-keys.ts';
+import { loadCookieKeys } from './keys/cookie-keys.ts';
+import { createProvider } from './oidc/provider.ts';
+import { createApp } from './app.ts';
+import { purgeExpiredModels } from '../adapters/sql.ts';
+
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+
+export interface RunningServer {
+  url: string;
+  runtime: Runtime;
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes pools. */
+  close(): Promise<void>;
+}
+
+async function seedInitialAccessToken(runtime: Runtime) {
+  const token = runtime.config.initialAccessToken;
+  if (!token) return;
+  // Stored under its own value, so the configured string works as the token.
+  await runtime.adapters('InitialAccessToken').upsert(token, { jti: token, kind: 'InitialAccessToken', iat: Math.floor(Date.now() / 1000) }, 0);
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const runtime = await openRuntime(config);
+  try {
+    const [signingKeys, cookieKeys] = await Promise.all([
+      loadSigningKeys(runtime.db),
+      loadCookieKeys(runtime.db, config.cookieKeys),
+    ]);
+    const { provider } = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys, cookieKeys, logger });
+    await seedInitialAccessToken(runtime);
+    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, csrfSecret: cookieKeys[0]! });
+
+    const server = http.createServer(app.callback());
+    // Slow clients are cut off (slow-loris): whole headers within 10 s, a whole request within 30 s.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+
+    const purge = setInterval(() => {
+      purgeExpiredModels(runtime.db).catch((err) => logger.warn({ err }, 'purge of expired models failed'));
+    }, PURGE_EVERY_MS);
+    purge.unref();
+
+    return {
+      url: `http://127.0.0.1:${port}`,
+      runtime,
+      async close() {
+        clearInterval(purge);
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+          force.unref();
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await runtime.close();
+      },
+    };
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+}

@@ -1,0 +1,32 @@
+import { html, trusted, type SafeHtml } from './html.ts';
+
+const styles = `
+  :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
+  body { margin: 0; display: grid; place-items: center; min-height: 100vh; background: Canvas; }
+  main { width: min(26rem, 100% - 2rem); padding: 2rem 0; }
+  h1 { font-size: 1.5rem; margin: 0 0 1rem; }
+  form { display: grid; gap: .75rem; margin: 0 0 1rem; }
+  label { display: grid; gap: .25rem; font-weight: 600; }
+  input { font: inherit; padding: .6rem; border: 1px solid GrayText; border-radius: .4rem; }
+  button { font: inherit; padding: .7rem; border-radius: .4rem; border: 0; background: #2b59c3; color: #fff; cursor: pointer; }
+  button.secondary { background: transparent; color: inherit; border: 1px solid GrayText; }
+  .error { color: #b00020; font-weight: 600; }
+  .muted { color: GrayText; }
+  ul.scopes { padding-left: 1.2rem; }
+`;
+
+export function layout(title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${title} · Enot ID</title>
+<style>${trusted(styles)}</style>
+</head>
+<body><main>
+${body}
+</main></body>
+</html>`.value;
+}
