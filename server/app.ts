@@ -17,11 +17,13 @@ export function createApp(deps: {
   db: Knex;
   redis?: Redis;
   provider: Provider;
-  csrfSecret: string;
+  cookieKeys: string[];
 }): Koa {
   const app = new Koa();
   app.proxy = deps.config.trustProxy;
   app.silent = true;
+  // koa-mount runs oidc-provider on this app's context, so its signed cookies use these keys.
+  app.keys = deps.cookieKeys;
 
   app.use(requestContext(deps.logger));
   app.use(securityHeaders);
@@ -29,7 +31,7 @@ export function createApp(deps: {
 
   const health = healthRouter({ db: deps.db, redis: deps.redis });
   app.use(health.routes()).use(health.allowedMethods());
-  const interactions = interactionRouter({ provider: deps.provider, db: deps.db, csrfSecret: deps.csrfSecret });
+  const interactions = interactionRouter({ provider: deps.provider, db: deps.db, csrfSecret: deps.cookieKeys[0]! });
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
   // oidc-provider 9: the Provider is itself a Koa application.

@@ -35,7 +35,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ]);
     const { provider } = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys, cookieKeys, logger });
     await seedInitialAccessToken(runtime);
-    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, csrfSecret: cookieKeys[0]! });
+    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys });
 
     const server = http.createServer(app.callback());
     // Slow clients are cut off (slow-loris): whole headers within 10 s, a whole request within 30 s.

@@ -6,6 +6,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
+import type { Grant } from 'oidc-provider';
 import type { Adapter } from '../../adapters/types.ts';
 import { isAccountActive } from '../accounts/queries.ts';
 
@@ -56,8 +57,11 @@ export function jwtAccessTokens(deps: {
     }
   }
 
-  /** The claims of an active token, or undefined. Checks run in parallel: one round trip each. */
-  async function active(token: string): Promise<AccessTokenClaims | undefined> {
+  /**
+   * The claims of an active token (and its grant, for user-bound tokens), or
+   * undefined. The checks run in parallel: one round trip each.
+   */
+  async function active(token: string): Promise<{ claims: AccessTokenClaims; grant?: Grant } | undefined> {
     const claims = await verified(token);
     if (!claims) return undefined;
     const grantId = claims[GRANT_CLAIM];
@@ -71,7 +75,7 @@ export function jwtAccessTokens(deps: {
       if (!grant || grant.clientId !== claims.client_id || grant.accountId !== claims.sub) return undefined;
       if (!accountActive) return undefined;
     }
-    return claims;
+    return { claims, grant };
   }
 
   /** Revokes the token and, like oidc-provider does for stored access tokens, its whole grant. */

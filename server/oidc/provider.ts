@@ -10,6 +10,7 @@ import { resourceServerInfo } from './resource-servers.ts';
 import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
 import * as pages from './pages.ts';
+import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -31,7 +32,10 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     findAccount,
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: cookieKeys },
-    scopes: ['openid', 'offline_access', 'email', 'phone', 'roles'],
+    // OIDC scopes and every resource server's scopes, so clients may register them (RFC 7591 §2).
+    scopes: [
+      ...new Set(['openid', 'offline_access', 'email', 'phone', 'roles', ...config.resourceServers.flatMap((r) => r.scope.split(' ').filter(Boolean))]),
+    ],
     // OIDC Core §5.4 scope claims, plus `roles`.
     claims: {
       openid: ['sub'],
@@ -79,8 +83,8 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       // RFC 7662; missing from @types/oidc-provider's feature list, present in the library.
-      ...({ introspection: { enabled: true } } as object),
-      revocation: { enabled: true },
+      ...({ introspection: { enabled: true, allowedPolicy: introspectionAllowed } } as object),
+      revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
       // RFC 7591 §3: registration requires an initial access token.
       registration: { enabled: true, initialAccessToken: true },
@@ -106,9 +110,12 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
         useGrantedResource: () => true,
       },
     },
+    // Roles travel in user-bound access tokens (and so in introspection) when the
+    // person granted the `roles` scope, so APIs can authorise without a lookup.
     extraTokenClaims: async (ctx, token) => {
       const accountId = 'accountId' in token ? token.accountId : undefined;
-      if (!accountId || !token.scope?.split(' ').includes('roles')) return undefined;
+      const grantedScope = ctx.oidc.entities.Grant?.getOIDCScope() ?? token.scope ?? '';
+      if (!accountId || !grantedScope.split(' ').includes('roles')) return undefined;
       const account = ctx.oidc.entities.Account ?? (await findAccount(ctx, accountId));
       const claims = account ? await account.claims('userinfo', 'roles', {}, []) : undefined;
       return claims ? { roles: (claims as { roles?: string[] }).roles ?? [] } : undefined;

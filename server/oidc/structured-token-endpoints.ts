@@ -7,6 +7,7 @@ import type { Context, Next } from 'koa';
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import { GRANT_CLAIM, looksLikeJwt, type AccessTokenClaims, type JwtAccessTokens } from './jwt-access-tokens.ts';
 import { InvalidRequest } from './protocol-errors.ts';
+import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 
 // OIDC Core §5.4: which claims each scope releases.
 const SCOPE_CLAIMS: Record<string, string[]> = {
@@ -36,29 +37,22 @@ function bearerToken(ctx: KoaContextWithOIDC): string | undefined {
 
 export function structuredTokenEndpoints(findAccount: FindAccount, tokens: JwtAccessTokens) {
   async function introspect(ctx: KoaContextWithOIDC, token: string) {
-    const claims = await tokens.active(token);
-    const client = ctx.oidc.client!;
-    // Same policy as oidc-provider's default: a public client sees only its own tokens.
-    const allowed = claims && (client.clientAuthMethod !== 'none' || claims.client_id === client.clientId);
+    const found = await tokens.active(token);
+    const allowed = found && (await introspectionAllowed(ctx, ctx.oidc.client!, { clientId: found.claims.client_id }));
     ctx.status = 200;
-    ctx.body = allowed ? introspectionResponse(claims) : { active: false };
+    ctx.body = allowed ? introspectionResponse(found.claims) : { active: false };
   }
 
   async function revoke(ctx: KoaContextWithOIDC, token: string) {
     const claims = await tokens.verified(token);
-    const client = ctx.oidc.client!;
     if (claims) {
-      if (claims.client_id !== client.clientId) {
-        // RFC 7009 §2.1: only the client the token was issued to may revoke it.
-        // Public clients get a silent success so they cannot probe for tokens.
-        if (client.clientAuthMethod !== 'none') {
-          const err = new InvalidRequest('client is not authorized to revoke the presented token');
-          ctx.status = err.statusCode;
-          ctx.body = { error: err.error, error_description: err.error_description };
-          return;
-        }
-      } else {
-        await tokens.revoke(claims);
+      try {
+        if (await revocationAllowed(ctx, ctx.oidc.client!, { clientId: claims.client_id })) await tokens.revoke(claims);
+      } catch (err) {
+        const refused = err as InstanceType<typeof InvalidRequest>;
+        ctx.status = refused.statusCode;
+        ctx.body = { error: refused.error, error_description: refused.error_description };
+        return;
       }
     }
     // RFC 7009 §2.2: an invalid or unknown token is answered 200 too.
@@ -67,12 +61,15 @@ export function structuredTokenEndpoints(findAccount: FindAccount, tokens: JwtAc
   }
 
   async function userinfo(ctx: KoaContextWithOIDC, token: string) {
-    const claims = await tokens.active(token);
-    const scopes = new Set((claims?.scope ?? '').split(' '));
-    if (!claims?.sub || !claims[GRANT_CLAIM] || !scopes.has('openid')) return;
+    const found = await tokens.active(token);
+    // The access token carries the API's scopes; the grant holds the OIDC scopes the person consented to.
+    const oidcScope = found?.grant?.getOIDCScope() ?? '';
+    const scopes = new Set(oidcScope.split(' '));
+    const claims = found?.claims;
+    if (!claims?.sub || !scopes.has('openid')) return;
     const account = await findAccount(ctx, claims.sub);
     if (!account) return;
-    const all = (await account.claims('userinfo', claims.scope!, {}, [])) as Record<string, unknown>;
+    const all = (await account.claims('userinfo', oidcScope, {}, [])) as Record<string, unknown>;
     const released = Object.fromEntries(
       [...scopes].flatMap((scope) => SCOPE_CLAIMS[scope] ?? []).filter((c) => all[c] !== undefined).map((c) => [c, all[c]]),
     );

@@ -1,0 +1,71 @@
+// Isolated storage for one test: a fresh PGlite directory, or (when the run has
+// DATABASE_URL / REDIS_URL) a fresh PostgreSQL schema and Redis key prefix.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory from 'knex';
+import { Redis } from 'ioredis';
+
+export const serverMode = Boolean(process.env.DATABASE_URL);
+
+export interface TestEnvironment {
+  /** Environment variables for loadConfig() or a child process. */
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function testEnvironment(overrides: Record<string, string> = {}): Promise<TestEnvironment> {
+  const id = randomBytes(6).toString('hex');
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enot-test-'));
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    SHUTDOWN_TIMEOUT: '5',
+  };
+  if (process.env.DATABASE_URL) {
+    env.DATABASE_URL = process.env.DATABASE_URL;
+    env.DATABASE_SCHEMA = `t_${id}`;
+  }
+  if (process.env.REDIS_URL) {
+    env.REDIS_URL = process.env.REDIS_URL;
+    env.REDIS_PREFIX = `t:${id}:`;
+  }
+  Object.assign(env, overrides);
+  return {
+    env,
+    async cleanup() {
+      await rm(dataDir, { recursive: true, force: true });
+      if (env.DATABASE_URL && env.DATABASE_SCHEMA) {
+        const db = knexFactory({ client: 'pg', connection: env.DATABASE_URL });
+        await db.raw('drop schema if exists ?? cascade', [env.DATABASE_SCHEMA]).finally(() => db.destroy());
+      }
+      if (env.REDIS_URL && env.REDIS_PREFIX) {
+        const redis = new Redis(env.REDIS_URL);
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.REDIS_PREFIX}*`, 'COUNT', 1000);
+          if (keys.length) await redis.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+        await redis.quit();
+      }
+    },
+  };
+}

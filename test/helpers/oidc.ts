@@ -1,0 +1,56 @@
+// Relying-party side of the tests: openid-client against the running server.
+import * as oidc from 'openid-client';
+import { createBrowser, readForm } from './browser.ts';
+
+export const TEST_IAT = 'test-initial-access-token-0123456789abcdef';
+export const REDIRECT_URI = 'https://rp.example.test/callback';
+
+const insecure = { execute: [oidc.allowInsecureRequests] };
+
+/** Registers a client by RFC 7591 dynamic registration with the test's initial access token. */
+export async function registerClient(issuer: string, metadata: Partial<oidc.ClientMetadata> = {}): Promise<oidc.Configuration> {
+  return oidc.dynamicClientRegistration(
+    new URL(issuer),
+    {
+      redirect_uris: [REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      ...metadata,
+    },
+    undefined,
+    { ...insecure, initialAccessToken: TEST_IAT },
+  );
+}
+
+/** Runs the authorization code + PKCE flow through the real login and consent pages. */
+export async function signIn(
+  config: oidc.Configuration,
+  input: { email: string; password: string; scope: string; browser?: ReturnType<typeof createBrowser> },
+) {
+  const browser = input.browser ?? createBrowser();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: input.scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    // OIDC Core §11: offline_access is only granted with prompt=consent.
+    ...(input.scope.includes('offline_access') ? { prompt: 'consent' } : {}),
+  });
+
+  let page = await browser.follow(url.href, REDIRECT_URI);
+  const login = readForm(page, /\/login$/);
+  page = await browser.submit(login.action, { ...login.hidden, email: input.email, password: input.password }, REDIRECT_URI);
+  if (!page.url.startsWith(REDIRECT_URI)) {
+    const consent = readForm(page, /\/confirm$/);
+    page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);
+  }
+  if (!page.url.startsWith(REDIRECT_URI)) throw new Error(`sign-in did not reach the client: ${page.status} ${page.body.slice(0, 300)}`);
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: verifier, expectedState: state });
+  return { tokens, browser };
+}
+
+export { oidc, insecure };

@@ -1,0 +1,192 @@
+// The provider core end to end, with openid-client as the relying party.
+import test from 'ava';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { registerClient, signIn, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
+import { createBrowser, readForm } from './helpers/browser.ts';
+import { createAccount } from '../server/accounts/create-account.ts';
+
+const OPAQUE_RESOURCE = 'urn:test:opaque-api';
+let server: TestServer;
+let rp: oidc.Configuration;
+const user = { email: 'Ada.Lovelace@Example.COM', password: 'correct horse battery staple' };
+
+test.before(async () => {
+  server = await startTestServer({
+    INITIAL_ACCESS_TOKEN: TEST_IAT,
+    RESOURCE_SERVERS: JSON.stringify([{ identifier: OPAQUE_RESOURCE, scope: 'opaque:read', accessTokenFormat: 'opaque' }]),
+  });
+  rp = await registerClient(server.issuer, { scope: 'openid email phone roles offline_access api:read api:write opaque:read' });
+  await createAccount(server.runtime.db, { ...user, roles: ['admin', 'support'] });
+});
+
+test.after.always(async () => {
+  await server?.stop();
+});
+
+const introspect = (token: string) => oidc.tokenIntrospection(rp, token);
+
+test('discovery names every endpoint and only S256 PKCE', async (t) => {
+  const meta = rp.serverMetadata();
+  t.is(meta.issuer, server.issuer);
+  for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'introspection_endpoint',
+    'revocation_endpoint', 'registration_endpoint', 'device_authorization_endpoint', 'end_session_endpoint'] as const) {
+    t.true(typeof meta[endpoint] === 'string' && meta[endpoint]!.startsWith(server.issuer), endpoint);
+  }
+  t.deepEqual(meta.code_challenge_methods_supported, ['S256']);
+  t.true(meta.grant_types_supported!.includes('urn:ietf:params:oauth:grant-type:device_code'));
+  t.true(meta.scopes_supported!.includes('roles'));
+});
+
+test('dynamic registration needs the initial access token', async (t) => {
+  const response = await fetch(`${server.issuer}/reg`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }),
+  });
+  t.is(response.status, 401);
+  t.is(((await response.json()) as { error: string }).error, 'invalid_token');
+
+  const registered = await registerClient(server.issuer);
+  t.truthy(registered.clientMetadata().client_id);
+  t.truthy(registered.clientMetadata().client_secret);
+});
+
+test('client credentials: a 15-minute ES256 JWT for the default API, verifiable offline', async (t) => {
+  const tokens = await oidc.clientCredentialsGrant(rp, { scope: 'api:read' });
+  t.is(tokens.expires_in, 900);
+  t.is(decodeProtectedHeader(tokens.access_token).typ, 'at+jwt');
+  t.is(decodeProtectedHeader(tokens.access_token).alg, 'ES256');
+  const jwks = createRemoteJWKSet(new URL(rp.serverMetadata().jwks_uri!));
+  const { payload } = await jwtVerify(tokens.access_token, jwks, { issuer: server.issuer, audience: 'urn:enot-id:api', typ: 'at+jwt' });
+  t.is(payload.client_id, rp.clientMetadata().client_id);
+  t.is(payload.scope, 'api:read');
+  t.is(payload.exp! - payload.iat!, 900);
+});
+
+test('introspection and revocation of a JWT access token', async (t) => {
+  const { access_token } = await oidc.clientCredentialsGrant(rp, { scope: 'api:read' });
+  const active = await introspect(access_token);
+  t.true(active.active);
+  t.is(active.exp! - active.iat!, 900);
+  t.is(active.client_id, rp.clientMetadata().client_id);
+  t.is(active.aud, 'urn:enot-id:api');
+  await oidc.tokenRevocation(rp, access_token);
+  t.false((await introspect(access_token)).active);
+});
+
+test('a JWT signed by someone else, or tampered with, is inactive', async (t) => {
+  const { access_token } = await oidc.clientCredentialsGrant(rp, { scope: 'api:read' });
+  const [header, payload, signature] = access_token.split('.');
+  const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+  const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, scope: 'api:write' })).toString('base64url')}.${signature}`;
+  t.false((await introspect(forged)).active);
+});
+
+test('introspection and revocation of an opaque access token', async (t) => {
+  const tokens = await oidc.clientCredentialsGrant(rp, { scope: 'opaque:read', resource: OPAQUE_RESOURCE });
+  t.is(tokens.access_token.split('.').length, 1, 'opaque, not a JWT');
+  const active = await introspect(tokens.access_token);
+  t.true(active.active);
+  t.is(active.exp! - active.iat!, 900);
+  t.is(active.aud, OPAQUE_RESOURCE);
+  await oidc.tokenRevocation(rp, tokens.access_token);
+  t.false((await introspect(tokens.access_token)).active);
+});
+
+test('authorization code + PKCE through the login page, with claims, roles and userinfo', async (t) => {
+  const { tokens } = await signIn(rp, { ...user, scope: 'openid email roles api:read' });
+  const claims = tokens.claims()!;
+  t.is(claims.email, 'Ada.Lovelace@example.com');
+  t.true(claims.email_verified as boolean);
+  t.deepEqual(claims.roles, ['admin', 'support']);
+
+  t.is(decodeProtectedHeader(tokens.access_token).typ, 'at+jwt');
+  const info = await introspect(tokens.access_token);
+  t.true(info.active);
+  t.is(info.sub, claims.sub);
+  t.deepEqual(info.roles, ['admin', 'support']);
+  t.is(info.grant_id, undefined, 'internal grant id is not disclosed');
+
+  const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, claims.sub);
+  t.is(userinfo.sub, claims.sub);
+  t.is(userinfo.email, 'Ada.Lovelace@example.com');
+  t.true(userinfo.email_verified as boolean);
+  t.deepEqual(userinfo.roles, ['admin', 'support']);
+  t.is(userinfo.phone_number, undefined, 'phone scope not granted');
+});
+
+test('a wrong password re-shows the login page and issues nothing', async (t) => {
+  const browser = createBrowser();
+  const url = oidc.buildAuthorizationUrl(rp, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  const page = await browser.follow(url.href, REDIRECT_URI);
+  const form = readForm(page, /\/login$/);
+  const retry = await browser.submit(form.action, { ...form.hidden, email: user.email, password: 'wrong password' }, REDIRECT_URI);
+  t.is(retry.status, 401);
+  t.regex(retry.body, /email or password is not correct/);
+  t.regex(retry.body, /autocomplete="current-password"/);
+});
+
+test('PKCE is required: an authorization request without code_challenge is refused', async (t) => {
+  const url = oidc.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT_URI, scope: 'openid' });
+  const page = await createBrowser().follow(url.href, REDIRECT_URI);
+  const location = new URL(page.url);
+  t.true(page.url.startsWith(REDIRECT_URI));
+  t.is(location.searchParams.get('error'), 'invalid_request');
+  t.regex(location.searchParams.get('error_description') ?? '', /PKCE/);
+});
+
+test('refresh tokens rotate; replaying a rotated one revokes the whole grant', async (t) => {
+  const { tokens } = await signIn(rp, { ...user, scope: 'openid offline_access api:read' });
+  t.truthy(tokens.refresh_token);
+  const first = tokens.refresh_token!;
+  const refreshed = await oidc.refreshTokenGrant(rp, first);
+  t.truthy(refreshed.refresh_token);
+  t.not(refreshed.refresh_token, first, 'rotated');
+  t.true((await introspect(refreshed.access_token)).active);
+  t.true((await introspect(refreshed.refresh_token!)).active);
+
+  const replay = await oidc.refreshTokenGrant(rp, first).catch((err: unknown) => err);
+  t.true(replay instanceof oidc.ResponseBodyError);
+  t.is((replay as oidc.ResponseBodyError).error, 'invalid_grant');
+
+  t.false((await introspect(refreshed.refresh_token!)).active, 'the new refresh token died with the grant');
+  t.false((await introspect(refreshed.access_token)).active, 'the JWT access token died with the grant');
+  t.false((await introspect(tokens.access_token)).active);
+  const again = await oidc.refreshTokenGrant(rp, refreshed.refresh_token!).catch((err: unknown) => err);
+  t.is((again as oidc.ResponseBodyError).error, 'invalid_grant');
+});
+
+test('refresh token lifetime is 7 days', async (t) => {
+  const { tokens } = await signIn(rp, { ...user, scope: 'openid offline_access' });
+  const info = await introspect(tokens.refresh_token!);
+  t.true(info.active);
+  t.is(info.exp! - info.iat!, 604_800);
+});
+
+test('device authorization returns verification_uri_complete with the user code', async (t) => {
+  const response = await oidc.initiateDeviceAuthorization(rp, { scope: 'openid' });
+  t.regex(response.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+  t.truthy(response.verification_uri_complete);
+  const complete = new URL(response.verification_uri_complete!);
+  t.is(complete.searchParams.get('user_code'), response.user_code);
+  t.is(response.verification_uri, `${server.issuer}/device`);
+});
+
+test('RP-initiated logout ends the session and revokes its grant', async (t) => {
+  const { tokens, browser } = await signIn(rp, { ...user, scope: 'openid api:read' });
+  t.true((await introspect(tokens.access_token)).active);
+  const logoutUrl = oidc.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token! });
+  const confirm = await browser.follow(logoutUrl.href);
+  t.is(confirm.status, 200);
+  const form = readForm(confirm, /\/session\/end\/confirm$/);
+  const done = await browser.submit(form.action, { ...form.hidden, logout: 'yes' });
+  t.is(done.status, 200);
+  t.regex(done.body, /signed out/);
+  t.false((await introspect(tokens.access_token)).active);
+});
