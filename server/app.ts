@@ -7,7 +7,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
 import { errorMiddleware } from './errors/http.ts';
-import { requestContext, securityHeaders } from './http/request-context.ts';
+import { rejectOversizedBodies, requestContext, securityHeaders } from './http/request-context.ts';
 import { healthRouter } from './health/router.ts';
 import { interactionRouter } from './interactions/router.ts';
 
@@ -28,6 +28,7 @@ export function createApp(deps: {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders);
   app.use(errorMiddleware(deps.logger));
+  app.use(rejectOversizedBodies);
 
   const health = healthRouter({ db: deps.db, redis: deps.redis });
   app.use(health.routes()).use(health.allowedMethods());

@@ -20,7 +20,7 @@ function toAppError(err: unknown): AppError | undefined {
   // koa/http-errors: client errors are safe to describe, with a generic text.
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const description = status === 413 ? 'the request body is too large' : 'the request is malformed';
-    const code = status === 413 ? 'payload_too_large' : status === 404 ? 'not_found' : 'invalid_request';
+    const code = status === 404 ? 'not_found' : 'invalid_request';
     return new AppError(status, code, description);
   }
   return undefined;

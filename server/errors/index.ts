@@ -29,9 +29,10 @@ export class NotFound extends AppError {
   }
 }
 
+// OAuth has no code of its own for this; invalid_request (RFC 6749 §5.2) with 413.
 export class PayloadTooLarge extends AppError {
   constructor(description = 'the request body is too large') {
-    super(413, 'payload_too_large', description);
+    super(413, 'invalid_request', description);
   }
 }
 

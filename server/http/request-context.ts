@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logging/logger.ts';
+import { PayloadTooLarge } from '../errors/index.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -28,5 +29,15 @@ export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
   ctx.set('X-Frame-Options', 'DENY');
+  await next();
+}
+
+// oidc-provider reads at most 56 KiB of a body and then answers 400; a declared
+// larger body is refused up front with the status that says why.
+const BODY_LIMIT_BYTES = 56 * 1024;
+
+export async function rejectOversizedBodies(ctx: Context, next: Next): Promise<void> {
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
   await next();
 }

@@ -1,0 +1,80 @@
+// Start-up refuses bad configuration with one line naming the variable, exit 1.
+import test from 'ava';
+import { run } from './helpers/process.ts';
+import { testEnvironment } from './helpers/environment.ts';
+import { loadConfig, ConfigError } from '../server/config/index.ts';
+
+async function start(overrides: Record<string, string>) {
+  const environment = await testEnvironment();
+  try {
+    return await run(['server/main.ts'], { ...environment.env, ...overrides }, 30_000);
+  } finally {
+    await environment.cleanup();
+  }
+}
+
+function assertOneLineError(t: import('ava').ExecutionContext, result: Awaited<ReturnType<typeof run>>, pattern: RegExp) {
+  t.is(result.code, 1);
+  const lines = result.stderr.trim().split('\n');
+  t.is(lines.length, 1, `one line, got: ${result.stderr}`);
+  t.regex(lines[0]!, pattern);
+  t.notRegex(result.stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('ACCESS_TOKEN_TTL=abc stops the start with one line', async (t) => {
+  assertOneLineError(t, await start({ ACCESS_TOKEN_TTL: 'abc' }), /ACCESS_TOKEN_TTL must be a whole number, got "abc"/);
+});
+
+test('a malformed DATABASE_URL stops the start with one line', async (t) => {
+  assertOneLineError(t, await start({ DATABASE_URL: 'not a url' }), /DATABASE_URL must be a postgres or postgresql URL/);
+});
+
+test('an unreachable database stops the start with one line', async (t) => {
+  assertOneLineError(t, await start({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }), /could not start: .*ECONNREFUSED/);
+});
+
+test('defaults: 15-minute access tokens, 7-day refresh tokens, embedded storage', (t) => {
+  const config = loadConfig({});
+  t.is(config.accessTokenTtl, 900);
+  t.is(config.refreshTokenTtl, 604_800);
+  t.is(config.issuer, 'http://localhost:3000');
+  t.is(config.databaseUrl, undefined);
+  t.is(config.redisUrl, undefined);
+  t.is(config.dataDir, './data');
+});
+
+test('each variable is validated', (t) => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER /],
+    [{ ISSUER: 'http://x/#frag' }, /^invalid configuration: ISSUER /],
+    [{ PORT: '70000' }, /^invalid configuration: PORT /],
+    [{ REDIS_URL: 'http://localhost' }, /^invalid configuration: REDIS_URL /],
+    [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS /],
+    [{ LOG_LEVEL: 'loud' }, /^invalid configuration: LOG_LEVEL /],
+    [{ REFRESH_TOKEN_TTL: '-5' }, /^invalid configuration: REFRESH_TOKEN_TTL /],
+    [{ ACCESS_TOKEN_TTL: '10' }, /^invalid configuration: ACCESS_TOKEN_TTL /],
+    [{ DEFAULT_RESOURCE: 'not a uri' }, /^invalid configuration: DEFAULT_RESOURCE /],
+    [{ RESOURCE_SERVERS: '{' }, /^invalid configuration: RESOURCE_SERVERS must be a JSON array/],
+    [{ RESOURCE_SERVERS: '[{"identifier":"x"}]' }, /^invalid configuration: RESOURCE_SERVERS /],
+    [{ INITIAL_ACCESS_TOKEN: 'short' }, /^invalid configuration: INITIAL_ACCESS_TOKEN /],
+    [{ DATABASE_SCHEMA: 'Robert"; drop' }, /^invalid configuration: DATABASE_SCHEMA /],
+    [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY /],
+  ];
+  for (const [env, pattern] of cases) {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
+    t.regex(error!.message, pattern);
+  }
+});
+
+test('SIGTERM shuts down cleanly with exit 0', async (t) => {
+  const { startServerProcess } = await import('./helpers/process.ts');
+  const environment = await testEnvironment();
+  t.teardown(() => environment.cleanup());
+  const server = await startServerProcess(environment.env);
+  const health = await fetch(`${environment.env.ISSUER}/healthz`);
+  t.is(health.status, 200);
+  server.child.kill('SIGTERM');
+  const finished = await server.exited;
+  t.is(finished.code, 0);
+  t.regex(finished.stdout, /shutting down/);
+});
