@@ -6,9 +6,10 @@
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from './types.ts';
 
+// Every model oidc-provider revokes by grant id (lib/helpers/revoke.js).
 const GRANTABLE = new Set([
   'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode',
-  'ClientCredentials', 'BackchannelAuthenticationRequest',
+  'ClientCredentials', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
 ]);
 
 const scripts = {

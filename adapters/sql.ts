@@ -85,5 +85,8 @@ export function sqlAdapterFactory(db: Knex) {
 
 /** Deletes expired rows; returns how many. Run periodically by every process (idempotent). */
 export async function purgeExpiredModels(db: Knex): Promise<number> {
-  return db('oidc_models').where('expires_at', '<', db.fn.now()).delete();
+  const deleted: unknown = await db('oidc_models').where('expires_at', '<', db.fn.now()).delete();
+  // knex-pglite tags a delete as command 'DEL', so knex hands back the raw
+  // result ({ rowCount, ... }) instead of the count it returns for pg.
+  return typeof deleted === 'number' ? deleted : Number((deleted as { rowCount?: number }).rowCount ?? 0);
 }

@@ -16,7 +16,8 @@ export function createApp(deps: {
   logger: Logger;
   db: Knex;
   redis?: Redis;
-  provider: Provider;
+  /** Replaced when signing keys rotate; read on every request. */
+  provider: { current: Provider };
   cookieKeys: string[];
 }): Koa {
   const app = new Koa();
@@ -36,6 +37,11 @@ export function createApp(deps: {
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
   // oidc-provider 9: the Provider is itself a Koa application.
-  app.use(mount(deps.provider as unknown as Koa));
+  const mounted = new WeakMap<Provider, Koa.Middleware>();
+  app.use((ctx, next) => {
+    const provider = deps.provider.current;
+    if (!mounted.has(provider)) mounted.set(provider, mount(provider as unknown as Koa));
+    return mounted.get(provider)!(ctx, next);
+  });
   return app;
 }

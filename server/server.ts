@@ -4,19 +4,23 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { loadSigningKeys } from './keys/signing-keys.ts';
+import { loadSigningKeys, signingKeysVersion } from './keys/signing-keys.ts';
 import { loadCookieKeys } from './keys/cookie-keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './app.ts';
 import { purgeExpiredModels } from '../adapters/sql.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
+// How soon a process notices keys rotated by the CLI or another process.
+const KEY_CHECK_EVERY_MS = 60 * 1000;
 
 export interface RunningServer {
   url: string;
   runtime: Runtime;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes pools. */
   close(): Promise<void>;
+  /** Reloads signing keys now if they changed (otherwise done every minute); true when reloaded. */
+  refreshSigningKeys(): Promise<boolean>;
 }
 
 async function seedInitialAccessToken(runtime: Runtime) {
@@ -29,13 +33,31 @@ async function seedInitialAccessToken(runtime: Runtime) {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const runtime = await openRuntime(config);
   try {
-    const [signingKeys, cookieKeys] = await Promise.all([
+    const [signingKeys, cookieKeys, keysVersion] = await Promise.all([
       loadSigningKeys(runtime.db),
       loadCookieKeys(runtime.db, config.cookieKeys),
+      signingKeysVersion(runtime.db),
     ]);
-    const { provider } = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys, cookieKeys, logger });
+    const build = (keys: typeof signingKeys) =>
+      createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger }).provider;
+    const provider = { current: build(signingKeys), keysVersion };
     await seedInitialAccessToken(runtime);
     const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys });
+
+    // oidc-provider fixes its keystore at construction, so a rotation means a new
+    // provider instance; requests already running finish on the old one.
+    async function refreshSigningKeys(): Promise<boolean> {
+      const version = await signingKeysVersion(runtime.db);
+      if (version === provider.keysVersion) return false;
+      provider.current = build(await loadSigningKeys(runtime.db));
+      provider.keysVersion = await signingKeysVersion(runtime.db);
+      logger.info('signing keys reloaded');
+      return true;
+    }
+    const keyCheck = setInterval(() => {
+      refreshSigningKeys().catch((err) => logger.warn({ err }, 'signing key check failed'));
+    }, KEY_CHECK_EVERY_MS);
+    keyCheck.unref();
 
     const server = http.createServer(app.callback());
     // Slow clients are cut off (slow-loris): whole headers within 10 s, a whole request within 30 s.
@@ -56,8 +78,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     return {
       url: `http://127.0.0.1:${port}`,
       runtime,
+      refreshSigningKeys,
       async close() {
         clearInterval(purge);
+        clearInterval(keyCheck);
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
           force.unref();

@@ -190,3 +190,15 @@ test('RP-initiated logout ends the session and revokes its grant', async (t) => 
   t.regex(done.body, /signed out/);
   t.false((await introspect(tokens.access_token)).active);
 });
+
+test('blocking an account makes its JWT and stored tokens inactive at once', async (t) => {
+  await createAccount(server.runtime.db, { email: 'blocked@example.com', password: 'another long password', roles: [] });
+  const { tokens } = await signIn(rp, { email: 'blocked@example.com', password: 'another long password', scope: 'openid offline_access api:read' });
+  t.true((await introspect(tokens.access_token)).active);
+  t.true((await introspect(tokens.refresh_token!)).active);
+  await server.runtime.db('accounts').where({ email: 'blocked@example.com' }).update({ status: 'blocked' });
+  t.false((await introspect(tokens.access_token)).active);
+  t.false((await introspect(tokens.refresh_token!)).active);
+  const refresh = await oidc.refreshTokenGrant(rp, tokens.refresh_token!).catch((err: unknown) => err);
+  t.is((refresh as oidc.ResponseBodyError).error, 'invalid_grant');
+});

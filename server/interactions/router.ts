@@ -16,14 +16,16 @@ import { consentPage } from '../../views/consent.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-export function interactionRouter(deps: { provider: Provider; db: Knex; csrfSecret: string }) {
-  const { provider, db } = deps;
+/** The provider is read on every request: it is replaced when signing keys rotate. */
+export function interactionRouter(deps: { provider: { current: Provider }; db: Knex; csrfSecret: string }) {
+  const { db } = deps;
+  const provider = () => deps.provider.current;
   const csrf = csrfTokens(deps.csrfSecret);
   const router = new Router({ prefix: '/interaction' });
 
   async function details(ctx: Context): Promise<Details> {
     try {
-      const found = await provider.interactionDetails(ctx.req, ctx.res);
+      const found = await provider().interactionDetails(ctx.req, ctx.res);
       if (found.uid !== ctx.params.uid) throw new InteractionExpired();
       return found;
     } catch (err) {
@@ -33,12 +35,12 @@ export function interactionRouter(deps: { provider: Provider; db: Knex; csrfSecr
   }
 
   async function clientName(interaction: Details): Promise<string> {
-    const client = await provider.Client.find(String(interaction.params.client_id));
+    const client = await provider().Client.find(String(interaction.params.client_id));
     return client?.clientName ?? String(interaction.params.client_id);
   }
 
   async function finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
-    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    const redirectTo = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
     ctx.status = 303;
     ctx.redirect(redirectTo);
   }
@@ -114,8 +116,8 @@ export function interactionRouter(deps: { provider: Provider; db: Knex; csrfSecr
       missingResourceScopes?: Record<string, string[]>;
     };
     const grant = interaction.grantId
-      ? await provider.Grant.find(interaction.grantId)
-      : new provider.Grant({ accountId: interaction.session.accountId, clientId: String(interaction.params.client_id) });
+      ? await provider().Grant.find(interaction.grantId)
+      : new (provider().Grant)({ accountId: interaction.session.accountId, clientId: String(interaction.params.client_id) });
     if (!grant) throw new InteractionExpired();
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);

@@ -6,6 +6,7 @@ import type { Config } from '../config/index.ts';
 import type { AdapterFactory } from '../../adapters/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import { findAccountFor } from './find-account.ts';
+import { isAccountActive } from '../accounts/queries.ts';
 import { resourceServerInfo } from './resource-servers.ts';
 import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
@@ -141,7 +142,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     signingKeys,
     revoked: adapters('RevokedAccessToken'),
   });
-  provider.use(structuredTokenEndpoints(findAccount, jwtTokens) as Parameters<Provider['use']>[0]);
+  provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id)) as Parameters<Provider['use']>[0]);
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, reqId: ctx.state?.reqId, route: ctx.oidc?.route }, 'oidc-provider server error');

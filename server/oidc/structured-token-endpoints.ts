@@ -22,6 +22,11 @@ function errorCode(ctx: Context): string | undefined {
   return typeof body?.error === 'string' ? body.error : (ctx.state.oidcError as string | undefined);
 }
 
+function isActiveUserToken(body: unknown): body is { active: true; sub: string } {
+  const b = body as { active?: unknown; sub?: unknown } | undefined;
+  return b?.active === true && typeof b.sub === 'string' && !('client_id' in b && b.client_id === b.sub);
+}
+
 function introspectionResponse(claims: AccessTokenClaims) {
   const { [GRANT_CLAIM]: _grant, ...visible } = claims;
   return { ...visible, active: true, token_type: 'Bearer' };
@@ -35,7 +40,11 @@ function bearerToken(ctx: KoaContextWithOIDC): string | undefined {
   return typeof fromBody === 'string' ? fromBody : undefined;
 }
 
-export function structuredTokenEndpoints(findAccount: FindAccount, tokens: JwtAccessTokens) {
+export function structuredTokenEndpoints(
+  findAccount: FindAccount,
+  tokens: JwtAccessTokens,
+  accountIsActive: (id: string) => Promise<boolean>,
+) {
   async function introspect(ctx: KoaContextWithOIDC, token: string) {
     const found = await tokens.active(token);
     const allowed = found && (await introspectionAllowed(ctx, ctx.oidc.client!, { clientId: found.claims.client_id }));
@@ -81,6 +90,11 @@ export function structuredTokenEndpoints(findAccount: FindAccount, tokens: JwtAc
   return async function answerStructuredTokens(ctx: KoaContextWithOIDC, next: Next): Promise<void> {
     await next();
     const route = ctx.oidc?.route;
+    if (route === 'introspection' && ctx.status === 200 && isActiveUserToken(ctx.body)) {
+      // A stored token of a blocked account is inactive too, as a JWT would be.
+      if (!(await accountIsActive(ctx.body.sub))) ctx.body = { active: false };
+      return;
+    }
     if (route === 'introspection' || route === 'revocation') {
       const token = (ctx.oidc.params as Record<string, unknown> | undefined)?.token;
       if (ctx.status !== 400 || errorCode(ctx) !== 'unsupported_token_type' || !ctx.oidc.client || !looksLikeJwt(token)) return;
