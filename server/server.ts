@@ -33,11 +33,12 @@ async function seedInitialAccessToken(runtime: Runtime) {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const runtime = await openRuntime(config);
   try {
-    const [signingKeys, cookieKeys, keysVersion] = await Promise.all([
+    const [signingKeys, cookieKeys] = await Promise.all([
       loadSigningKeys(runtime.db),
       loadCookieKeys(runtime.db, config.cookieKeys),
-      signingKeysVersion(runtime.db),
     ]);
+    // Read after loading: the first start creates the keys.
+    const keysVersion = await signingKeysVersion(runtime.db);
     const build = (keys: typeof signingKeys) =>
       createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger }).provider;
     const provider = { current: build(signingKeys), keysVersion };
