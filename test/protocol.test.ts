@@ -202,3 +202,22 @@ test('blocking an account makes its JWT and stored tokens inactive at once', asy
   const refresh = await oidc.refreshTokenGrant(rp, tokens.refresh_token!).catch((err: unknown) => err);
   t.is((refresh as oidc.ResponseBodyError).error, 'invalid_grant');
 });
+
+test('a client registered for RS256 gets RS256 ID tokens', async (t) => {
+  const legacy = await registerClient(server.issuer, { id_token_signed_response_alg: 'RS256' });
+  const { tokens } = await signIn(legacy, { ...user, scope: 'openid' });
+  t.is(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
+  t.is(tokens.claims()!.email, undefined, 'no email scope, no email claim');
+});
+
+test('health and readiness', async (t) => {
+  const health = await fetch(`${server.url}/healthz`);
+  t.is(health.status, 200);
+  const ready = await fetch(`${server.url}/readyz`);
+  t.is(ready.status, 200);
+  const body = (await ready.json()) as { status: string; checks: Record<string, string> };
+  t.is(body.status, 'ok');
+  t.is(body.checks.database, 'ok');
+  t.is(body.checks.redis, process.env.REDIS_URL ? 'ok' : undefined);
+  t.truthy(ready.headers.get('x-request-id'));
+});
