@@ -65,16 +65,3 @@ test('each variable is validated', (t) => {
     t.regex(error!.message, pattern);
   }
 });
-
-test('SIGTERM shuts down cleanly with exit 0', async (t) => {
-  const { startServerProcess } = await import('./helpers/process.ts');
-  const environment = await testEnvironment();
-  t.teardown(() => environment.cleanup());
-  const server = await startServerProcess(environment.env);
-  const health = await fetch(`${environment.env.ISSUER}/healthz`);
-  t.is(health.status, 200);
-  server.child.kill('SIGTERM');
-  const finished = await server.exited;
-  t.is(finished.code, 0);
-  t.regex(finished.stdout, /shutting down/);
-});

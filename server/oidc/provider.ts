@@ -24,6 +24,9 @@ export interface ProviderDeps {
 
 const now = () => Math.floor(Date.now() / 1000);
 
+/** Lifetime of ID tokens; a retired signing key stays published at least this long. */
+export const ID_TOKEN_TTL = 3600;
+
 export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger }: ProviderDeps) {
   const findAccount = findAccountFor(db);
   const serverInfo = resourceServerInfo(config);
@@ -76,7 +79,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       // RFC 6749 §4.1.2: authorization codes are short-lived.
       AuthorizationCode: 60,
       DeviceCode: 600,
-      IdToken: 3600,
+      IdToken: ID_TOKEN_TTL,
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: pages.renderError,

@@ -1,0 +1,70 @@
+// What every command shares: its shape, the context it runs in, and helpers
+// that turn bad arguments into a UsageError (printed with the usage text).
+import type Provider from 'oidc-provider';
+import type { Config } from '../config/index.ts';
+import type { Runtime } from '../runtime.ts';
+
+export interface Context {
+  config: Config;
+  runtime: Runtime;
+  /** oidc-provider configured as the server configures it; built on first use. */
+  provider(): Promise<Provider>;
+}
+
+export interface Output {
+  /** Printed with --json: exactly one object. */
+  json: Record<string, unknown>;
+  /** Printed otherwise. */
+  text: string;
+}
+
+export interface Command {
+  /** The words that select it, e.g. "client create". */
+  name: string;
+  /** Arguments after the name, for the usage text. */
+  synopsis: string;
+  summary: string;
+  /** False when the command applies migrations itself. */
+  migrate?: boolean;
+  /**
+   * Checks the arguments before anything is opened, so a typo never touches
+   * the database; returns the work to do.
+   */
+  parse(args: string[]): (ctx: Context) => Promise<Output>;
+}
+
+export class UsageError extends Error {
+  /** The command whose arguments were wrong, to show just its usage line. */
+  command?: Command;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Runs node:util parseArgs (or anything else), reporting its errors as usage errors. */
+export function parsing<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) throw new UsageError((err as Error).message);
+    throw err;
+  }
+}
+
+/** Values of a repeatable option, each of which may also be a comma-separated list. */
+export function list(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+export function required(value: string | undefined, option: string): string {
+  if (value === undefined || value.trim() === '') throw new UsageError(`--${option} is required`);
+  return value;
+}
+
+export function wholeNumber(value: string, option: string, min: number, max: number): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`--${option} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return n;
+}

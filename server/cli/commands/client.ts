@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { errors } from 'oidc-provider';
+import { AppError, NotFound } from '../../errors/index.ts';
+import { list, parsing, required, UsageError, type Command } from '../args.ts';
+
+const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
+
+type Metadata = Record<string, unknown>;
+
+/** Client metadata as a listing may show it: the secret is only ever printed once, at creation. */
+function withoutSecret({ client_secret: _secret, ...metadata }: Metadata): Metadata {
+  return metadata;
+}
+
+export const clientCreate: Command = {
+  name: 'client create',
+  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--scope S] [--post-logout-redirect-uri U ...]',
+  summary: 'register a client (confidential with a secret, or --public for PKCE-only apps)',
+  parse(args) {
+    const { values } = parsing(() =>
+      parseArgs({
+        args,
+        options: {
+          name: { type: 'string' },
+          'redirect-uri': { type: 'string', multiple: true },
+          'grant-type': { type: 'string', multiple: true },
+          public: { type: 'boolean', default: false },
+          scope: { type: 'string' },
+          'post-logout-redirect-uri': { type: 'string', multiple: true },
+        },
+      }),
+    );
+    const name = required(values.name, 'name');
+    const grantTypes = values['grant-type'] ? list(values['grant-type']) : DEFAULT_GRANT_TYPES;
+    if (!grantTypes.length) throw new UsageError('--grant-type needs a value');
+    const postLogout = list(values['post-logout-redirect-uri']);
+    const scope = values.scope?.trim();
+
+    return async ({ runtime, provider }) => {
+      // RFC 7591 §2 metadata and §3.2.1 issued fields, as oidc-provider's own registration endpoint stores them.
+      const metadata: Metadata = {
+        client_id: randomBytes(16).toString('base64url'),
+        client_id_issued_at: Math.floor(Date.now() / 1000),
+        ...(values.public ? {} : { client_secret: randomBytes(32).toString('base64url'), client_secret_expires_at: 0 }),
+        client_name: name,
+        redirect_uris: list(values['redirect-uri']),
+        ...(postLogout.length ? { post_logout_redirect_uris: postLogout } : {}),
+        grant_types: grantTypes,
+        response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+        token_endpoint_auth_method: values.public ? 'none' : 'client_secret_basic',
+        ...(scope ? { scope } : {}),
+      };
+      const { Client } = await provider();
+      try {
+        await Client.validate(metadata as Parameters<typeof Client.validate>[0]);
+      } catch (err) {
+        if (err instanceof errors.OIDCProviderError) {
+          throw new AppError(400, err.error, `invalid client metadata: ${err.error_description ?? err.message}`);
+        }
+        throw err;
+      }
+      await runtime.adapters('Client').upsert(String(metadata.client_id), metadata, 0);
+
+      const lines = [`created client ${metadata.client_id as string}`];
+      if (metadata.client_secret) lines.push(`client_secret: ${metadata.client_secret as string}`, '(shown only now: store it)');
+      lines.push(JSON.stringify(withoutSecret(metadata), null, 2));
+      return { json: metadata, text: lines.join('\n') };
+    };
+  },
+};
+
+export const clientList: Command = {
+  name: 'client list',
+  synopsis: '',
+  summary: 'list registered clients (never their secrets)',
+  parse(args) {
+    parsing(() => parseArgs({ args, options: {} }));
+    return async ({ runtime }) => {
+      const rows = await runtime.db('clients').select('payload').orderBy([{ column: 'created_at' }, { column: 'id' }]);
+      const clients = rows.map((row) => withoutSecret(row.payload as Metadata));
+      const line = (c: Metadata) =>
+        [
+          c.client_id,
+          c.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+          JSON.stringify(c.client_name ?? ''),
+          ...((c.redirect_uris as string[] | undefined) ?? []),
+        ].join('  ');
+      return { json: { clients }, text: clients.length ? clients.map(line).join('\n') : 'no clients' };
+    };
+  },
+};
+
+export const clientDelete: Command = {
+  name: 'client delete',
+  synopsis: '<client_id>',
+  summary: 'delete a client',
+  parse(args) {
+    const { positionals } = parsing(() => parseArgs({ args, options: {}, allowPositionals: true }));
+    if (positionals.length !== 1) throw new UsageError('client delete takes exactly one client_id');
+    const id = positionals[0]!;
+    return async ({ runtime }) => {
+      const clients = runtime.adapters('Client');
+      if (!(await clients.find(id))) throw new NotFound(`no client with id "${id}"`);
+      await clients.destroy(id);
+      return { json: { deleted: id }, text: `deleted client ${id}` };
+    };
+  },
+};

@@ -1,0 +1,259 @@
+// The CLI as an operator runs it: a real child process, configured only by its
+// environment, on storage of its own per test. Commands within one test run one
+// after another (the embedded database admits one process at a time).
+import test, { type ExecutionContext } from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../server/config/index.ts';
+import { connectDatabase } from '../server/db/connect.ts';
+import { migrations } from '../migrations/index.ts';
+import { testEnvironment } from './helpers/environment.ts';
+
+const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
+const MAIN = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+type Cli = ((...args: string[]) => Promise<Result>) & { env: Record<string, string> };
+
+/** A CLI bound to fresh storage that is deleted when the test ends. */
+async function isolatedCli(t: ExecutionContext, overrides: Record<string, string> = {}): Promise<Cli> {
+  const environment = await testEnvironment(overrides);
+  t.teardown(() => environment.cleanup());
+  // Only what a login shell would pass on, so no configuration leaks in from the test runner;
+  // USER and PG* are libpq's defaults for a DATABASE_URL that names no user or password.
+  const inherited = Object.entries(process.env).filter(([name]) => ['PATH', 'HOME', 'USER'].includes(name) || name.startsWith('PG'));
+  const env = { ...(Object.fromEntries(inherited) as Record<string, string>), ...environment.env };
+  const cli = (...args: string[]) =>
+    new Promise<Result>((resolve) => {
+      execFile(NODE, [MAIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  return Object.assign(cli, { env });
+}
+
+/** Parses stdout, which with --json must be exactly one JSON object. */
+function json(t: ExecutionContext, result: Result): Record<string, any> {
+  const value = JSON.parse(result.stdout);
+  t.true(value !== null && typeof value === 'object' && !Array.isArray(value), result.stdout);
+  return value;
+}
+
+/** A user error: exit 1, one line on stderr naming the problem, no stack trace. */
+function assertUserError(t: ExecutionContext, result: Result, message: RegExp) {
+  t.is(result.code, 1, result.stderr);
+  const [first] = result.stderr.split('\n');
+  t.regex(first!, /^enot-id: /);
+  t.regex(first!, message);
+  t.notRegex(result.stderr, /^\s+at /m, 'no stack trace');
+}
+
+async function withDatabase<T>(cli: Cli, use: (db: Awaited<ReturnType<typeof connectDatabase>>) => Promise<T>): Promise<T> {
+  const db = await connectDatabase(loadConfig(cli.env));
+  try {
+    return await use(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+test('migrate applies every migration once and reports their names', async (t) => {
+  const cli = await isolatedCli(t);
+  const first = await cli('migrate', '--json');
+  t.is(first.code, 0, first.stderr);
+  t.deepEqual(json(t, first), { applied: migrations.map(([name]) => name) });
+
+  const again = await cli('migrate', '--json');
+  t.is(again.code, 0, again.stderr);
+  t.deepEqual(json(t, again), { applied: [] });
+
+  const text = await cli('migrate');
+  t.is(text.code, 0);
+  t.regex(text.stdout, /up to date/);
+});
+
+test('user create makes an account with roles; a second one with the same email is refused', async (t) => {
+  const cli = await isolatedCli(t);
+  const created = await cli('user', 'create', '--email', 'Ann@Example.COM', '--password', 'correct horse', '--role', 'admin,editor', '--role', 'auditor', '--json');
+  t.is(created.code, 0, created.stderr);
+  const account = json(t, created);
+  t.regex(account.id, /^[0-9a-f-]{36}$/);
+  t.is(account.email, 'Ann@example.com');
+  t.deepEqual(account.roles, ['admin', 'editor', 'auditor']);
+
+  const stored = await withDatabase(cli, (db) => db('accounts').first('id', 'email').where({ id: account.id }));
+  t.is(stored?.email, 'Ann@example.com');
+
+  const duplicate = await cli('user', 'create', '--email', 'Ann@example.com', '--json');
+  assertUserError(t, duplicate, /already exists/);
+  t.deepEqual(json(t, duplicate), { error: 'conflict', error_description: 'an account with this email already exists' });
+
+  const shortPassword = await cli('user', 'create', '--email', 'bob@example.com', '--password', 'short');
+  assertUserError(t, shortPassword, /password must be/);
+  t.is(shortPassword.stdout, '', 'without --json, errors stay off stdout');
+});
+
+test('client create prints the secret once; client list shows the client without it', async (t) => {
+  const cli = await isolatedCli(t);
+  const created = await cli('client', 'create', '--name', 'Shop', '--redirect-uri', 'https://shop.example/cb', '--scope', 'openid email', '--json');
+  t.is(created.code, 0, created.stderr);
+  const client = json(t, created);
+  t.regex(client.client_id, /^[\w-]{22}$/);
+  t.regex(client.client_secret, /^[\w-]{43}$/);
+  t.like(client, {
+    client_name: 'Shop',
+    redirect_uris: ['https://shop.example/cb'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'openid email',
+  });
+
+  const publicApp = await cli('client', 'create', '--name', 'Phone app', '--public', '--redirect-uri', 'http://127.0.0.1/cb', '--json');
+  t.is(publicApp.code, 0, publicApp.stderr);
+  const pub = json(t, publicApp);
+  t.is(pub.token_endpoint_auth_method, 'none');
+  t.false('client_secret' in pub);
+
+  const listed = await cli('client', 'list', '--json');
+  t.is(listed.code, 0, listed.stderr);
+  const { clients } = json(t, listed);
+  t.deepEqual(clients.map((c: { client_id: string }) => c.client_id).sort(), [client.client_id, pub.client_id].sort());
+  const shop = clients.find((c: { client_id: string }) => c.client_id === client.client_id);
+  t.is(shop.client_name, 'Shop');
+  t.false('client_secret' in shop);
+  t.false(listed.stdout.includes(client.client_secret));
+
+  const text = await cli('client', 'list');
+  t.is(text.code, 0);
+  t.true(text.stdout.includes(client.client_id));
+  t.false(text.stdout.includes(client.client_secret));
+});
+
+test('client create rejects metadata oidc-provider would not accept, storing nothing', async (t) => {
+  const cli = await isolatedCli(t);
+  const bad = await cli('client', 'create', '--name', 'Broken', '--redirect-uri', 'not a url');
+  assertUserError(t, bad, /redirect_uris/);
+  t.is(bad.stderr.trim().split('\n').length, 1, 'one line');
+
+  const badJson = await cli('client', 'create', '--name', 'Broken', '--redirect-uri', 'not a url', '--json');
+  t.is(badJson.code, 1);
+  t.is(json(t, badJson).error, 'invalid_redirect_uri');
+
+  const listed = await cli('client', 'list', '--json');
+  t.deepEqual(json(t, listed), { clients: [] });
+});
+
+test('client delete removes a client; deleting an unknown one fails clearly', async (t) => {
+  const cli = await isolatedCli(t);
+  const { client_id: id } = json(t, await cli('client', 'create', '--name', 'Temp', '--grant-type', 'client_credentials', '--json'));
+
+  const deleted = await cli('client', 'delete', id, '--json');
+  t.is(deleted.code, 0, deleted.stderr);
+  t.deepEqual(json(t, deleted), { deleted: id });
+  t.deepEqual(json(t, await cli('client', 'list', '--json')), { clients: [] });
+
+  const again = await cli('client', 'delete', id);
+  assertUserError(t, again, new RegExp(`no client with id "${id}"`));
+
+  const missing = await cli('client', 'delete');
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /usage: enot-id client delete <client_id>/);
+});
+
+test('initial-access-token create stores a token that expires as asked', async (t) => {
+  const cli = await isolatedCli(t);
+  const created = await cli('initial-access-token', 'create', '--expires-in', '600', '--json');
+  t.is(created.code, 0, created.stderr);
+  const out = json(t, created);
+  t.is(out.expires_in, 600);
+  t.regex(out.initial_access_token, /^[\w-]{43}$/);
+
+  const row = await withDatabase(cli, (db) =>
+    db('oidc_models').first('expires_at').where({ model: 'InitialAccessToken', id: out.initial_access_token }),
+  );
+  t.truthy(row, 'stored where the registration endpoint looks for it');
+  const secondsLeft = (new Date(row.expires_at).getTime() - Date.now()) / 1000;
+  t.true(secondsLeft > 500 && secondsLeft <= 600, `expires in ${secondsLeft} s`);
+
+  const bad = await cli('initial-access-token', 'create', '--expires-in', 'soon');
+  assertUserError(t, bad, /--expires-in must be a whole number/);
+});
+
+test('keys rotate retires the active keys and creates new ones', async (t) => {
+  const cli = await isolatedCli(t);
+  // On a fresh database there is nothing to retire yet.
+  const first = json(t, await cli('keys', 'rotate', '--json'));
+  t.deepEqual(first.retired, []);
+  t.is(first.created.length, 2);
+
+  const second = await cli('keys', 'rotate', '--json');
+  t.is(second.code, 0, second.stderr);
+  const { retired, created } = json(t, second);
+  t.deepEqual([...retired].sort(), [...first.created].sort());
+  t.is(created.length, 2);
+  t.deepEqual(created.filter((kid: string) => first.created.includes(kid)), []);
+
+  const rows = await withDatabase(cli, (db) => db('signing_keys').select('kid', 'alg', 'retired_at', 'expires_at'));
+  const active = rows.filter((r) => r.retired_at === null);
+  t.deepEqual(active.map((r) => r.kid).sort(), [...created].sort());
+  t.deepEqual(active.map((r) => r.alg).sort(), ['ES256', 'RS256']);
+  // Retired keys stay published for max(access token TTL, ID token TTL) + clock slack = 3600 + 300 s.
+  for (const kid of retired) {
+    const row = rows.find((r) => r.kid === kid)!;
+    const keptFor = (new Date(row.expires_at).getTime() - Date.now()) / 1000;
+    t.true(keptFor > 3800 && keptFor <= 3900, `${kid} kept for ${keptFor} s`);
+  }
+
+  const text = await cli('keys', 'rotate');
+  t.is(text.code, 0);
+  t.regex(text.stdout, /^created: es256-.+, rs256-/m);
+  t.regex(text.stdout, /within a minute/);
+});
+
+test('help, unknown commands and bad arguments', async (t) => {
+  const cli = await isolatedCli(t);
+  for (const args of [[], ['help'], ['--help']]) {
+    const help = await cli(...args);
+    t.is(help.code, 0);
+    t.regex(help.stdout, /^usage: enot-id <command>/);
+    t.regex(help.stdout, /keys rotate/);
+  }
+
+  const unknown = await cli('frobnicate');
+  assertUserError(t, unknown, /unknown command "frobnicate"/);
+  t.regex(unknown.stderr, /usage: enot-id <command>/);
+  t.is(unknown.stdout, '');
+
+  const unknownJson = await cli('frobnicate', '--json');
+  t.is(unknownJson.code, 1);
+  t.deepEqual(json(t, unknownJson), { error: 'invalid_request', error_description: 'unknown command "frobnicate"' });
+
+  const badOption = await cli('user', 'create', '--email', 'a@example.com', '--admin');
+  assertUserError(t, badOption, /--admin/);
+  t.regex(badOption.stderr, /usage: enot-id user create --email E/);
+});
+
+test('a bad configuration is one line and exit 1', async (t) => {
+  const cli = await isolatedCli(t, { ACCESS_TOKEN_TTL: 'soon' });
+  const result = await cli('migrate', '--json');
+  assertUserError(t, result, /ACCESS_TOKEN_TTL/);
+  t.is(result.stderr.trim().split('\n').length, 1);
+  t.is(json(t, result).error, 'invalid_configuration');
+});
+
+test('unreachable storage is one error line, and stdout still holds one JSON object', async (t) => {
+  // Nothing listens on port 1; an empty DATABASE_SCHEMA means the default, and no schema to clean up.
+  const cli = await isolatedCli(t, { DATABASE_URL: 'postgres://127.0.0.1:1/none', DATABASE_SCHEMA: '' });
+  const result = await cli('client', 'list', '--json');
+  t.is(result.code, 1);
+  t.regex(result.stderr, /^enot-id: .*ECONNREFUSED/m);
+  t.is(result.stderr.trim().split('\n').length, 1, result.stderr);
+  t.like(json(t, result), { error: 'server_error', error_description: 'connect ECONNREFUSED 127.0.0.1:1' });
+});
