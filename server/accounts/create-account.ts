@@ -25,5 +25,11 @@ export async function createAccount(
   }
   if (await findAccountByEmail(db, email)) throw new Conflict('an account with this email already exists');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
-  return db.transaction((trx) => insertAccount(trx, { email, emailVerified: true, passwordHash, roles }));
+  try {
+    return await db.transaction((trx) => insertAccount(trx, { email, emailVerified: true, passwordHash, roles }));
+  } catch (err) {
+    // Another process created the same email between our check and insert.
+    if ((err as { code?: string }).code === '23505') throw new Conflict('an account with this email already exists');
+    throw err;
+  }
 }

@@ -1,0 +1,41 @@
+// Two server processes behind a round-robin load balancer, sharing PostgreSQL
+// and Redis: every step of a journey may land on either process.
+import test from 'ava';
+import { startTestServer } from './helpers/server.ts';
+import { freePort, serverMode, testEnvironment } from './helpers/environment.ts';
+import { startRoundRobinProxy } from './helpers/round-robin-proxy.ts';
+import { registerClient, signIn, oidc, TEST_IAT } from './helpers/oidc.ts';
+import { createAccount } from '../server/accounts/create-account.ts';
+
+// The embedded database is single-process by design; this needs DATABASE_URL and REDIS_URL.
+const scaleOutTest = serverMode && process.env.REDIS_URL ? test : test.skip;
+
+scaleOutTest('sign-in, refresh, introspection, userinfo and revocation across two processes', async (t) => {
+  const proxyPort = await freePort();
+  const issuer = `http://127.0.0.1:${proxyPort}`;
+  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT, ISSUER: issuer });
+  t.teardown(() => environment.cleanup());
+  const a = await startTestServer({}, environment);
+  t.teardown(() => a.close());
+  const b = await startTestServer({}, { ...environment, env: { ...environment.env, PORT: String(await freePort()) } });
+  t.teardown(() => b.close());
+  const proxy = await startRoundRobinProxy(proxyPort, [a.url, b.url]);
+  t.teardown(() => proxy.close());
+
+  await createAccount(a.runtime.db, { email: 'two@example.com', password: 'two processes, one truth', roles: ['ops'] });
+  const rp = await registerClient(issuer, { scope: 'openid email roles offline_access api:read' });
+  const { tokens } = await signIn(rp, { email: 'two@example.com', password: 'two processes, one truth', scope: 'openid email roles offline_access api:read' });
+  t.deepEqual(tokens.claims()!.roles, ['ops']);
+
+  for (let i = 0; i < 2; i++) {
+    t.true((await oidc.tokenIntrospection(rp, tokens.access_token)).active, `introspection ${i}`);
+    t.is((await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).email, 'two@example.com');
+  }
+  const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
+  const replay = await oidc.refreshTokenGrant(rp, tokens.refresh_token!).catch((err: unknown) => err);
+  t.is((replay as oidc.ResponseBodyError).error, 'invalid_grant');
+  for (let i = 0; i < 2; i++) {
+    t.false((await oidc.tokenIntrospection(rp, refreshed.access_token)).active, `revoked everywhere ${i}`);
+  }
+  t.true(proxy.hits[0]! > 5 && proxy.hits[1]! > 5, `both processes served: ${proxy.hits.join(' / ')}`);
+});
