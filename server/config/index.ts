@@ -99,6 +99,20 @@ const schema = z.object({
     .pipe(z.array(resourceServer)),
   /** A fixed initial access token for dynamic client registration (RFC 7591 §3), for automation. */
   INITIAL_ACCESS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** SMTP server for mail, e.g. smtps://user:pass@smtp.example.com:465; unset means the dev outbox. */
+  SMTP_URL: absoluteUrl(['smtp:', 'smtps:']).optional(),
+  /** Sender of every mail (RFC 5322 From). */
+  MAIL_FROM: z.string().trim().min(3).default('Enot ID <no-reply@localhost>'),
+  /** HTTP(S) endpoint that receives SMS as JSON {to, text}; unset means the dev outbox. */
+  SMS_WEBHOOK_URL: absoluteUrl(['http:', 'https:']).optional(),
+  /** When set, SMS webhook requests carry X-Enot-Signature: sha256=HMAC(secret, timestamp.body). */
+  SMS_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Allow the dev outbox when NODE_ENV=production (otherwise refused, so mail is never dropped silently). */
+  ALLOW_DEV_OUTBOX: flag,
+  /** ISO 3166 region for phone numbers typed without a country code. */
+  DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter region code such as DE').default('US'),
+  /** Secret for HMACs of one-time codes; unset means generated once and kept in the database. */
+  CODE_HMAC_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   SHUTDOWN_TIMEOUT: wholeNumber(10, 0, 300),
   NODE_ENV: z.string().default('development'),
@@ -135,6 +149,15 @@ function toConfig(env: z.infer<typeof schema>) {
     defaultResource: env.DEFAULT_RESOURCE,
     initialAccessToken: env.INITIAL_ACCESS_TOKEN,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT * 1000,
+    delivery: {
+      smtpUrl: env.SMTP_URL,
+      mailFrom: env.MAIL_FROM,
+      smsWebhookUrl: env.SMS_WEBHOOK_URL,
+      smsWebhookSecret: env.SMS_WEBHOOK_SECRET,
+      allowDevOutbox: env.ALLOW_DEV_OUTBOX,
+    },
+    defaultPhoneRegion: env.DEFAULT_PHONE_REGION,
+    codeHmacSecret: env.CODE_HMAC_SECRET,
     production: env.NODE_ENV === 'production',
   };
 }
