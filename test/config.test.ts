@@ -65,3 +65,10 @@ test('each variable is validated', (t) => {
     t.regex(error!.message, pattern);
   }
 });
+
+test('production refuses the dev outbox unless it is allowed', (t) => {
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /SMTP_URL is required when NODE_ENV=production/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' }), { message: /SMS_WEBHOOK_URL is required/ });
+  t.true(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_OUTBOX: 'true' }).production);
+  t.is(loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25', SMS_WEBHOOK_URL: 'https://sms.example/hook' }).delivery.smtpUrl, 'smtp://mail:25');
+});

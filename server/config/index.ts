@@ -172,5 +172,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const name = String(issue.path[0] ?? 'environment');
     throw new ConfigError(`invalid configuration: ${name} ${issue.message}`);
   }
-  return toConfig(result.data);
+  const parsed = result.data;
+  // A real deployment must never drop mail or SMS silently into the dev outbox.
+  if (parsed.NODE_ENV === 'production' && !parsed.ALLOW_DEV_OUTBOX) {
+    if (!parsed.SMTP_URL) throw new ConfigError('invalid configuration: SMTP_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');
+    if (!parsed.SMS_WEBHOOK_URL) throw new ConfigError('invalid configuration: SMS_WEBHOOK_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');
+  }
+  return toConfig(parsed);
 }
