@@ -65,3 +65,39 @@ export class ServiceUnavailable extends AppError {
     super(503, 'temporarily_unavailable', description);
   }
 }
+
+/** Mail or SMS could not be handed to its transport (SMTP down, webhook 5xx or timeout). */
+export class DeliveryFailed extends AppError {
+  constructor(description = 'we could not send the message; try again in a moment') {
+    super(503, 'delivery_failed', description);
+  }
+}
+
+/** A limit from server/verification/limits.ts was reached; retry after `retryAfter` seconds. */
+export class RateLimited extends AppError {
+  readonly retryAfter: number;
+  constructor(retryAfter: number, description = 'too many attempts; wait a little and try again') {
+    super(429, 'rate_limited', description);
+    this.retryAfter = Math.max(1, Math.ceil(retryAfter));
+  }
+}
+
+export class CodeInvalid extends AppError {
+  readonly attemptsLeft: number;
+  constructor(attemptsLeft: number) {
+    super(400, 'code_invalid', 'the code is not correct');
+    this.attemptsLeft = attemptsLeft;
+  }
+}
+
+export class CodeExpired extends AppError {
+  constructor() {
+    super(400, 'code_expired', 'the code has expired; ask for a new one');
+  }
+}
+
+export class CodeAttemptsExhausted extends AppError {
+  constructor() {
+    super(400, 'code_attempts_exhausted', 'too many wrong codes; ask for a new one');
+  }
+}
