@@ -2,7 +2,7 @@
 // oidc-provider answers its protocol endpoints itself (RFC 6749 §5.2 bodies);
 // this covers interactions, health and everything else we mount.
 import type { Context, Next } from 'koa';
-import { AppError } from './index.ts';
+import { AppError, RateLimited } from './index.ts';
 import { errorPage } from '../../views/error.ts';
 import type { Logger } from '../logging/logger.ts';
 
@@ -46,6 +46,8 @@ export function errorMiddleware(logger: Logger) {
     } catch (err) {
       const known = toAppError(err);
       if (known) {
+        // RFC 6585 §4: tell the client when it may try again.
+        if (known instanceof RateLimited) ctx.set('Retry-After', String(known.retryAfter));
         respondWithError(ctx, known.status, known.code, known.description);
         return;
       }
