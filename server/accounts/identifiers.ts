@@ -1,7 +1,12 @@
+// Emails and phone numbers as people type them, turned into the one form we
+// store and compare: emails trimmed with the domain lower-cased, phones E.164.
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { InvalidRequest } from '../errors/index.ts';
 
 // RFC 5321 §4.5.3.1: at most 254 characters in a usable address.
 const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+export type Identifier = { kind: 'email'; value: string } | { kind: 'phone'; value: string };
 
 /** Trimmed, domain lower-cased; throws InvalidRequest for something that is not an address. */
 export function normalizeEmail(input: string): string {
@@ -9,4 +14,34 @@ export function normalizeEmail(input: string): string {
   if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw new InvalidRequest('enter a valid email address');
   const at = trimmed.lastIndexOf('@');
   return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`;
+}
+
+/** E.164 (ITU-T E.164), e.g. +4915123456789; numbers without + are read in `defaultRegion`. */
+export function normalizePhone(input: string, defaultRegion: string): string {
+  const trimmed = input.trim();
+  if (trimmed.length > 32 || !/^[+\d\s().\-/]+$/.test(trimmed)) throw new InvalidRequest('enter a valid phone number');
+  const phone = parsePhoneNumberFromString(trimmed, defaultRegion as CountryCode);
+  if (!phone || !phone.isValid()) {
+    throw new InvalidRequest(
+      trimmed.startsWith('+') ? 'enter a valid phone number' : 'enter a valid phone number, with the country code (for example +49 …)',
+    );
+  }
+  return phone.number;
+}
+
+/** An email if it has an @, otherwise a phone number. */
+export function parseIdentifier(input: string, defaultRegion: string): Identifier {
+  if (!input.trim()) throw new InvalidRequest('enter your email address or phone number');
+  return input.includes('@')
+    ? { kind: 'email', value: normalizeEmail(input) }
+    : { kind: 'phone', value: normalizePhone(input, defaultRegion) };
+}
+
+/** For pages and logs: a@example.com → a…@example.com, +4915123456789 → +49…789. */
+export function maskIdentifier(identifier: Identifier): string {
+  if (identifier.kind === 'email') {
+    const at = identifier.value.lastIndexOf('@');
+    return `${identifier.value.slice(0, 1)}…${identifier.value.slice(at)}`;
+  }
+  return `${identifier.value.slice(0, 3)}…${identifier.value.slice(-3)}`;
 }

@@ -1,0 +1,30 @@
+import test from 'ava';
+import { maskIdentifier, normalizeEmail, normalizePhone, parseIdentifier } from '../server/accounts/identifiers.ts';
+import { InvalidRequest } from '../server/errors/index.ts';
+
+test('emails: trimmed, domain lower-cased, local part kept', (t) => {
+  t.is(normalizeEmail('  Ada.Lovelace@Example.COM '), 'Ada.Lovelace@example.com');
+  for (const bad of ['', 'ada', 'ada@', '@example.com', 'a b@example.com', 'ada@example', `${'a'.repeat(250)}@example.com`, 'ada@exa_mple.com']) {
+    t.throws(() => normalizeEmail(bad), { instanceOf: InvalidRequest }, bad);
+  }
+});
+
+test('phones: E.164, with a default region for national numbers', (t) => {
+  t.is(normalizePhone('+49 151 23456789', 'US'), '+4915123456789');
+  t.is(normalizePhone('0151 23456789', 'DE'), '+4915123456789');
+  t.is(normalizePhone('(202) 555-0125', 'US'), '+12025550125');
+  t.is(normalizePhone('+7 912 345-67-89', 'DE'), '+79123456789');
+  for (const bad of ['12', '+1', 'call me', '+49 151 2345678901234567', '++4915123456789', '<script>']) {
+    t.throws(() => normalizePhone(bad, 'DE'), { instanceOf: InvalidRequest }, bad);
+  }
+  const error = t.throws(() => normalizePhone('12345', 'DE'));
+  t.regex(error!.message, /country code/);
+});
+
+test('one field takes either', (t) => {
+  t.deepEqual(parseIdentifier('Ada@Example.com', 'DE'), { kind: 'email', value: 'Ada@example.com' });
+  t.deepEqual(parseIdentifier('+4915123456789', 'DE'), { kind: 'phone', value: '+4915123456789' });
+  t.throws(() => parseIdentifier('   ', 'DE'), { message: /email address or phone number/ });
+  t.is(maskIdentifier({ kind: 'email', value: 'ada@example.com' }), 'a…@example.com');
+  t.is(maskIdentifier({ kind: 'phone', value: '+4915123456789' }), '+49…789');
+});
