@@ -95,7 +95,7 @@ test('user create makes an account with roles; a second one with the same email 
   t.deepEqual(json(t, duplicate), { error: 'conflict', error_description: 'an account with this email already exists' });
 
   const shortPassword = await cli('user', 'create', '--email', 'bob@example.com', '--password', 'short');
-  assertUserError(t, shortPassword, /password must be/);
+  assertUserError(t, shortPassword, /password: use at least 8 characters/);
   t.is(shortPassword.stdout, '', 'without --json, errors stay off stdout');
 });
 

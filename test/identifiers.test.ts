@@ -28,3 +28,14 @@ test('one field takes either', (t) => {
   t.is(maskIdentifier({ kind: 'email', value: 'ada@example.com' }), 'a…@example.com');
   t.is(maskIdentifier({ kind: 'phone', value: '+4915123456789' }), '+49…789');
 });
+
+test('new passwords: NIST SP 800-63B length and common-password checks', async (t) => {
+  const { newPasswordProblem } = await import('../server/accounts/password-policy.ts');
+  t.regex(newPasswordProblem('short') ?? '', /at least 8/);
+  t.regex(newPasswordProblem('password') ?? '', /most common/);
+  t.regex(newPasswordProblem('Qwertyuiop') ?? '', /most common/, 'case-insensitive');
+  t.regex(newPasswordProblem('a'.repeat(257)) ?? '', /at most 256/);
+  t.is(newPasswordProblem('correct horse battery staple'), undefined);
+  t.is(newPasswordProblem('🦝🦝🦝🦝🦝🦝🦝🦝'), undefined, 'eight emoji are eight characters');
+  t.is(newPasswordProblem('Tr0ub4dor&3x'), undefined, 'no composition rules');
+});

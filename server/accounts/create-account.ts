@@ -1,14 +1,11 @@
 import type { Knex } from 'knex';
 import { Conflict, InvalidRequest } from '../errors/index.ts';
-import { normalizeEmail } from './identifiers.ts';
+import { normalizeEmail, type Identifier } from './identifiers.ts';
 import { hashPassword } from './passwords.ts';
-import { findAccountByEmail, insertAccount } from './queries.ts';
+import { checkNewPassword } from './password-policy.ts';
+import { findAccountByIdentifier, insertAccount } from './queries.ts';
 
 const ROLE = /^[a-z][a-z0-9_:.-]{0,63}$/;
-
-// NIST SP 800-63B §5.1.1.2: at least 8 characters, at most 64 need be accepted; no composition rules.
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;
 
 /** Creates an account with a confirmed email (for operators: the CLI). Returns its id. */
 export async function createAccount(
@@ -20,16 +17,23 @@ export async function createAccount(
   for (const role of roles) {
     if (!ROLE.test(role)) throw new InvalidRequest(`role "${role}" must match ${ROLE.source}`);
   }
-  if (input.password !== undefined && (input.password.length < PASSWORD_MIN || input.password.length > PASSWORD_MAX)) {
-    throw new InvalidRequest(`password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
-  }
-  if (await findAccountByEmail(db, email)) throw new Conflict('an account with this email already exists');
+  if (input.password !== undefined) checkNewPassword(input.password);
+  const identifier: Identifier = { kind: 'email', value: email };
+  if (await findAccountByIdentifier(db, identifier)) throw new Conflict('an account with this email already exists');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+  return insertVerifiedAccount(db, { identifier, passwordHash, roles });
+}
+
+/** Inserts an account for an identifier the person has just proved; a concurrent duplicate is a Conflict. */
+export async function insertVerifiedAccount(
+  db: Knex,
+  input: { identifier: Identifier; passwordHash: string | null; roles?: string[] },
+): Promise<string> {
   try {
-    return await db.transaction((trx) => insertAccount(trx, { email, emailVerified: true, passwordHash, roles }));
+    return await db.transaction((trx) => insertAccount(trx, { ...input, roles: input.roles ?? [] }));
   } catch (err) {
     // Another process created the same email between our check and insert.
-    if ((err as { code?: string }).code === '23505') throw new Conflict('an account with this email already exists');
+    if ((err as { code?: string }).code === '23505') throw new Conflict('an account with this email or phone already exists');
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 // SQL for accounts and their roles; no business rules here.
 import type { Knex } from 'knex';
+import type { Identifier } from './identifiers.ts';
 
 export interface AccountRow {
   id: string;
@@ -30,22 +31,43 @@ export async function findAccountByEmail(db: Knex, email: string): Promise<Accou
   return withRoles(db).whereRaw('lower(a.email) = lower(?)', [email]).first();
 }
 
+export async function findAccountByPhone(db: Knex, phone: string): Promise<AccountRow | undefined> {
+  return withRoles(db).where('a.phone', phone).first();
+}
+
+/** By a normalised identifier (see identifiers.ts). */
+export async function findAccountByIdentifier(db: Knex, identifier: Identifier): Promise<AccountRow | undefined> {
+  return identifier.kind === 'email' ? findAccountByEmail(db, identifier.value) : findAccountByPhone(db, identifier.value);
+}
+
+export async function setPasswordHash(db: Knex, id: string, passwordHash: string): Promise<void> {
+  await db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: db.fn.now() });
+}
+
+/** Records that the person proved they hold this email or phone. */
+export async function markIdentifierVerified(db: Knex, id: string, identifier: Identifier): Promise<void> {
+  const column = identifier.kind === 'email' ? 'email_verified_at' : 'phone_verified_at';
+  await db('accounts').where({ id }).update({ [column]: db.fn.now(), updated_at: db.fn.now() });
+}
+
 export async function isAccountActive(db: Knex, id: string): Promise<boolean> {
   if (!UUID.test(id)) return false;
   const row = await db('accounts').first('status').where({ id });
   return row?.status === 'active';
 }
 
+/** Inserts an account whose identifier has been verified; returns its id. */
 export async function insertAccount(
   trx: Knex,
-  input: { email: string; emailVerified: boolean; passwordHash: string | null; roles: string[] },
+  input: { identifier: Identifier; passwordHash: string | null; roles: string[] },
 ): Promise<string> {
+  const { identifier } = input;
   const [row] = await trx('accounts')
-    .insert({
-      email: input.email,
-      email_verified_at: input.emailVerified ? trx.fn.now() : null,
-      password_hash: input.passwordHash,
-    })
+    .insert(
+      identifier.kind === 'email'
+        ? { email: identifier.value, email_verified_at: trx.fn.now(), password_hash: input.passwordHash }
+        : { phone: identifier.value, phone_verified_at: trx.fn.now(), password_hash: input.passwordHash },
+    )
     .returning('id');
   const id = row.id as string;
   if (input.roles.length) {
