@@ -105,7 +105,7 @@ const schema = z.object({
   MAIL_FROM: z.string().trim().min(3).default('Enot ID <no-reply@localhost>'),
   /** HTTP(S) endpoint that receives SMS as JSON {to, text}; unset means the dev outbox. */
   SMS_WEBHOOK_URL: absoluteUrl(['http:', 'https:']).optional(),
-  /** When set, SMS webhook requests carry X-Enot-Signature: sha256=HMAC(secret, timestamp.body). */
+  /** When set, SMS webhook requests carry X-Enot-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")> (docs/delivery.md). */
   SMS_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Allow the dev outbox when NODE_ENV=production (otherwise refused, so mail is never dropped silently). */
   ALLOW_DEV_OUTBOX: flag,
