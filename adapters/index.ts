@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
-import { sqlAdapterFactory } from './sql.ts';
-import { redisAdapterFactory } from './redis.ts';
+import { revokeAccountInSql, sqlAdapterFactory } from './sql.ts';
+import { redisAdapterFactory, revokeAccountInRedis } from './redis.ts';
 import { DURABLE_MODELS, type AdapterFactory } from './types.ts';
 
 /**
@@ -14,4 +14,14 @@ export function chooseAdapters(db: Knex, redis?: { client: Redis; prefix: string
   if (!redis) return sql;
   const fast = redisAdapterFactory(redis.client, redis.prefix);
   return (model) => (DURABLE_MODELS.has(model) ? sql(model) : fast(model));
+}
+
+/** Ends every session and grant of an account (and so its tokens), wherever they are stored. */
+export function accountRevoker(db: Knex, redis?: { client: Redis; prefix: string }) {
+  return async (accountId: string): Promise<void> => {
+    await Promise.all([
+      revokeAccountInSql(db, accountId),
+      redis ? revokeAccountInRedis(redis.client, redis.prefix, accountId) : undefined,
+    ]);
+  };
 }

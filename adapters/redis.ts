@@ -63,6 +63,14 @@ function fromHash(flat: string[] | Record<string, string> | null): AdapterPayloa
   return payload;
 }
 
+const accountKey = (prefix: string, accountId: string) => `${prefix}account:${accountId}`;
+
+/** Deletes every session, grant, code and token of an account; returns how many keys. */
+export async function revokeAccountInRedis(client: Redis, prefix: string, accountId: string): Promise<number> {
+  // The same script as for a grant: a set of keys, deleted with the set.
+  return scripted(client).enotRevokeGrant(accountKey(prefix, accountId));
+}
+
 export function redisAdapterFactory(client: Redis, prefix: string) {
   const redis = scripted(client);
   return (model: string): Adapter => {
@@ -81,6 +89,12 @@ export function redisAdapterFactory(client: Redis, prefix: string) {
           multi.sadd(g, k);
           // The index lives as long as its longest-lived member.
           if (expiresIn) multi.expire(g, expiresIn, 'NX').expire(g, expiresIn, 'GT');
+        }
+        if (payload.accountId) {
+          // Lets a password reset or a blocked account end every session and grant at once.
+          const a = accountKey(prefix, payload.accountId);
+          multi.sadd(a, k);
+          if (expiresIn) multi.expire(a, expiresIn, 'NX').expire(a, expiresIn, 'GT');
         }
         for (const index of [payload.userCode && userCodeKey(payload.userCode), payload.uid && uidKey(payload.uid)]) {
           if (!index) continue;

@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from './types.ts';
 import { epochSeconds } from './types.ts';
+import { deletedCount } from '../server/db/deleted-count.ts';
 
 interface Row {
   payload: AdapterPayload;
@@ -85,8 +86,10 @@ export function sqlAdapterFactory(db: Knex) {
 
 /** Deletes expired rows; returns how many. Run periodically by every process (idempotent). */
 export async function purgeExpiredModels(db: Knex): Promise<number> {
-  const deleted: unknown = await db('oidc_models').where('expires_at', '<', db.fn.now()).delete();
-  // knex-pglite tags a delete as command 'DEL', so knex hands back the raw
-  // result ({ rowCount, ... }) instead of the count it returns for pg.
-  return typeof deleted === 'number' ? deleted : Number((deleted as { rowCount?: number }).rowCount ?? 0);
+  return deletedCount(await db('oidc_models').where('expires_at', '<', db.fn.now()).delete());
+}
+
+/** Deletes every session, grant, code and token of an account; returns how many rows. */
+export async function revokeAccountInSql(db: Knex, accountId: string): Promise<number> {
+  return deletedCount(await db('oidc_models').whereRaw(`payload->>'accountId' = ?`, [accountId]).delete());
 }

@@ -7,6 +7,10 @@ import * as clients from './003-clients.ts';
 import * as signingKeys from './004-signing-keys.ts';
 import * as serverSecrets from './005-server-secrets.ts';
 import * as oidcModels from './006-oidc-models.ts';
+import * as verificationCodes from './007-verification-codes.ts';
+import * as rateLimits from './008-rate-limits.ts';
+import * as accountIndex from './009-oidc-models-account-index.ts';
+import * as flows from './010-flows.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -15,4 +19,8 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['004-signing-keys', signingKeys],
   ['005-server-secrets', serverSecrets],
   ['006-oidc-models', oidcModels],
+  ['007-verification-codes', verificationCodes],
+  ['008-rate-limits', rateLimits],
+  ['009-oidc-models-account-index', accountIndex],
+  ['010-flows', flows],
 ];

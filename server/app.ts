@@ -10,6 +10,7 @@ import { errorMiddleware } from './errors/http.ts';
 import { rejectOversizedBodies, requestContext, securityHeaders } from './http/request-context.ts';
 import { healthRouter } from './health/router.ts';
 import { interactionRouter } from './interactions/router.ts';
+import type { InteractionDeps } from './interactions/deps.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -19,6 +20,7 @@ export function createApp(deps: {
   /** Replaced when signing keys rotate; read on every request. */
   provider: { current: Provider };
   cookieKeys: string[];
+  interactions: InteractionDeps;
 }): Koa {
   const app = new Koa();
   app.proxy = deps.config.trustProxy;
@@ -33,7 +35,7 @@ export function createApp(deps: {
 
   const health = healthRouter({ db: deps.db, redis: deps.redis });
   app.use(health.routes()).use(health.allowedMethods());
-  const interactions = interactionRouter({ provider: deps.provider, db: deps.db, csrfSecret: deps.cookieKeys[0]! });
+  const interactions = interactionRouter(deps.interactions);
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
   // oidc-provider 9: the Provider is itself a Koa application.

@@ -7,7 +7,7 @@ import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { connectRedis } from './redis/connect.ts';
-import { chooseAdapters } from '../adapters/index.ts';
+import { accountRevoker, chooseAdapters } from '../adapters/index.ts';
 import type { AdapterFactory } from '../adapters/types.ts';
 
 export interface Runtime {
@@ -15,6 +15,8 @@ export interface Runtime {
   db: Knex;
   redis?: Redis;
   adapters: AdapterFactory;
+  /** Ends every session and grant of an account (password reset, blocking). */
+  revokeAccount(accountId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,12 +33,14 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     unlock();
     throw err;
   }
-  const adapters = chooseAdapters(db, redis && { client: redis, prefix: config.redisPrefix });
+  const redisStore = redis && { client: redis, prefix: config.redisPrefix };
+  const adapters = chooseAdapters(db, redisStore);
   return {
     config,
     db,
     redis,
     adapters,
+    revokeAccount: accountRevoker(db, redisStore),
     async close() {
       await Promise.allSettled([db!.destroy(), redis?.quit()]);
       unlock();

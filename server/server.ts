@@ -9,6 +9,11 @@ import { loadCookieKeys } from './keys/cookie-keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './app.ts';
 import { purgeExpiredModels } from '../adapters/sql.ts';
+import { createDelivery } from './delivery/index.ts';
+import { loadCodeSecret } from './verification/code-secret.ts';
+import { createLimiters } from './rate-limit/limiters.ts';
+import { createCodes, purgeExpiredCodes } from './verification/codes.ts';
+import { flowStore } from './flows/flow.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -30,12 +35,19 @@ async function seedInitialAccessToken(runtime: Runtime) {
   await runtime.adapters('InitialAccessToken').upsert(token, { jti: token, kind: 'InitialAccessToken', iat: Math.floor(Date.now() / 1000) }, 0);
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerOptions {
+  /** The clock of codes and flows (ms); tests move it instead of sleeping. */
+  now?: () => number;
+}
+
+export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const now = options.now ?? Date.now;
   const runtime = await openRuntime(config);
   try {
-    const [signingKeys, cookieKeys] = await Promise.all([
+    const [signingKeys, cookieKeys, codeSecret] = await Promise.all([
       loadSigningKeys(runtime.db),
       loadCookieKeys(runtime.db, config.cookieKeys),
+      loadCodeSecret(runtime.db, config.codeHmacSecret),
     ]);
     // Read after loading: the first start creates the keys.
     const keysVersion = await signingKeysVersion(runtime.db);
@@ -43,7 +55,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger }).provider;
     const provider = { current: build(signingKeys), keysVersion };
     await seedInitialAccessToken(runtime);
-    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys });
+    const delivery = createDelivery(config, logger);
+    const limiters = createLimiters({ db: runtime.db, redis: runtime.redis, prefix: config.redisPrefix });
+    const flows = flowStore(runtime.db, now);
+    const interactions = {
+      provider,
+      db: runtime.db,
+      config,
+      csrfSecret: cookieKeys[0]!,
+      codes: createCodes({ db: runtime.db, secret: codeSecret, limiters, now }),
+      limiters,
+      delivery,
+      flows,
+      revokeAccount: runtime.revokeAccount,
+      logger,
+      now,
+    };
+    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys, interactions });
 
     // oidc-provider fixes its keystore at construction, so a rotation means a new
     // provider instance; requests already running finish on the old one.
@@ -72,7 +100,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const { port } = server.address() as AddressInfo;
 
     const purge = setInterval(() => {
-      purgeExpiredModels(runtime.db).catch((err) => logger.warn({ err }, 'purge of expired models failed'));
+      Promise.all([purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db)]).catch((err) =>
+        logger.warn({ err }, 'purge of expired rows failed'),
+      );
     }, PURGE_EVERY_MS);
     purge.unref();
 
@@ -92,6 +122,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           });
           server.closeIdleConnections();
         });
+        await delivery.close();
         await runtime.close();
       },
     };

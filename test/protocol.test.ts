@@ -125,10 +125,11 @@ test('a wrong password re-shows the login page and issues nothing', async (t) =>
     code_challenge_method: 'S256',
   });
   const page = await browser.follow(url.href, REDIRECT_URI);
-  const form = readForm(page, /\/login$/);
-  const retry = await browser.submit(form.action, { ...form.hidden, email: user.email, password: 'wrong password' }, REDIRECT_URI);
+  const form = readForm(page, /\/code$/);
+  const retry = await browser.submit(form.action.replace(/\/code$/, '/login'), { ...form.hidden, identifier: user.email, password: 'wrong password' }, REDIRECT_URI);
   t.is(retry.status, 401);
-  t.regex(retry.body, /email or password is not correct/);
+  t.regex(retry.body, /email, phone or password is not correct/);
+  t.regex(retry.body, /value="Ada.Lovelace@Example.COM"/, 'what was typed is kept');
   t.regex(retry.body, /autocomplete="current-password"/);
 });
 

@@ -1,7 +1,11 @@
 import { html } from './html.ts';
 import { layout } from './layout.ts';
+import { csrfField } from './fields.ts';
+import { strings } from './strings.ts';
+import type { Locale } from '../server/i18n/locale.ts';
 
 export function consentPage(input: {
+  locale: Locale;
   action: string;
   abortAction: string;
   csrf: string;
@@ -9,19 +13,21 @@ export function consentPage(input: {
   scopes: string[];
   resources: string[];
 }): string {
+  const t = strings(input.locale);
   return layout(
-    'Allow access',
-    html`<h1>Allow ${input.clientName} access?</h1>
-<p>${input.clientName} asks to:</p>
+    t.allowTitle(input.clientName),
+    html`<h1>${t.allowTitle(input.clientName)}</h1>
+<p>${t.asksTo(input.clientName)}</p>
 <ul class="scopes">${input.scopes.map((s) => html`<li>${s}</li>`)}</ul>
-${input.resources.length ? html`<p class="muted">for: ${input.resources.join(', ')}</p>` : ''}
+${input.resources.length ? html`<p class="muted">${input.resources.join(', ')}</p>` : ''}
 <form method="post" action="${input.action}">
-  <input type="hidden" name="csrf" value="${input.csrf}">
-  <button type="submit">Allow</button>
+  ${csrfField(input.csrf)}
+  <button type="submit">${t.allow}</button>
 </form>
 <form method="post" action="${input.abortAction}">
-  <input type="hidden" name="csrf" value="${input.csrf}">
-  <button type="submit" class="secondary">Deny</button>
+  ${csrfField(input.csrf)}
+  <button type="submit" class="secondary">${t.deny}</button>
 </form>`,
+    input.locale,
   );
 }

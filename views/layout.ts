@@ -13,11 +13,17 @@ const styles = `
   .error { color: #b00020; font-weight: 600; }
   .muted { color: GrayText; }
   ul.scopes { padding-left: 1.2rem; }
+  nav.tabs { display: flex; gap: 1rem; margin: 0 0 1rem; }
+  nav.tabs a[aria-current="page"] { font-weight: 700; text-decoration: none; }
+  .hint { font-weight: 400; font-size: .9rem; color: GrayText; }
+  input[autocomplete="one-time-code"] { font-size: 1.5rem; letter-spacing: .3rem; text-align: center; }
+  hr { border: 0; border-top: 1px solid GrayText; margin: 1.5rem 0; }
+  .notice { font-weight: 600; }
 `;
 
-export function layout(title: string, body: SafeHtml): string {
+export function layout(title: string, body: SafeHtml, lang = 'en'): string {
   return html`<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,7 +1,7 @@
 // oidc-provider configured for Enot ID. Spec references sit beside each choice.
 import type { Knex } from 'knex';
 import type { JWK } from 'jose';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { AdapterFactory } from '../../adapters/types.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -24,6 +24,16 @@ export interface ProviderDeps {
 
 const now = () => Math.floor(Date.now() / 1000);
 
+/**
+ * oidc-provider's login and consent prompts, plus `create` from "Initiating
+ * User Registration via OpenID Connect 1.0" (prompt=create opens registration).
+ */
+function interactionPrompts() {
+  const policy = interactionPolicy.base();
+  policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
+  return policy;
+}
+
 /** Lifetime of ID tokens; a retired signing key stays published at least this long. */
 export const ID_TOKEN_TTL = 3600;
 
@@ -42,7 +52,8 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     ],
     // OIDC Core §5.4 scope claims, plus `roles`.
     claims: {
-      openid: ['sub'],
+      // amr (RFC 8176) says how the person signed in: pwd, otp, sms.
+      openid: ['sub', 'amr'],
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],
       roles: ['roles'],
@@ -81,8 +92,14 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       DeviceCode: 600,
       IdToken: ID_TOKEN_TTL,
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPrompts() },
     renderError: pages.renderError,
+    discovery: {
+      claim_types_supported: ['normal'],
+      ui_locales_supported: ['en', 'ru'],
+      // oidc-provider publishes no prompt list; these are the prompts it accepts here.
+      prompt_values_supported: ['none', 'login', 'consent', 'create'],
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

@@ -23,6 +23,38 @@ export async function registerClient(issuer: string, metadata: Partial<oidc.Clie
   );
 }
 
+/** Opens an authorization request (code + PKCE) in a fresh browser; returns the first page it lands on. */
+export async function beginAuthorization(config: oidc.Configuration, scope: string, extra: Record<string, string> = {}) {
+  const browser = createBrowser();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...(scope.includes('offline_access') ? { prompt: 'consent' } : {}),
+    ...extra,
+  });
+  const page = await browser.follow(url.href, REDIRECT_URI);
+  return { browser, page, verifier, state };
+}
+
+/** From a page after sign-in: through consent if asked, to the client, then the token request. */
+export async function completeAuthorization(
+  config: oidc.Configuration,
+  started: { browser: ReturnType<typeof createBrowser>; verifier: string; state: string },
+  page: Awaited<ReturnType<ReturnType<typeof createBrowser>['follow']>>,
+) {
+  if (!page.url.startsWith(REDIRECT_URI)) {
+    const consent = readForm(page, /\/confirm$/);
+    page = await started.browser.submit(consent.action, consent.hidden, REDIRECT_URI);
+  }
+  if (!page.url.startsWith(REDIRECT_URI)) throw new Error(`did not reach the client: ${page.status} ${page.body.slice(0, 300)}`);
+  return oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: started.verifier, expectedState: started.state });
+}
+
 /** Runs the authorization code + PKCE flow through the real login and consent pages. */
 export async function signIn(
   config: oidc.Configuration,
@@ -42,8 +74,8 @@ export async function signIn(
   });
 
   let page = await browser.follow(url.href, REDIRECT_URI);
-  const login = readForm(page, /\/login$/);
-  page = await browser.submit(login.action, { ...login.hidden, email: input.email, password: input.password }, REDIRECT_URI);
+  const login = readForm(page, /\/code$/);
+  page = await browser.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: input.email, password: input.password }, REDIRECT_URI);
   if (!page.url.startsWith(REDIRECT_URI)) {
     const consent = readForm(page, /\/confirm$/);
     page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);

@@ -1,7 +1,7 @@
 // Starts a real server in this process on its own port and storage.
 import { loadConfig } from '../../server/config/index.ts';
 import { createLogger } from '../../server/logging/logger.ts';
-import { startServer, type RunningServer } from '../../server/server.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../server/server.ts';
 import { testEnvironment, type TestEnvironment } from './environment.ts';
 
 export interface TestServer extends RunningServer {
@@ -11,10 +11,14 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Record<string, string> = {}, environment?: TestEnvironment): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Record<string, string> = {},
+  environment?: TestEnvironment,
+  options: ServerOptions = {},
+): Promise<TestServer> {
   const env = environment ?? (await testEnvironment(overrides));
   const config = loadConfig(env.env);
-  const server = await startServer(config, createLogger('silent'));
+  const server = await startServer(config, createLogger('silent'), options);
   return {
     ...server,
     issuer: config.issuer,

@@ -1,0 +1,128 @@
+// A self-service flow, after Ory Kratos's flow objects: a kind, a state from
+// that kind's state machine, an expiry, and the browser interaction it belongs
+// to. Stored in the database so any process can continue it.
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Identifier } from '../accounts/identifiers.ts';
+import type { Locale } from '../i18n/locale.ts';
+import { AppError } from '../errors/index.ts';
+import { deletedCount } from '../db/deleted-count.ts';
+
+export type FlowKind = 'sign-in' | 'register' | 'recover';
+
+/**
+ * The state machines. A flow starts in `code_sent` (created when its first code
+ * goes out) and moves only along these edges; see docs/flows.md for diagrams.
+ */
+export const TRANSITIONS = {
+  'sign-in': { code_sent: ['completed'], completed: [] },
+  register: { code_sent: ['completed'], completed: [] },
+  recover: { code_sent: ['code_verified'], code_verified: ['completed'], completed: [] },
+} as const satisfies Record<FlowKind, Record<string, readonly string[]>>;
+
+export type FlowState<K extends FlowKind = FlowKind> = keyof (typeof TRANSITIONS)[K] & string;
+
+/** A flow lives 15 minutes: three code lifetimes, enough to ask for a new code twice. */
+export const FLOW_TTL_SECONDS = 15 * 60;
+
+export interface Flow {
+  id: string;
+  kind: FlowKind;
+  state: string;
+  interactionUid: string;
+  identifier: Identifier;
+  locale: Locale;
+  /** Kind-specific data; a pending password hash for `register`. Never shown to the person. */
+  data: { passwordHash?: string };
+  expiresAt: Date;
+}
+
+export class FlowNotFound extends AppError {
+  constructor() {
+    super(400, 'flow_expired', 'this step has expired or was already completed; start again');
+  }
+}
+
+interface Row {
+  id: string;
+  kind: FlowKind;
+  state: string;
+  interaction_uid: string;
+  identifier_kind: Identifier['kind'];
+  identifier: string;
+  locale: Locale;
+  data: Flow['data'];
+  expires_at: Date;
+}
+
+function fromRow(row: Row): Flow {
+  return {
+    id: row.id,
+    kind: row.kind,
+    state: row.state,
+    interactionUid: row.interaction_uid,
+    identifier: { kind: row.identifier_kind, value: row.identifier } as Identifier,
+    locale: row.locale,
+    data: row.data ?? {},
+    expiresAt: new Date(row.expires_at),
+  };
+}
+
+export function flowStore(db: Knex, now: () => number = Date.now) {
+  return {
+    async create(input: { kind: FlowKind; interactionUid: string; identifier: Identifier; locale: Locale; data?: Flow['data'] }): Promise<Flow> {
+      // 128 bits from a CSPRNG (OWASP ASVS V3.2.2 for session-like identifiers).
+      const id = randomBytes(16).toString('base64url');
+      const [row] = await db('flows')
+        .insert({
+          id,
+          kind: input.kind,
+          state: 'code_sent',
+          interaction_uid: input.interactionUid,
+          identifier_kind: input.identifier.kind,
+          identifier: input.identifier.value,
+          locale: input.locale,
+          data: JSON.stringify(input.data ?? {}),
+          expires_at: new Date(now() + FLOW_TTL_SECONDS * 1000),
+        })
+        .returning('*');
+      return fromRow(row as Row);
+    },
+
+    /** The live flow with this id in this browser interaction, or FlowNotFound. */
+    async find(id: string, interactionUid: string): Promise<Flow> {
+      if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw new FlowNotFound();
+      const row = (await db('flows').where({ id, interaction_uid: interactionUid }).first()) as Row | undefined;
+      if (!row || new Date(row.expires_at).getTime() <= now()) throw new FlowNotFound();
+      return fromRow(row);
+    },
+
+    /**
+     * Moves the flow along one edge of its state machine. Conditional on the
+     * current state, so two processes racing on one flow cannot both advance it.
+     */
+    async transition(flow: Flow, to: string): Promise<Flow> {
+      const allowed = (TRANSITIONS[flow.kind] as Record<string, readonly string[]>)[flow.state] ?? [];
+      if (!allowed.includes(to)) throw new FlowNotFound();
+      const updated = await db('flows')
+        .where({ id: flow.id, state: flow.state })
+        .andWhere('expires_at', '>', new Date(now()))
+        .update({ state: to, updated_at: db.fn.now() })
+        .returning('id');
+      if (updated.length !== 1) throw new FlowNotFound();
+      return { ...flow, state: to };
+    },
+
+    /** Forgets a flow whose first code could not be sent: nothing is left half-made. */
+    async remove(id: string): Promise<void> {
+      await db('flows').where({ id }).delete();
+    },
+
+    /** Deletes flows that expired; returns how many. */
+    async purgeExpired(): Promise<number> {
+      return deletedCount(await db('flows').where('expires_at', '<', new Date(now())).delete());
+    },
+  };
+}
+
+export type FlowStore = ReturnType<typeof flowStore>;

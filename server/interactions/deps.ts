@@ -1,0 +1,24 @@
+import type { Knex } from 'knex';
+import type Provider from 'oidc-provider';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Delivery } from '../delivery/types.ts';
+import type { createCodes } from '../verification/codes.ts';
+import type { createLimiters } from '../rate-limit/limiters.ts';
+import type { FlowStore } from '../flows/flow.ts';
+
+/** What the browser flows need; built once in server.ts. */
+export interface InteractionDeps {
+  /** Read on every request: replaced when signing keys rotate. */
+  provider: { current: Provider };
+  db: Knex;
+  config: Config;
+  csrfSecret: string;
+  codes: ReturnType<typeof createCodes>;
+  limiters: ReturnType<typeof createLimiters>;
+  delivery: Delivery;
+  flows: FlowStore;
+  revokeAccount(accountId: string): Promise<void>;
+  logger: Logger;
+  now: () => number;
+}

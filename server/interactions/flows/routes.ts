@@ -1,0 +1,200 @@
+// Sign in by code, register and recover: each starts from a form, sends a code,
+// and continues at /interaction/:uid/flows/:flowId until the flow completes.
+// The flows' state machines are in server/flows/flow.ts.
+import type { Router, RouterMiddleware } from '@koa/router';
+import type { Context } from 'koa';
+import { readForm, field } from '../../http/read-form.ts';
+import { maskIdentifier, parseIdentifier } from '../../accounts/identifiers.ts';
+import { findAccountByIdentifier, markIdentifierVerified, setPasswordHash } from '../../accounts/queries.ts';
+import { hashPassword } from '../../accounts/passwords.ts';
+import { newPasswordProblem } from '../../accounts/password-policy.ts';
+import { insertVerifiedAccount } from '../../accounts/create-account.ts';
+import {
+  AppError, CodeAttemptsExhausted, CodeExpired, CodeInvalid, DeliveryFailed, RateLimited,
+} from '../../errors/index.ts';
+import type { Flow, FlowKind } from '../../flows/flow.ts';
+import type { Identifier } from '../../accounts/identifiers.ts';
+import { signInPage } from '../../../views/sign-in.ts';
+import { registerPage } from '../../../views/register.ts';
+import { recoverPage } from '../../../views/recover.ts';
+import { codePage } from '../../../views/code.ts';
+import { newPasswordPage } from '../../../views/new-password.ts';
+import { strings } from '../../../views/strings.ts';
+import type { Via } from '../../../views/fields.ts';
+import { renderHtml, viaOf, type Interaction, type InteractionTools } from '../interaction.ts';
+import { sendFlowCode } from './send-code.ts';
+import type { InteractionDeps } from '../deps.ts';
+
+/** RFC 8176 authentication method references for a proof by code. */
+const amrFor = (identifier: Identifier) => (identifier.kind === 'phone' ? ['otp', 'sms'] : ['otp']);
+
+export function flowRoutes(router: Router, deps: InteractionDeps, tools: InteractionTools): void {
+  /** Renders the page a flow starts from, with what was typed and an error. */
+  async function startPage(ctx: Context, interaction: Interaction, kind: FlowKind, status: number, input: {
+    via: Via; identifier?: string; identifierError?: string; passwordError?: string; error?: string;
+  }) {
+    const common = { locale: tools.locale(ctx, interaction), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid), ...input };
+    if (kind === 'register') return renderHtml(ctx, status, registerPage({ ...common, clientName: await tools.clientName(interaction) }));
+    if (kind === 'recover') return renderHtml(ctx, status, recoverPage(common));
+    return renderHtml(ctx, status, signInPage({ ...common, clientName: await tools.clientName(interaction), error: input.identifierError ?? input.error }));
+  }
+
+  async function codeStep(ctx: Context, interaction: Interaction, flow: Flow, status: number, extra: { error?: string; notice?: string } = {}) {
+    const available = await deps.codes.resendAvailableAt(flow.id);
+    renderHtml(ctx, status, codePage({
+      locale: flow.locale,
+      base: tools.base(interaction),
+      flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
+      csrf: tools.csrf.tokenFor(interaction.uid),
+      sentTo: maskIdentifier(flow.identifier),
+      resendInSeconds: available ? Math.max(0, Math.ceil((available.getTime() - deps.now()) / 1000)) : 0,
+      ...extra,
+    }));
+  }
+
+  /** POST handler that starts a flow of `kind`: identifier (and for register, a password), then a code. */
+  function start(kind: FlowKind): RouterMiddleware {
+    return async (ctx) => {
+      const interaction = await tools.load(ctx);
+      const form = await readForm(ctx);
+      tools.csrf.check(interaction.uid, field(form, 'csrf'));
+      const locale = tools.locale(ctx, interaction);
+      const t = strings(locale);
+      const typed = field(form, 'identifier', 254);
+      const via = viaOf(field(form, 'via'));
+      const password = kind === 'register' ? field(form, 'password', 1024) : '';
+
+      let identifier: Identifier;
+      try {
+        identifier = parseIdentifier(typed, deps.config.defaultPhoneRegion);
+      } catch (err) {
+        if (err instanceof AppError) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, identifierError: err.description });
+        throw err;
+      }
+      const passwordProblem = password ? newPasswordProblem(password) : undefined;
+      if (passwordProblem) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, passwordError: passwordProblem });
+
+      // The pending password is only ever applied to an account this flow creates.
+      const data = password ? { passwordHash: await hashPassword(password) } : {};
+      const flow = await deps.flows.create({ kind, interactionUid: interaction.uid, identifier, locale, data });
+      try {
+        await sendFlowCode(deps, flow, ctx.ip);
+      } catch (err) {
+        await deps.flows.remove(flow.id);
+        if (err instanceof DeliveryFailed) return startPage(ctx, interaction, kind, 503, { via, identifier: typed, error: t.sendFailed });
+        if (err instanceof RateLimited) return startPage(ctx, interaction, kind, 429, { via, identifier: typed, error: t.tooMany(err.retryAfter) });
+        throw err;
+      }
+      ctx.status = 303;
+      ctx.redirect(`${tools.base(interaction)}/flows/${flow.id}`);
+    };
+  }
+
+  for (const kind of ['register', 'recover'] as const) {
+    router.get(`/:uid/${kind}`, async (ctx) => {
+      const interaction = await tools.load(ctx);
+      await startPage(ctx, interaction, kind, 200, { via: viaOf(ctx.query.via) });
+    });
+    router.post(`/:uid/${kind}`, start(kind));
+  }
+  router.post('/:uid/code', start('sign-in'));
+
+  router.get('/:uid/flows/:flowId', async (ctx) => {
+    const interaction = await tools.load(ctx);
+    const flow = await deps.flows.find(ctx.params.flowId!, interaction.uid);
+    if (flow.state === 'code_verified') {
+      return renderHtml(ctx, 200, newPasswordPage({
+        locale: flow.locale, flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
+        csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value,
+      }));
+    }
+    await codeStep(ctx, interaction, flow, 200);
+  });
+
+  router.post('/:uid/flows/:flowId/resend', async (ctx) => {
+    const interaction = await tools.load(ctx);
+    const form = await readForm(ctx);
+    tools.csrf.check(interaction.uid, field(form, 'csrf'));
+    const flow = await deps.flows.find(ctx.params.flowId!, interaction.uid);
+    const t = strings(flow.locale);
+    if (flow.state !== 'code_sent') return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
+    try {
+      await sendFlowCode(deps, flow, ctx.ip);
+    } catch (err) {
+      if (err instanceof RateLimited) return codeStep(ctx, interaction, flow, 429, { error: t.tooMany(err.retryAfter) });
+      if (err instanceof DeliveryFailed) return codeStep(ctx, interaction, flow, 503, { error: t.sendFailed });
+      throw err;
+    }
+    await codeStep(ctx, interaction, flow, 200, { notice: t.newCodeSent });
+  });
+
+  router.post('/:uid/flows/:flowId/code', async (ctx) => {
+    const interaction = await tools.load(ctx);
+    const form = await readForm(ctx);
+    tools.csrf.check(interaction.uid, field(form, 'csrf'));
+    const flow = await deps.flows.find(ctx.params.flowId!, interaction.uid);
+    const t = strings(flow.locale);
+    if (flow.state !== 'code_sent') return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
+    const code = field(form, 'code', 32).replace(/\s+/g, '');
+    try {
+      await deps.codes.verify({ flowId: flow.id, code, ip: ctx.ip });
+    } catch (err) {
+      if (err instanceof CodeInvalid) return codeStep(ctx, interaction, flow, 400, { error: t.wrongCode(err.attemptsLeft) });
+      if (err instanceof CodeExpired) return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
+      if (err instanceof CodeAttemptsExhausted) return codeStep(ctx, interaction, flow, 400, { error: t.codeDead });
+      if (err instanceof RateLimited) return codeStep(ctx, interaction, flow, 429, { error: t.tooMany(err.retryAfter) });
+      throw err;
+    }
+
+    if (flow.kind === 'recover') {
+      await deps.flows.transition(flow, 'code_verified');
+      ctx.status = 303;
+      ctx.redirect(`${tools.base(interaction)}/flows/${flow.id}`);
+      return;
+    }
+    await deps.flows.transition(flow, 'completed');
+    const accountId = await provenAccount(deps, flow.identifier, flow.data.passwordHash ?? null);
+    await tools.finish(ctx, tools.loginResult(interaction, accountId, amrFor(flow.identifier)));
+  });
+
+  router.post('/:uid/flows/:flowId/password', async (ctx) => {
+    const interaction = await tools.load(ctx);
+    const form = await readForm(ctx);
+    tools.csrf.check(interaction.uid, field(form, 'csrf'));
+    const flow = await deps.flows.find(ctx.params.flowId!, interaction.uid);
+    if (flow.kind !== 'recover' || flow.state !== 'code_verified') return ctx.redirect(`${tools.base(interaction)}/flows/${flow.id}`);
+    const password = field(form, 'password', 1024);
+    const problem = newPasswordProblem(password);
+    if (problem) {
+      return renderHtml(ctx, 400, newPasswordPage({
+        locale: flow.locale, flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
+        csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value, error: problem,
+      }));
+    }
+    const passwordHash = await hashPassword(password);
+    await deps.flows.transition(flow, 'completed');
+    const existing = await findAccountByIdentifier(deps.db, flow.identifier);
+    if (existing?.status === 'blocked') throw new AppError(403, 'account_blocked', 'this account is blocked; contact the service');
+    if (existing) {
+      await setPasswordHash(deps.db, existing.id, passwordHash);
+      // A new password ends every session and grant of the account, and so its tokens.
+      await deps.revokeAccount(existing.id);
+    }
+    const accountId = existing?.id ?? (await provenAccount(deps, flow.identifier, passwordHash));
+    await tools.finish(ctx, tools.loginResult(interaction, accountId, [...amrFor(flow.identifier), 'pwd']));
+  });
+}
+
+/**
+ * The account for an identifier just proved by code: the existing one (now
+ * marked verified), or a new one. A pending password only goes to a new account.
+ */
+async function provenAccount(deps: InteractionDeps, identifier: Identifier, passwordHash: string | null): Promise<string> {
+  const existing = await findAccountByIdentifier(deps.db, identifier);
+  if (existing) {
+    if (existing.status !== 'active') throw new AppError(403, 'account_blocked', 'this account is blocked; contact the service');
+    await markIdentifierVerified(deps.db, existing.id, identifier);
+    return existing.id;
+  }
+  return insertVerifiedAccount(deps.db, { identifier, passwordHash });
+}

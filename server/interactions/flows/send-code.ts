@@ -1,0 +1,33 @@
+// Sends the code that proves an identifier. The message tells the truth (an
+// account exists or not), the page never does: no account enumeration
+// (OWASP ASVS V2.2 / Authentication Cheat Sheet, "Authentication Responses").
+import type { Flow } from '../../flows/flow.ts';
+import { findAccountByIdentifier } from '../../accounts/queries.ts';
+import { verificationCodeMessage, type CodePurpose } from '../../../views/messages/verification-code.ts';
+import { CODE_LIMITS } from '../../verification/limits.ts';
+import type { InteractionDeps } from '../deps.ts';
+
+/** What the code will do once entered, given whether an account holds the identifier. */
+function purposeOf(flow: Flow, accountExists: boolean): CodePurpose {
+  if (!accountExists) return 'register';
+  return flow.kind === 'recover' ? 'password-reset' : 'sign-in';
+}
+
+export async function sendFlowCode(deps: InteractionDeps, flow: Flow, ip: string): Promise<void> {
+  const account = await findAccountByIdentifier(deps.db, flow.identifier);
+  const purpose = purposeOf(flow, account !== undefined);
+  const channel = flow.identifier.kind === 'email' ? 'email' : 'sms';
+  const { code } = await deps.codes.issue({ flowId: flow.id, purpose, channel, identifier: flow.identifier.value, ip });
+  await deps.delivery.send(
+    verificationCodeMessage({
+      channel,
+      // The stored form when the account exists (an email's local part keeps the case it was registered with).
+      to: (flow.identifier.kind === 'email' ? account?.email : account?.phone) ?? flow.identifier.value,
+      code,
+      purpose,
+      locale: flow.locale,
+      host: new URL(deps.config.issuer).hostname,
+      minutes: Math.round(CODE_LIMITS.ttlSeconds / 60),
+    }),
+  );
+}

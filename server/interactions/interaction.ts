@@ -1,0 +1,73 @@
+// Helpers every interaction route uses: load the interaction bound to this
+// browser, name its client, pick its language, and hand the result back.
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors as oidcErrors, type InteractionResults } from 'oidc-provider';
+import { InteractionExpired } from '../errors/index.ts';
+import { chooseLocale, type Locale } from '../i18n/locale.ts';
+import { csrfTokens } from './csrf.ts';
+import type { InteractionDeps } from './deps.ts';
+import type { Via } from '../../views/fields.ts';
+
+export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+export function interactionTools(deps: InteractionDeps) {
+  const provider = () => deps.provider.current;
+  const csrf = csrfTokens(deps.csrfSecret);
+
+  return {
+    provider,
+    csrf,
+
+    /** The interaction of this browser (its cookie) matching the URL, or InteractionExpired. */
+    async load(ctx: Context): Promise<Interaction> {
+      try {
+        const found = await provider().interactionDetails(ctx.req, ctx.res);
+        if (found.uid !== ctx.params.uid) throw new InteractionExpired();
+        ctx.set('Cache-Control', 'no-store');
+        return found;
+      } catch (err) {
+        if (err instanceof oidcErrors.SessionNotFound) throw new InteractionExpired();
+        throw err;
+      }
+    },
+
+    async clientName(interaction: Interaction): Promise<string> {
+      const client = await provider().Client.find(String(interaction.params.client_id));
+      return client?.clientName ?? String(interaction.params.client_id);
+    },
+
+    locale(ctx: Context, interaction: Interaction): Locale {
+      const uiLocales = interaction.params.ui_locales;
+      return chooseLocale(typeof uiLocales === 'string' ? uiLocales : undefined, ctx.get('accept-language'));
+    },
+
+    base(interaction: Interaction): string {
+      return `/interaction/${interaction.uid}`;
+    },
+
+    /** The result that signs `accountId` in; it also settles a pending prompt=create. */
+    loginResult(interaction: Interaction, accountId: string, amr: string[]): InteractionResults {
+      return { login: { accountId, amr }, ...(interaction.prompt.name === 'create' ? { create: {} } : {}) };
+    },
+
+    /** Hands the result to oidc-provider and sends the browser back to it (303 after a POST). */
+    async finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
+      const redirectTo = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+      ctx.status = 303;
+      ctx.redirect(redirectTo);
+    },
+  };
+}
+
+export type InteractionTools = ReturnType<typeof interactionTools>;
+
+export function viaOf(value: unknown): Via {
+  return value === 'phone' ? 'phone' : 'email';
+}
+
+export function renderHtml(ctx: Context, status: number, body: string): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.body = body;
+}

@@ -1,0 +1,75 @@
+// The login prompt: the sign-in page, and sign-in by password.
+import type { Router, RouterMiddleware } from '@koa/router';
+import { readForm, field } from '../../http/read-form.ts';
+import { parseIdentifier } from '../../accounts/identifiers.ts';
+import { findAccountByIdentifier } from '../../accounts/queries.ts';
+import { verifyPassword } from '../../accounts/passwords.ts';
+import { AppError, RateLimited } from '../../errors/index.ts';
+import { signInPage } from '../../../views/sign-in.ts';
+import { strings } from '../../../views/strings.ts';
+import { renderHtml, viaOf, type InteractionTools } from '../interaction.ts';
+import type { InteractionDeps } from '../deps.ts';
+
+export function loginRoutes(router: Router, deps: InteractionDeps, tools: InteractionTools, consentPage: RouterMiddleware) {
+  router.get('/:uid', async (ctx, next) => {
+    const interaction = await tools.load(ctx);
+    if (interaction.prompt.name === 'create' && ctx.query.signin === undefined) {
+      ctx.redirect(`${tools.base(interaction)}/register?via=${viaOf(ctx.query.via)}`);
+      return;
+    }
+    if (interaction.prompt.name !== 'login' && interaction.prompt.name !== 'create') return consentPage(ctx, next);
+    renderHtml(ctx, 200, signInPage({
+      locale: tools.locale(ctx, interaction),
+      base: tools.base(interaction),
+      csrf: tools.csrf.tokenFor(interaction.uid),
+      clientName: await tools.clientName(interaction),
+      via: viaOf(ctx.query.via),
+      identifier: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
+    }));
+  });
+
+  router.post('/:uid/login', async (ctx) => {
+    const interaction = await tools.load(ctx);
+    const form = await readForm(ctx);
+    tools.csrf.check(interaction.uid, field(form, 'csrf'));
+    const locale = tools.locale(ctx, interaction);
+    const t = strings(locale);
+    const typed = field(form, 'identifier', 254);
+    const password = field(form, 'password', 1024);
+    const via = viaOf(field(form, 'via'));
+    const clientName = await tools.clientName(interaction);
+    const page = (status: number, extra: { error?: string; passwordError?: string }) =>
+      renderHtml(ctx, status, signInPage({
+        locale, base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid),
+        clientName, via, identifier: typed, ...extra,
+      }));
+
+    let identifier;
+    try {
+      identifier = parseIdentifier(typed, deps.config.defaultPhoneRegion);
+    } catch (err) {
+      if (err instanceof AppError) return page(400, { error: err.description });
+      throw err;
+    }
+    try {
+      await deps.limiters.passwordAttemptsPerIp.check(ctx.ip);
+      await deps.limiters.passwordFailuresPerIdentifier.check(identifier.value);
+    } catch (err) {
+      if (err instanceof RateLimited) return page(429, { error: t.tooMany(err.retryAfter) });
+      throw err;
+    }
+    const account = await findAccountByIdentifier(deps.db, identifier);
+    // Always verify, so a missing account costs the same time as a wrong password.
+    const matches = await verifyPassword(account?.password_hash, password);
+    if (!account || !matches || account.status !== 'active') {
+      // NIST SP 800-63B §5.2.2: failed attempts are limited per account (and per address here).
+      await Promise.allSettled([
+        deps.limiters.passwordFailuresPerIdentifier.consume(identifier.value),
+        deps.limiters.passwordAttemptsPerIp.consume(ctx.ip),
+      ]);
+      return page(401, { passwordError: t.wrongPassword });
+    }
+    await deps.limiters.passwordFailuresPerIdentifier.reset(identifier.value);
+    await tools.finish(ctx, tools.loginResult(interaction, account.id, ['pwd']));
+  });
+}

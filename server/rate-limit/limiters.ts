@@ -1,0 +1,106 @@
+// Named rate limits, counted by rate-limiter-flexible in shared storage so
+// every process sees the same counters: Redis when configured, otherwise the
+// database (the rate_limits table, migrations/008-rate-limits.ts). Nothing is
+// counted only in process memory.
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimited } from '../errors/index.ts';
+import { CODE_LIMITS, DAY_SECONDS, HOUR_SECONDS, PASSWORD_LIMITS } from '../verification/limits.ts';
+
+export interface Limiter {
+  /** Counts `points` (1 by default) for `key`; throws RateLimited(retryAfterSeconds) past the limit. */
+  consume(key: string, points?: number): Promise<void>;
+  /** Throws RateLimited when `key` has no points left; counts nothing. For limits on failures, checked before trying. */
+  check(key: string): Promise<void>;
+  /** Forgets the count of `key`. */
+  reset(key: string): Promise<void>;
+}
+
+export interface LimiterDeps {
+  db: Knex;
+  redis?: Redis;
+  /** Prefix of every key (REDIS_PREFIX); keeps deployments and test runs apart. */
+  prefix: string;
+}
+
+const TABLE = 'rate_limits';
+
+/**
+ * rate-limiter-flexible's Postgres store, fed through knex.raw. Its own
+ * `storeType: 'knex'` hands pg-style query objects to the raw connection,
+ * which PGlite cannot read (and its wire state breaks after trying); going
+ * through knex keeps one path for PGlite and PostgreSQL, with knex's pool and
+ * search_path (DATABASE_SCHEMA). The library's SQL is kept as it is; only its
+ * $n placeholders become knex's ?.
+ */
+function knexStore(db: Knex) {
+  return {
+    async query(q: { text: string; values?: unknown[] }) {
+      const bindings: unknown[] = [];
+      const sql = q.text.replace(/\$(\d+)/g, (_, n: string) => {
+        bindings.push(q.values?.[Number(n) - 1] ?? null);
+        return '?';
+      });
+      const result = await db.raw(sql, bindings as Knex.RawBinding[]);
+      // expire is bigint: node-pg gives a string, PGlite may give a BigInt; the library subtracts numbers.
+      const rows = (result.rows as Record<string, unknown>[]).map((row) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
+      );
+      // PGlite reports no rowCount for a select (only affected rows); the library reads it after selects.
+      return { rows, rowCount: rows.length || Number(result.rowCount ?? 0) };
+    },
+  };
+}
+
+// Keys are emails, phone numbers and IPs: hashed, so limit storage holds no
+// personal data and every key fits the store's varchar(255).
+const hashKey = (key: string) => createHash('sha256').update(key).digest('base64url');
+
+function wrap(limiter: RateLimiterAbstract): Limiter {
+  return {
+    async consume(key, points = 1) {
+      try {
+        await limiter.consume(hashKey(key), points);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) throw new RateLimited(err.msBeforeNext / 1000);
+        throw err;
+      }
+    },
+    async check(key) {
+      const res = await limiter.get(hashKey(key));
+      if (res && res.consumedPoints >= limiter.points) throw new RateLimited(res.msBeforeNext / 1000);
+    },
+    async reset(key) {
+      await limiter.delete(hashKey(key));
+    },
+  };
+}
+
+export function createLimiters(deps: LimiterDeps) {
+  const store = deps.redis ? undefined : knexStore(deps.db);
+  /** A fixed window: at most `points` per `durationSeconds`, counted from the first point. */
+  function custom(name: string, points: number, durationSeconds: number): Limiter {
+    const options = { keyPrefix: `${deps.prefix}rl:${name}`, points, duration: durationSeconds };
+    if (deps.redis) return wrap(new RateLimiterRedis({ ...options, storeClient: deps.redis }));
+    return wrap(new RateLimiterPostgres({ ...options, storeClient: store, storeType: 'pool', tableName: TABLE, tableCreated: true }));
+  }
+  return {
+    /** Codes sent to one identifier (key: channel:identifier). */
+    codeSendsPerIdentifier: custom('code-sends-identifier', CODE_LIMITS.sendsPerIdentifierPerHour, HOUR_SECONDS),
+    /** Codes sent from one IP address. */
+    codeSendsPerIp: custom('code-sends-ip', CODE_LIMITS.sendsPerIpPerHour, HOUR_SECONDS),
+    /** Code entries from one IP address. */
+    codeVerifiesPerIp: custom('code-verifies-ip', CODE_LIMITS.verifyAttemptsPerIpPerHour, HOUR_SECONDS),
+    /** Code entries for one identifier since its last correct code. */
+    codeFailuresPerIdentifier: custom('code-failures-identifier', CODE_LIMITS.verifyFailuresPerIdentifierPerDay, DAY_SECONDS),
+    /** Wrong passwords for one identifier since its last correct one. */
+    passwordFailuresPerIdentifier: custom('password-failures-identifier', PASSWORD_LIMITS.failuresPerIdentifierPerDay, DAY_SECONDS),
+    /** Wrong passwords from one IP address. */
+    passwordAttemptsPerIp: custom('password-failures-ip', PASSWORD_LIMITS.failuresPerIpPerHour, HOUR_SECONDS),
+    custom,
+  };
+}
+
+export type Limiters = ReturnType<typeof createLimiters>;

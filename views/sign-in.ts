@@ -1,0 +1,43 @@
+import { html } from './html.ts';
+import { layout } from './layout.ts';
+import { csrfField, errorMessage, identifierField, viaTabs, type Via } from './fields.ts';
+import { strings } from './strings.ts';
+import type { Locale } from '../server/i18n/locale.ts';
+
+export function signInPage(input: {
+  locale: Locale;
+  base: string;
+  csrf: string;
+  clientName: string;
+  via: Via;
+  identifier?: string;
+  error?: string;
+  passwordError?: string;
+}): string {
+  const t = strings(input.locale);
+  return layout(
+    t.signInTitle,
+    html`<h1>${t.signInTo(input.clientName)}</h1>
+${viaTabs(t, input.base, input.via)}
+${errorMessage('form-error', input.error)}
+<form method="post" action="${input.base}/code" novalidate>
+  ${csrfField(input.csrf)}
+  ${identifierField(t, input.via, input.identifier ?? '')}
+  <button type="submit">${t.continueWithCode}</button>
+  <hr>
+  <p>${t.orPassword}</p>
+  <label>${t.password}
+    <input type="password" name="password" autocomplete="current-password" ${input.passwordError ? html`aria-describedby="password-error" aria-invalid="true"` : ''}>
+  </label>
+  ${errorMessage('password-error', input.passwordError)}
+  <button type="submit" formaction="${input.base}/login" class="secondary">${t.signInWithPassword}</button>
+</form>
+<p><a href="${input.base}/recover?via=${input.via}">${t.forgotPassword}</a></p>
+<p>${t.noAccount} <a href="${input.base}/register?via=${input.via}">${t.createAccount}</a></p>
+<form method="post" action="${input.base}/abort">
+  ${csrfField(input.csrf)}
+  <button type="submit" class="secondary">${t.cancel}</button>
+</form>`,
+    input.locale,
+  );
+}
