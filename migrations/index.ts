@@ -11,6 +11,7 @@ import * as verificationCodes from './007-verification-codes.ts';
 import * as rateLimits from './008-rate-limits.ts';
 import * as accountIndex from './009-oidc-models-account-index.ts';
 import * as flows from './010-flows.ts';
+import * as flowsBoundTo from './011-flows-bound-to.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -23,4 +24,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['008-rate-limits', rateLimits],
   ['009-oidc-models-account-index', accountIndex],
   ['010-flows', flows],
+  ['011-flows-bound-to', flowsBoundTo],
 ];

@@ -11,6 +11,7 @@ import { rejectOversizedBodies, requestContext, securityHeaders } from './http/r
 import { healthRouter } from './health/router.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { InteractionDeps } from './interactions/deps.ts';
+import { accountRouter } from './account/routes.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -37,6 +38,8 @@ export function createApp(deps: {
   app.use(health.routes()).use(health.allowedMethods());
   const interactions = interactionRouter(deps.interactions);
   app.use(interactions.routes()).use(interactions.allowedMethods());
+  const account = accountRouter(deps.interactions);
+  app.use(account.routes()).use(account.allowedMethods());
 
   // oidc-provider 9: the Provider is itself a Koa application.
   const mounted = new WeakMap<Provider, Koa.Middleware>();

@@ -14,6 +14,7 @@ import { loadCodeSecret } from './verification/code-secret.ts';
 import { createLimiters } from './rate-limit/limiters.ts';
 import { createCodes, purgeExpiredCodes } from './verification/codes.ts';
 import { flowStore } from './flows/flow.ts';
+import { registerAccountClient } from './account/first-party-client.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -55,6 +56,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger }).provider;
     const provider = { current: build(signingKeys), keysVersion };
     await seedInitialAccessToken(runtime);
+    await registerAccountClient(runtime.adapters('Client'), config.issuer);
     const delivery = createDelivery(config, logger);
     const limiters = createLimiters({ db: runtime.db, redis: runtime.redis, prefix: config.redisPrefix });
     const flows = flowStore(runtime.db, now);

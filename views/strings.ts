@@ -49,6 +49,17 @@ const en = {
   asksTo: (client: string) => `${client} asks to:`,
   allow: 'Allow',
   deny: 'Deny',
+  accountTitle: 'Your account',
+  verified: 'confirmed',
+  notSet: 'not added',
+  addEmail: 'Add an email address',
+  addPhone: 'Add a phone number',
+  changeEmail: 'Change email address',
+  changePhone: 'Change phone number',
+  identifierAdded: 'Saved and confirmed.',
+  identifierTaken: 'This email or phone already belongs to another account.',
+  signOut: 'Sign out',
+  signInToAccount: 'Sign in to manage your account',
 };
 
 type Strings = typeof en;
@@ -101,6 +112,17 @@ const ru: Strings = {
   asksTo: (client) => `${client} запрашивает:`,
   allow: 'Разрешить',
   deny: 'Отклонить',
+  accountTitle: 'Ваш аккаунт',
+  verified: 'подтверждён',
+  notSet: 'не добавлен',
+  addEmail: 'Добавить почту',
+  addPhone: 'Добавить телефон',
+  changeEmail: 'Изменить почту',
+  changePhone: 'Изменить телефон',
+  identifierAdded: 'Сохранено и подтверждено.',
+  identifierTaken: 'Эта почта или телефон уже принадлежит другому аккаунту.',
+  signOut: 'Выйти',
+  signInToAccount: 'Войдите, чтобы управлять аккаунтом',
 };
 
 export function strings(locale: Locale): Strings {

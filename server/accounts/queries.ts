@@ -1,6 +1,7 @@
 // SQL for accounts and their roles; no business rules here.
 import type { Knex } from 'knex';
 import type { Identifier } from './identifiers.ts';
+import { Conflict } from '../errors/index.ts';
 
 export interface AccountRow {
   id: string;
@@ -48,6 +49,19 @@ export async function setPasswordHash(db: Knex, id: string, passwordHash: string
 export async function markIdentifierVerified(db: Knex, id: string, identifier: Identifier): Promise<void> {
   const column = identifier.kind === 'email' ? 'email_verified_at' : 'phone_verified_at';
   await db('accounts').where({ id }).update({ [column]: db.fn.now(), updated_at: db.fn.now() });
+}
+
+/** Sets (or replaces) the account's email or phone, as just confirmed; a taken one is a Conflict. */
+export async function setIdentifier(db: Knex, id: string, identifier: Identifier): Promise<void> {
+  const values = identifier.kind === 'email'
+    ? { email: identifier.value, email_verified_at: db.fn.now() }
+    : { phone: identifier.value, phone_verified_at: db.fn.now() };
+  try {
+    await db('accounts').where({ id }).update({ ...values, updated_at: db.fn.now() });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new Conflict('this email or phone belongs to another account');
+    throw err;
+  }
 }
 
 export async function isAccountActive(db: Knex, id: string): Promise<boolean> {

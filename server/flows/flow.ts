@@ -1,6 +1,7 @@
 // A self-service flow, after Ory Kratos's flow objects: a kind, a state from
-// that kind's state machine, an expiry, and the browser interaction it belongs
-// to. Stored in the database so any process can continue it.
+// that kind's state machine, an expiry, and what binds it to one browser (its
+// oidc-provider interaction, or its session on the account page). Stored in the
+// database so any process can continue it.
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Identifier } from '../accounts/identifiers.ts';
@@ -8,7 +9,7 @@ import type { Locale } from '../i18n/locale.ts';
 import { AppError } from '../errors/index.ts';
 import { deletedCount } from '../db/deleted-count.ts';
 
-export type FlowKind = 'sign-in' | 'register' | 'recover';
+export type FlowKind = 'sign-in' | 'register' | 'recover' | 'confirm';
 
 /**
  * The state machines. A flow starts in `code_sent` (created when its first code
@@ -18,6 +19,7 @@ export const TRANSITIONS = {
   'sign-in': { code_sent: ['completed'], completed: [] },
   register: { code_sent: ['completed'], completed: [] },
   recover: { code_sent: ['code_verified'], code_verified: ['completed'], completed: [] },
+  confirm: { code_sent: ['completed'], completed: [] },
 } as const satisfies Record<FlowKind, Record<string, readonly string[]>>;
 
 export type FlowState<K extends FlowKind = FlowKind> = keyof (typeof TRANSITIONS)[K] & string;
@@ -29,7 +31,10 @@ export interface Flow {
   id: string;
   kind: FlowKind;
   state: string;
-  interactionUid: string;
+  /** `interaction:<uid>` or `session:<uid>`: only that browser can continue the flow. */
+  boundTo: string;
+  /** For `confirm`: the signed-in account the identifier is being added to. */
+  accountId?: string;
   identifier: Identifier;
   locale: Locale;
   /** Kind-specific data; a pending password hash for `register`. Never shown to the person. */
@@ -47,7 +52,8 @@ interface Row {
   id: string;
   kind: FlowKind;
   state: string;
-  interaction_uid: string;
+  bound_to: string;
+  account_id: string | null;
   identifier_kind: Identifier['kind'];
   identifier: string;
   locale: Locale;
@@ -60,7 +66,8 @@ function fromRow(row: Row): Flow {
     id: row.id,
     kind: row.kind,
     state: row.state,
-    interactionUid: row.interaction_uid,
+    boundTo: row.bound_to,
+    accountId: row.account_id ?? undefined,
     identifier: { kind: row.identifier_kind, value: row.identifier } as Identifier,
     locale: row.locale,
     data: row.data ?? {},
@@ -70,7 +77,14 @@ function fromRow(row: Row): Flow {
 
 export function flowStore(db: Knex, now: () => number = Date.now) {
   return {
-    async create(input: { kind: FlowKind; interactionUid: string; identifier: Identifier; locale: Locale; data?: Flow['data'] }): Promise<Flow> {
+    async create(input: {
+      kind: FlowKind;
+      boundTo: string;
+      accountId?: string;
+      identifier: Identifier;
+      locale: Locale;
+      data?: Flow['data'];
+    }): Promise<Flow> {
       // 128 bits from a CSPRNG (OWASP ASVS V3.2.2 for session-like identifiers).
       const id = randomBytes(16).toString('base64url');
       const [row] = await db('flows')
@@ -78,7 +92,8 @@ export function flowStore(db: Knex, now: () => number = Date.now) {
           id,
           kind: input.kind,
           state: 'code_sent',
-          interaction_uid: input.interactionUid,
+          bound_to: input.boundTo,
+          account_id: input.accountId ?? null,
           identifier_kind: input.identifier.kind,
           identifier: input.identifier.value,
           locale: input.locale,
@@ -89,10 +104,10 @@ export function flowStore(db: Knex, now: () => number = Date.now) {
       return fromRow(row as Row);
     },
 
-    /** The live flow with this id in this browser interaction, or FlowNotFound. */
-    async find(id: string, interactionUid: string): Promise<Flow> {
+    /** The live flow with this id bound to this browser, or FlowNotFound. */
+    async find(id: string, boundTo: string): Promise<Flow> {
       if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw new FlowNotFound();
-      const row = (await db('flows').where({ id, interaction_uid: interactionUid }).first()) as Row | undefined;
+      const row = (await db('flows').where({ id, bound_to: boundTo }).first()) as Row | undefined;
       if (!row || new Date(row.expires_at).getTime() <= now()) throw new FlowNotFound();
       return fromRow(row);
     },

@@ -11,6 +11,7 @@ import { resourceServerInfo } from './resource-servers.ts';
 import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
 import * as pages from './pages.ts';
+import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 
 export interface ProviderDeps {
@@ -91,6 +92,16 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       AuthorizationCode: 60,
       DeviceCode: 600,
       IdToken: ID_TOKEN_TTL,
+    },
+    // The account page is first-party: it gets a grant without a consent screen.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (ctx.oidc.client!.clientId !== ACCOUNT_CLIENT_ID || !ctx.oidc.session!.accountId) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: ctx.oidc.session!.accountId });
+      grant.addOIDCScope('openid');
+      await grant.save();
+      return grant;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPrompts() },
     renderError: pages.renderError,

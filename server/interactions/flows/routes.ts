@@ -76,7 +76,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
 
       // The pending password is only ever applied to an account this flow creates.
       const data = password ? { passwordHash: await hashPassword(password) } : {};
-      const flow = await deps.flows.create({ kind, interactionUid: interaction.uid, identifier, locale, data });
+      const flow = await deps.flows.create({ kind, boundTo: `interaction:${interaction.uid}`, identifier, locale, data });
       try {
         await sendFlowCode(deps, flow, ctx.ip);
       } catch (err) {
@@ -101,7 +101,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
 
   router.get('/:uid/flows/:flowId', async (ctx) => {
     const interaction = await tools.load(ctx);
-    const flow = await deps.flows.find(ctx.params.flowId!, interaction.uid);
+    const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     if (flow.state === 'code_verified') {
       return renderHtml(ctx, 200, newPasswordPage({
         locale: flow.locale, flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
@@ -115,7 +115,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const interaction = await tools.load(ctx);
     const form = await readForm(ctx);
     tools.csrf.check(interaction.uid, field(form, 'csrf'));
-    const flow = await deps.flows.find(ctx.params.flowId!, interaction.uid);
+    const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     const t = strings(flow.locale);
     if (flow.state !== 'code_sent') return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
     try {
@@ -132,7 +132,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const interaction = await tools.load(ctx);
     const form = await readForm(ctx);
     tools.csrf.check(interaction.uid, field(form, 'csrf'));
-    const flow = await deps.flows.find(ctx.params.flowId!, interaction.uid);
+    const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     const t = strings(flow.locale);
     if (flow.state !== 'code_sent') return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
     const code = field(form, 'code', 32).replace(/\s+/g, '');
@@ -161,7 +161,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const interaction = await tools.load(ctx);
     const form = await readForm(ctx);
     tools.csrf.check(interaction.uid, field(form, 'csrf'));
-    const flow = await deps.flows.find(ctx.params.flowId!, interaction.uid);
+    const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     if (flow.kind !== 'recover' || flow.state !== 'code_verified') return ctx.redirect(`${tools.base(interaction)}/flows/${flow.id}`);
     const password = field(form, 'password', 1024);
     const problem = newPasswordProblem(password);

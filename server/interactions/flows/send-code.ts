@@ -9,6 +9,7 @@ import type { InteractionDeps } from '../deps.ts';
 
 /** What the code will do once entered, given whether an account holds the identifier. */
 function purposeOf(flow: Flow, accountExists: boolean): CodePurpose {
+  if (flow.kind === 'confirm') return 'confirm';
   if (!accountExists) return 'register';
   return flow.kind === 'recover' ? 'password-reset' : 'sign-in';
 }
@@ -22,7 +23,7 @@ export async function sendFlowCode(deps: InteractionDeps, flow: Flow, ip: string
     verificationCodeMessage({
       channel,
       // The stored form when the account exists (an email's local part keeps the case it was registered with).
-      to: (flow.identifier.kind === 'email' ? account?.email : account?.phone) ?? flow.identifier.value,
+      to: (flow.kind !== 'confirm' && (flow.identifier.kind === 'email' ? account?.email : account?.phone)) || flow.identifier.value,
       code,
       purpose,
       locale: flow.locale,

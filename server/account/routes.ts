@@ -1,0 +1,169 @@
+// /account: a signed-in person sees their email and phone and adds or changes
+// one, proven by a code sent there (flow kind `confirm`, bound to the session).
+import { createHash, randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { readForm, field } from '../http/read-form.ts';
+import { parseIdentifier, maskIdentifier, type Identifier } from '../accounts/identifiers.ts';
+import { findAccountById, setIdentifier } from '../accounts/queries.ts';
+import { AppError, CodeAttemptsExhausted, CodeExpired, CodeInvalid, Conflict, DeliveryFailed, RateLimited } from '../errors/index.ts';
+import { chooseLocale, type Locale } from '../i18n/locale.ts';
+import { csrfTokens } from '../interactions/csrf.ts';
+import { renderHtml, viaOf } from '../interactions/interaction.ts';
+import { sendFlowCode } from '../interactions/flows/send-code.ts';
+import type { InteractionDeps } from '../interactions/deps.ts';
+import type { Flow } from '../flows/flow.ts';
+import { accountPage } from '../../views/account.ts';
+import { codePage } from '../../views/code.ts';
+import { strings } from '../../views/strings.ts';
+import { ACCOUNT_CLIENT_ID } from './first-party-client.ts';
+
+export function accountRouter(deps: InteractionDeps) {
+  const router = new Router({ prefix: '/account' });
+  const csrf = csrfTokens(deps.csrfSecret);
+  const locale = (ctx: Context): Locale => chooseLocale(undefined, ctx.get('accept-language'));
+
+  /** The signed-in account and the session uid that binds its flows, or undefined. */
+  async function signedIn(ctx: Context) {
+    const session = await deps.provider.current.Session.get(ctx);
+    if (!session?.accountId) return undefined;
+    const account = await findAccountById(deps.db, session.accountId);
+    if (!account || account.status !== 'active') return undefined;
+    ctx.set('Cache-Control', 'no-store');
+    return { account, binding: `session:${session.uid}` };
+  }
+
+  async function show(ctx: Context, status: number, extra: { notice?: string; error?: { via: 'email' | 'phone'; message: string; typed: string } } = {}) {
+    const me = await signedIn(ctx);
+    if (!me) return ctx.redirect('/account/sign-in');
+    renderHtml(ctx, status, accountPage({
+      locale: locale(ctx),
+      csrf: csrf.tokenFor(me.binding),
+      email: me.account.email,
+      emailVerified: me.account.email_verified_at !== null,
+      phone: me.account.phone,
+      phoneVerified: me.account.phone_verified_at !== null,
+      ...extra,
+    }));
+  }
+
+  async function codeStep(ctx: Context, binding: string, flow: Flow, status: number, extra: { error?: string; notice?: string } = {}) {
+    const available = await deps.codes.resendAvailableAt(flow.id);
+    renderHtml(ctx, status, codePage({
+      locale: flow.locale,
+      base: '/account',
+      flowPath: `/account/flows/${flow.id}`,
+      csrf: csrf.tokenFor(binding),
+      sentTo: maskIdentifier(flow.identifier),
+      resendInSeconds: available ? Math.max(0, Math.ceil((available.getTime() - deps.now()) / 1000)) : 0,
+      ...extra,
+    }));
+  }
+
+  router.get('/', async (ctx) => show(ctx, 200, ctx.query.saved !== undefined ? { notice: strings(locale(ctx)).identifierAdded } : {}));
+
+  // Sign in through the provider as the first-party client; the provider session it leaves is what /account reads.
+  router.get('/sign-in', async (ctx) => {
+    const verifier = randomBytes(32).toString('base64url');
+    const url = new URL(`${deps.config.issuer}/auth`);
+    url.search = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID,
+      redirect_uri: `${deps.config.issuer}/account/callback`,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
+    ctx.redirect(url.href);
+  });
+
+  // The code is not needed: signing in set the provider's session cookie.
+  router.get('/callback', async (ctx) => {
+    if (typeof ctx.query.error === 'string') throw new AppError(400, 'access_denied', 'sign-in was cancelled');
+    ctx.redirect('/account');
+  });
+
+  router.post('/identifiers', async (ctx) => {
+    const me = await signedIn(ctx);
+    if (!me) return ctx.redirect('/account/sign-in');
+    const form = await readForm(ctx);
+    csrf.check(me.binding, field(form, 'csrf'));
+    const typed = field(form, 'identifier', 254);
+    const via = viaOf(field(form, 'via'));
+    const t = strings(locale(ctx));
+    let identifier: Identifier;
+    try {
+      identifier = parseIdentifier(typed, deps.config.defaultPhoneRegion);
+    } catch (err) {
+      if (err instanceof AppError) return show(ctx, 400, { error: { via, message: err.description, typed } });
+      throw err;
+    }
+    const flow = await deps.flows.create({ kind: 'confirm', boundTo: me.binding, accountId: me.account.id, identifier, locale: locale(ctx) });
+    try {
+      await sendFlowCode(deps, flow, ctx.ip);
+    } catch (err) {
+      await deps.flows.remove(flow.id);
+      if (err instanceof DeliveryFailed) return show(ctx, 503, { error: { via, message: t.sendFailed, typed } });
+      if (err instanceof RateLimited) return show(ctx, 429, { error: { via, message: t.tooMany(err.retryAfter), typed } });
+      throw err;
+    }
+    ctx.status = 303;
+    ctx.redirect(`/account/flows/${flow.id}`);
+  });
+
+  router.get('/flows/:flowId', async (ctx) => {
+    const me = await signedIn(ctx);
+    if (!me) return ctx.redirect('/account/sign-in');
+    await codeStep(ctx, me.binding, await deps.flows.find(ctx.params.flowId!, me.binding), 200);
+  });
+
+  router.post('/flows/:flowId/resend', async (ctx) => {
+    const me = await signedIn(ctx);
+    if (!me) return ctx.redirect('/account/sign-in');
+    const form = await readForm(ctx);
+    csrf.check(me.binding, field(form, 'csrf'));
+    const flow = await deps.flows.find(ctx.params.flowId!, me.binding);
+    const t = strings(flow.locale);
+    try {
+      await sendFlowCode(deps, flow, ctx.ip);
+    } catch (err) {
+      if (err instanceof RateLimited) return codeStep(ctx, me.binding, flow, 429, { error: t.tooMany(err.retryAfter) });
+      if (err instanceof DeliveryFailed) return codeStep(ctx, me.binding, flow, 503, { error: t.sendFailed });
+      throw err;
+    }
+    await codeStep(ctx, me.binding, flow, 200, { notice: t.newCodeSent });
+  });
+
+  router.post('/flows/:flowId/code', async (ctx) => {
+    const me = await signedIn(ctx);
+    if (!me) return ctx.redirect('/account/sign-in');
+    const form = await readForm(ctx);
+    csrf.check(me.binding, field(form, 'csrf'));
+    const flow = await deps.flows.find(ctx.params.flowId!, me.binding);
+    const t = strings(flow.locale);
+    if (flow.kind !== 'confirm' || flow.accountId !== me.account.id || flow.state !== 'code_sent') {
+      return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
+    }
+    try {
+      await deps.codes.verify({ flowId: flow.id, code: field(form, 'code', 32).replace(/\s+/g, ''), ip: ctx.ip });
+    } catch (err) {
+      if (err instanceof CodeInvalid) return codeStep(ctx, me.binding, flow, 400, { error: t.wrongCode(err.attemptsLeft) });
+      if (err instanceof CodeExpired) return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
+      if (err instanceof CodeAttemptsExhausted) return codeStep(ctx, me.binding, flow, 400, { error: t.codeDead });
+      if (err instanceof RateLimited) return codeStep(ctx, me.binding, flow, 429, { error: t.tooMany(err.retryAfter) });
+      throw err;
+    }
+    await deps.flows.transition(flow, 'completed');
+    try {
+      await setIdentifier(deps.db, me.account.id, flow.identifier);
+    } catch (err) {
+      // The person proved they hold it, so saying it is taken reveals nothing new.
+      if (err instanceof Conflict) return show(ctx, 409, { error: { via: flow.identifier.kind, message: t.identifierTaken, typed: flow.identifier.value } });
+      throw err;
+    }
+    ctx.status = 303;
+    ctx.redirect('/account?saved');
+  });
+
+  return router;
+}
