@@ -12,6 +12,8 @@ import { healthRouter } from './health/router.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { InteractionDeps } from './interactions/deps.ts';
 import { accountRouter } from './account/routes.ts';
+import { metricsRouter } from './metrics/router.ts';
+import type { Metrics } from './metrics/metrics.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -22,6 +24,7 @@ export function createApp(deps: {
   provider: { current: Provider };
   cookieKeys: string[];
   interactions: InteractionDeps;
+  metrics: Metrics;
 }): Koa {
   const app = new Koa();
   app.proxy = deps.config.trustProxy;
@@ -29,11 +32,13 @@ export function createApp(deps: {
   // koa-mount runs oidc-provider on this app's context, so its signed cookies use these keys.
   app.keys = deps.cookieKeys;
 
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders);
   app.use(errorMiddleware(deps.logger));
   app.use(rejectOversizedBodies);
 
+  const metrics = metricsRouter(deps.metrics, deps.config.metricsToken);
+  app.use(metrics.routes());
   const health = healthRouter({ db: deps.db, redis: deps.redis });
   app.use(health.routes()).use(health.allowedMethods());
   const interactions = interactionRouter(deps.interactions);

@@ -15,6 +15,7 @@ import { createLimiters } from './rate-limit/limiters.ts';
 import { createCodes, purgeExpiredCodes } from './verification/codes.ts';
 import { flowStore } from './flows/flow.ts';
 import { registerAccountClient } from './account/first-party-client.ts';
+import { createMetrics } from './metrics/metrics.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -52,13 +53,24 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     ]);
     // Read after loading: the first start creates the keys.
     const keysVersion = await signingKeysVersion(runtime.db);
-    const build = (keys: typeof signingKeys) =>
-      createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger }).provider;
+    const metrics = createMetrics();
+    const build = (keys: typeof signingKeys) => {
+      const built = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger }).provider;
+      built.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
+        metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
+      });
+      return built;
+    };
     const provider = { current: build(signingKeys), keysVersion };
     await seedInitialAccessToken(runtime);
     await registerAccountClient(runtime.adapters('Client'), config.issuer);
     const delivery = createDelivery(config, logger);
-    const limiters = createLimiters({ db: runtime.db, redis: runtime.redis, prefix: config.redisPrefix });
+    const limiters = createLimiters({
+      db: runtime.db,
+      redis: runtime.redis,
+      prefix: config.redisPrefix,
+      onLimited: (limit) => metrics.rateLimited.inc({ limit }),
+    });
     const flows = flowStore(runtime.db, now);
     const interactions = {
       provider,
@@ -71,9 +83,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       flows,
       revokeAccount: runtime.revokeAccount,
       logger,
+      metrics,
       now,
     };
-    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys, interactions });
+    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys, interactions, metrics });
 
     // oidc-provider fixes its keystore at construction, so a rotation means a new
     // provider instance; requests already running finish on the old one.

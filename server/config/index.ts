@@ -113,6 +113,8 @@ const schema = z.object({
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter region code such as DE').default('US'),
   /** Secret for HMACs of one-time codes; unset means generated once and kept in the database. */
   CODE_HMAC_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Bearer token that guards GET /metrics (Prometheus); unset means no /metrics at all. */
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   SHUTDOWN_TIMEOUT: wholeNumber(10, 0, 300),
   NODE_ENV: z.string().default('development'),
@@ -158,6 +160,7 @@ function toConfig(env: z.infer<typeof schema>) {
     },
     defaultPhoneRegion: env.DEFAULT_PHONE_REGION,
     codeHmacSecret: env.CODE_HMAC_SECRET,
+    metricsToken: env.METRICS_TOKEN,
     production: env.NODE_ENV === 'production',
   };
 }

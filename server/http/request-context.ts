@@ -2,11 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logging/logger.ts';
 import { PayloadTooLarge } from '../errors/index.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Request id (kept from X-Request-Id when sane) and one access-log line per request, without query strings. */
-export function requestContext(logger: Logger) {
+/** The route template for metrics: oidc-provider's route name, the router's pattern, or "other" (bounded labels). */
+function routeLabel(ctx: Context): string {
+  const oidcRoute = (ctx as { oidc?: { route?: string } }).oidc?.route;
+  if (oidcRoute) return oidcRoute;
+  const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  return typeof matched === 'string' ? matched : 'other';
+}
+
+/** Request id (kept from X-Request-Id when sane), metrics, and one access-log line per request, without query strings. */
+export function requestContext(logger: Logger, metrics: Metrics) {
   return async function withRequestContext(ctx: Context, next: Next): Promise<void> {
     const incoming = ctx.get('x-request-id');
     const reqId = INCOMING_ID.test(incoming) ? incoming : randomUUID();
@@ -16,10 +25,11 @@ export function requestContext(logger: Logger) {
     try {
       await next();
     } finally {
-      logger.info(
-        { reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
-        'request',
-      );
+      const ms = performance.now() - started;
+      const route = routeLabel(ctx);
+      metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      metrics.httpDuration.observe({ method: ctx.method, route }, ms / 1000);
+      logger.info({ reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms) }, 'request');
     }
   };
 }

@@ -6,6 +6,7 @@ import type { Delivery } from '../delivery/types.ts';
 import type { createCodes } from '../verification/codes.ts';
 import type { createLimiters } from '../rate-limit/limiters.ts';
 import type { FlowStore } from '../flows/flow.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 /** What the browser flows need; built once in server.ts. */
 export interface InteractionDeps {
@@ -20,5 +21,6 @@ export interface InteractionDeps {
   flows: FlowStore;
   revokeAccount(accountId: string): Promise<void>;
   logger: Logger;
+  metrics: Metrics;
   now: () => number;
 }

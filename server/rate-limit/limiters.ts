@@ -23,6 +23,8 @@ export interface LimiterDeps {
   redis?: Redis;
   /** Prefix of every key (REDIS_PREFIX); keeps deployments and test runs apart. */
   prefix: string;
+  /** Told the limit's name whenever a request is refused (metrics). */
+  onLimited?: (name: string) => void;
 }
 
 const TABLE = 'rate_limits';
@@ -58,19 +60,25 @@ function knexStore(db: Knex) {
 // personal data and every key fits the store's varchar(255).
 const hashKey = (key: string) => createHash('sha256').update(key).digest('base64url');
 
-function wrap(limiter: RateLimiterAbstract): Limiter {
+function wrap(limiter: RateLimiterAbstract, onLimited: () => void): Limiter {
   return {
     async consume(key, points = 1) {
       try {
         await limiter.consume(hashKey(key), points);
       } catch (err) {
-        if (err instanceof RateLimiterRes) throw new RateLimited(err.msBeforeNext / 1000);
+        if (err instanceof RateLimiterRes) {
+          onLimited();
+          throw new RateLimited(err.msBeforeNext / 1000);
+        }
         throw err;
       }
     },
     async check(key) {
       const res = await limiter.get(hashKey(key));
-      if (res && res.consumedPoints >= limiter.points) throw new RateLimited(res.msBeforeNext / 1000);
+      if (res && res.consumedPoints >= limiter.points) {
+        onLimited();
+        throw new RateLimited(res.msBeforeNext / 1000);
+      }
     },
     async reset(key) {
       await limiter.delete(hashKey(key));
@@ -83,8 +91,9 @@ export function createLimiters(deps: LimiterDeps) {
   /** A fixed window: at most `points` per `durationSeconds`, counted from the first point. */
   function custom(name: string, points: number, durationSeconds: number): Limiter {
     const options = { keyPrefix: `${deps.prefix}rl:${name}`, points, duration: durationSeconds };
-    if (deps.redis) return wrap(new RateLimiterRedis({ ...options, storeClient: deps.redis }));
-    return wrap(new RateLimiterPostgres({ ...options, storeClient: store, storeType: 'pool', tableName: TABLE, tableCreated: true }));
+    const onLimited = () => deps.onLimited?.(name);
+    if (deps.redis) return wrap(new RateLimiterRedis({ ...options, storeClient: deps.redis }), onLimited);
+    return wrap(new RateLimiterPostgres({ ...options, storeClient: store, storeType: 'pool', tableName: TABLE, tableCreated: true }), onLimited);
   }
   return {
     /** Codes sent to one identifier (key: channel:identifier). */

@@ -139,6 +139,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     try {
       await deps.codes.verify({ flowId: flow.id, code, ip: ctx.ip });
     } catch (err) {
+      deps.metrics.signIns.inc({ method: 'code', outcome: 'failure' });
       if (err instanceof CodeInvalid) return codeStep(ctx, interaction, flow, 400, { error: t.wrongCode(err.attemptsLeft) });
       if (err instanceof CodeExpired) return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
       if (err instanceof CodeAttemptsExhausted) return codeStep(ctx, interaction, flow, 400, { error: t.codeDead });
@@ -146,6 +147,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
       throw err;
     }
 
+    deps.metrics.signIns.inc({ method: 'code', outcome: 'success' });
     if (flow.kind === 'recover') {
       await deps.flows.transition(flow, 'code_verified');
       ctx.status = 303;

@@ -19,7 +19,7 @@ export async function sendFlowCode(deps: InteractionDeps, flow: Flow, ip: string
   const purpose = purposeOf(flow, account !== undefined);
   const channel = flow.identifier.kind === 'email' ? 'email' : 'sms';
   const { code } = await deps.codes.issue({ flowId: flow.id, purpose, channel, identifier: flow.identifier.value, ip });
-  await deps.delivery.send(
+  const delivered = deps.delivery.send(
     verificationCodeMessage({
       channel,
       // The stored form when the account exists (an email's local part keeps the case it was registered with).
@@ -31,4 +31,11 @@ export async function sendFlowCode(deps: InteractionDeps, flow: Flow, ip: string
       minutes: Math.round(CODE_LIMITS.ttlSeconds / 60),
     }),
   );
+  try {
+    await delivered;
+    deps.metrics.codesSent.inc({ channel, outcome: 'sent' });
+  } catch (err) {
+    deps.metrics.codesSent.inc({ channel, outcome: 'failed' });
+    throw err;
+  }
 }

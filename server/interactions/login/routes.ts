@@ -67,8 +67,10 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
         deps.limiters.passwordFailuresPerIdentifier.consume(identifier.value),
         deps.limiters.passwordAttemptsPerIp.consume(ctx.ip),
       ]);
+      deps.metrics.signIns.inc({ method: 'password', outcome: 'failure' });
       return page(401, { passwordError: t.wrongPassword });
     }
+    deps.metrics.signIns.inc({ method: 'password', outcome: 'success' });
     await deps.limiters.passwordFailuresPerIdentifier.reset(identifier.value);
     await tools.finish(ctx, tools.loginResult(interaction, account.id, ['pwd']));
   });
