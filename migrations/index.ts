@@ -12,6 +12,7 @@ import * as rateLimits from './008-rate-limits.ts';
 import * as accountIndex from './009-oidc-models-account-index.ts';
 import * as flows from './010-flows.ts';
 import * as flowsBoundTo from './011-flows-bound-to.ts';
+import * as qrLogins from './012-qr-logins.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -25,4 +26,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['009-oidc-models-account-index', accountIndex],
   ['010-flows', flows],
   ['011-flows-bound-to', flowsBoundTo],
+  ['012-qr-logins', qrLogins],
 ];

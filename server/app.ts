@@ -13,6 +13,8 @@ import { interactionRouter } from './interactions/router.ts';
 import type { InteractionDeps } from './interactions/deps.ts';
 import { accountRouter } from './account/routes.ts';
 import { metricsRouter } from './metrics/router.ts';
+import { qrPhoneRouter } from './qr/routes.ts';
+import { qrAppApi } from './qr/api.ts';
 import type { Metrics } from './metrics/metrics.ts';
 
 export function createApp(deps: {
@@ -45,6 +47,10 @@ export function createApp(deps: {
   app.use(interactions.routes()).use(interactions.allowedMethods());
   const account = accountRouter(deps.interactions);
   app.use(account.routes()).use(account.allowedMethods());
+  const qrPhone = qrPhoneRouter(deps.interactions);
+  app.use(qrPhone.routes()).use(qrPhone.allowedMethods());
+  const qrApi = qrAppApi(deps.interactions);
+  app.use(qrApi.routes()).use(qrApi.allowedMethods());
 
   // oidc-provider 9: the Provider is itself a Koa application.
   const mounted = new WeakMap<Provider, Koa.Middleware>();

@@ -16,6 +16,7 @@ import { createCodes, purgeExpiredCodes } from './verification/codes.ts';
 import { flowStore } from './flows/flow.ts';
 import { registerAccountClient } from './account/first-party-client.ts';
 import { createMetrics } from './metrics/metrics.ts';
+import { qrLogins } from './qr/qr-login.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -54,24 +55,26 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     // Read after loading: the first start creates the keys.
     const keysVersion = await signingKeysVersion(runtime.db);
     const metrics = createMetrics();
-    const build = (keys: typeof signingKeys) => {
-      const built = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger }).provider;
-      built.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
-        metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
-      });
-      return built;
-    };
-    const provider = { current: build(signingKeys), keysVersion };
-    await seedInitialAccessToken(runtime);
-    await registerAccountClient(runtime.adapters('Client'), config.issuer);
-    const delivery = createDelivery(config, logger);
     const limiters = createLimiters({
       db: runtime.db,
       redis: runtime.redis,
       prefix: config.redisPrefix,
       onLimited: (limit) => metrics.rateLimited.inc({ limit }),
     });
+    const build = (keys: typeof signingKeys) => {
+      const built = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger, limiters });
+      built.provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
+        metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
+      });
+      return built;
+    };
+    const first = build(signingKeys);
+    const provider = { current: first.provider, accessTokens: first.jwtTokens, keysVersion };
+    await seedInitialAccessToken(runtime);
+    await registerAccountClient(runtime.adapters('Client'), config.issuer);
+    const delivery = createDelivery(config, logger);
     const flows = flowStore(runtime.db, now);
+    const qr = qrLogins(runtime.db, now);
     const interactions = {
       provider,
       db: runtime.db,
@@ -81,6 +84,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       limiters,
       delivery,
       flows,
+      qr,
       revokeAccount: runtime.revokeAccount,
       logger,
       metrics,
@@ -93,7 +97,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     async function refreshSigningKeys(): Promise<boolean> {
       const version = await signingKeysVersion(runtime.db);
       if (version === provider.keysVersion) return false;
-      provider.current = build(await loadSigningKeys(runtime.db));
+      const rebuilt = build(await loadSigningKeys(runtime.db));
+      provider.current = rebuilt.provider;
+      provider.accessTokens = rebuilt.jwtTokens;
       provider.keysVersion = await signingKeysVersion(runtime.db);
       logger.info('signing keys reloaded');
       return true;
@@ -115,7 +121,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     const { port } = server.address() as AddressInfo;
 
     const purge = setInterval(() => {
-      Promise.all([purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db)]).catch((err) =>
+      Promise.all([purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db), qr.purgeExpired()]).catch((err) =>
         logger.warn({ err }, 'purge of expired rows failed'),
       );
     }, PURGE_EVERY_MS);

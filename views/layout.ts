@@ -19,6 +19,11 @@ const styles = `
   input[autocomplete="one-time-code"] { font-size: 1.5rem; letter-spacing: .3rem; text-align: center; }
   hr { border: 0; border-top: 1px solid GrayText; margin: 1.5rem 0; }
   .notice { font-weight: 600; }
+  .qr-image svg { width: 12rem; height: 12rem; display: block; }
+  section.qr { border-top: 1px solid GrayText; margin-top: 1.5rem; padding-top: 1rem; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+  dt { font-weight: 600; }
+  dd { margin: 0; }
 `;
 
 export function layout(title: string, body: SafeHtml, lang = 'en'): string {

@@ -3,6 +3,7 @@ import { layout } from './layout.ts';
 import { csrfField, errorMessage, identifierField, viaTabs, type Via } from './fields.ts';
 import { strings } from './strings.ts';
 import type { Locale } from '../server/i18n/locale.ts';
+import { qrBlock, type QrBlock } from './qr.ts';
 
 export function signInPage(input: {
   locale: Locale;
@@ -13,6 +14,8 @@ export function signInPage(input: {
   identifier?: string;
   error?: string;
   passwordError?: string;
+  /** The cross-device QR, when the page offers it. */
+  qr?: QrBlock;
 }): string {
   const t = strings(input.locale);
   return layout(
@@ -34,6 +37,7 @@ ${errorMessage('form-error', input.error)}
 </form>
 <p><a href="${input.base}/recover?via=${input.via}">${t.forgotPassword}</a></p>
 <p>${t.noAccount} <a href="${input.base}/register?via=${input.via}">${t.createAccount}</a></p>
+${input.qr ? qrBlock(input.locale, input.qr) : ''}
 <form method="post" action="${input.base}/abort">
   ${csrfField(input.csrf)}
   <button type="submit" class="secondary">${t.cancel}</button>

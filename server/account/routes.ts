@@ -18,6 +18,9 @@ import { codePage } from '../../views/code.ts';
 import { strings } from '../../views/strings.ts';
 import { ACCOUNT_CLIENT_ID } from './first-party-client.ts';
 
+/** Where to go after signing in through /account/sign-in (set by /qr/:token on a phone). */
+export const AFTER_SIGN_IN_COOKIE = 'enot_after_sign_in';
+
 export function accountRouter(deps: InteractionDeps) {
   const router = new Router({ prefix: '/account' });
   const csrf = csrfTokens(deps.csrfSecret);
@@ -80,7 +83,10 @@ export function accountRouter(deps: InteractionDeps) {
   // The code is not needed: signing in set the provider's session cookie.
   router.get('/callback', async (ctx) => {
     if (typeof ctx.query.error === 'string') throw new AppError(400, 'access_denied', 'sign-in was cancelled');
-    ctx.redirect('/account');
+    const next = ctx.cookies.get(AFTER_SIGN_IN_COOKIE);
+    ctx.cookies.set(AFTER_SIGN_IN_COOKIE, null, { path: '/account' });
+    // Only our own QR pages: never an open redirect.
+    ctx.redirect(next && /^\/qr\/[A-Za-z0-9_-]{22}$/.test(next) ? next : '/account');
   });
 
   router.post('/identifiers', async (ctx) => {

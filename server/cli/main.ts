@@ -8,6 +8,7 @@ import { openRuntime, type Runtime } from '../runtime.ts';
 import { loadSigningKeys } from '../keys/signing-keys.ts';
 import { loadCookieKeys } from '../keys/cookie-keys.ts';
 import { createProvider } from '../oidc/provider.ts';
+import { createLimiters } from '../rate-limit/limiters.ts';
 import { UsageError, type Command, type Context } from './args.ts';
 import { migrate } from './commands/migrate.ts';
 import { userCreate } from './commands/user.ts';
@@ -61,7 +62,8 @@ function contextFor(config: Config, runtime: Runtime): Context {
           loadCookieKeys(runtime.db, config.cookieKeys),
         ]);
         const logger = createLogger('silent');
-        return createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys, cookieKeys, logger }).provider;
+        const limiters = createLimiters({ db: runtime.db, redis: runtime.redis, prefix: config.redisPrefix });
+        return createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys, cookieKeys, logger, limiters }).provider;
       })()),
   };
 }

@@ -113,6 +113,10 @@ const schema = z.object({
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter region code such as DE').default('US'),
   /** Secret for HMACs of one-time codes; unset means generated once and kept in the database. */
   CODE_HMAC_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Lifetime of a device code and its user code (RFC 8628 §3.2 expires_in). */
+  DEVICE_CODE_TTL: wholeNumber(600, 60, 3600),
+  /** Least seconds between a device's polls (RFC 8628 §3.2 interval); faster polls get slow_down. */
+  DEVICE_POLL_INTERVAL: wholeNumber(5, 1, 60),
   /** Bearer token that guards GET /metrics (Prometheus); unset means no /metrics at all. */
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
@@ -146,8 +150,11 @@ function toConfig(env: z.infer<typeof schema>) {
     refreshTokenTtl: env.REFRESH_TOKEN_TTL,
     resourceServers: [
       { identifier: env.DEFAULT_RESOURCE, scope: env.DEFAULT_RESOURCE_SCOPES, accessTokenFormat: 'jwt' as const },
-      ...env.RESOURCE_SERVERS.filter((r) => r.identifier !== env.DEFAULT_RESOURCE),
+      // Enot ID's own API for first-party apps (QR approval), audience ISSUER/api.
+      { identifier: `${env.ISSUER}/api`, scope: 'qr-login', accessTokenFormat: 'jwt' as const },
+      ...env.RESOURCE_SERVERS.filter((r) => r.identifier !== env.DEFAULT_RESOURCE && r.identifier !== `${env.ISSUER}/api`),
     ],
+    appApiResource: `${env.ISSUER}/api`,
     defaultResource: env.DEFAULT_RESOURCE,
     initialAccessToken: env.INITIAL_ACCESS_TOKEN,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT * 1000,
@@ -161,6 +168,8 @@ function toConfig(env: z.infer<typeof schema>) {
     defaultPhoneRegion: env.DEFAULT_PHONE_REGION,
     codeHmacSecret: env.CODE_HMAC_SECRET,
     metricsToken: env.METRICS_TOKEN,
+    deviceCodeTtl: env.DEVICE_CODE_TTL,
+    devicePollInterval: env.DEVICE_POLL_INTERVAL,
     production: env.NODE_ENV === 'production',
   };
 }

@@ -7,11 +7,13 @@ import type { createCodes } from '../verification/codes.ts';
 import type { createLimiters } from '../rate-limit/limiters.ts';
 import type { FlowStore } from '../flows/flow.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { JwtAccessTokens } from '../oidc/jwt-access-tokens.ts';
+import type { QrLogins } from '../qr/qr-login.ts';
 
 /** What the browser flows need; built once in server.ts. */
 export interface InteractionDeps {
   /** Read on every request: replaced when signing keys rotate. */
-  provider: { current: Provider };
+  provider: { current: Provider; accessTokens: JwtAccessTokens };
   db: Knex;
   config: Config;
   csrfSecret: string;
@@ -19,6 +21,7 @@ export interface InteractionDeps {
   limiters: ReturnType<typeof createLimiters>;
   delivery: Delivery;
   flows: FlowStore;
+  qr: QrLogins;
   revokeAccount(accountId: string): Promise<void>;
   logger: Logger;
   metrics: Metrics;

@@ -6,6 +6,7 @@ import { interactionTools } from './interaction.ts';
 import { loginRoutes } from './login/routes.ts';
 import { consentRoutes } from './consent/routes.ts';
 import { flowRoutes } from './flows/routes.ts';
+import { qrRoutes } from './qr/routes.ts';
 import type { InteractionDeps } from './deps.ts';
 
 export function interactionRouter(deps: InteractionDeps): Router {
@@ -13,6 +14,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const tools = interactionTools(deps);
   const showConsent = consentRoutes(router, tools);
   flowRoutes(router, deps, tools);
+  qrRoutes(router, deps, tools);
   loginRoutes(router, deps, tools, showConsent);
   return router;
 }

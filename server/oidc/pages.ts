@@ -29,7 +29,16 @@ export const postLogoutSuccessSource = async (ctx: KoaContextWithOIDC) => {
 };
 
 export const userCodeInputSource = async (ctx: KoaContextWithOIDC, form: string, _out?: unknown, err?: { userCode?: string; name?: string }) => {
-  const message = err ? 'The code is not correct or has expired. Check the code on your device and try again.' : 'Enter the code shown on your device.';
+  // A code that does not exist is a guess: counted by device-flow.ts against the RFC 8628 §5.1 limits.
+  if (err?.name === 'NotFoundError') ctx.state.userCodeRejected = true;
+  const messages: Record<string, string> = {
+    NotFoundError: 'That code is not correct. Check the code on your device and try again.',
+    ExpiredError: 'That code has expired. Start again on your device.',
+    AlreadyUsedError: 'That code was already used.',
+    AbortedError: 'Cancelled. The device was not signed in.',
+    NoCodeError: 'Enter the code shown on your device.',
+  };
+  const message = err ? (messages[err.name ?? ''] ?? 'Something went wrong; start again on your device.') : 'Enter the code shown on your device.';
   ctx.type = 'html';
   ctx.body = layout(
     'Connect a device',

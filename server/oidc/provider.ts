@@ -12,6 +12,8 @@ import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
 import * as pages from './pages.ts';
 import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
+import type { Limiters } from '../rate-limit/limiters.ts';
+import { deviceFlowLimits } from './device-flow.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 
 export interface ProviderDeps {
@@ -21,6 +23,7 @@ export interface ProviderDeps {
   signingKeys: JWK[];
   cookieKeys: string[];
   logger: Logger;
+  limiters: Limiters;
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -38,7 +41,7 @@ function interactionPrompts() {
 /** Lifetime of ID tokens; a retired signing key stays published at least this long. */
 export const ID_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger }: ProviderDeps) {
+export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters }: ProviderDeps) {
   const findAccount = findAccountFor(db);
   const serverInfo = resourceServerInfo(config);
 
@@ -90,7 +93,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       Interaction: 3600,
       // RFC 6749 §4.1.2: authorization codes are short-lived.
       AuthorizationCode: 60,
-      DeviceCode: 600,
+      DeviceCode: config.deviceCodeTtl,
       IdToken: ID_TOKEN_TTL,
     },
     // The account page is first-party: it gets a grant without a consent screen.
@@ -173,6 +176,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     signingKeys,
     revoked: adapters('RevokedAccessToken'),
   });
+  provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id)) as Parameters<Provider['use']>[0]);
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

@@ -53,3 +53,15 @@ export const PASSWORD_LIMITS = {
 
 export const HOUR_SECONDS = 3600;
 export const DAY_SECONDS = 86_400;
+
+/**
+ * Device flow user codes (RFC 8628 §5.1): 8 characters of a 20-letter alphabet
+ * give 20^8 ≈ 2.6·10^10 codes. Wrong entries are limited per IP and globally, so
+ * guessing any live code stays improbable even with many devices waiting.
+ */
+export const DEVICE_LIMITS = {
+  /** Wrong user codes from one IP address per 15 minutes. */
+  failuresPerIpPer15Minutes: 10,
+  /** Wrong user codes from everyone per hour (RFC 8628 §5.1: a global limit too). */
+  failuresGlobalPerHour: 1000,
+} as const;

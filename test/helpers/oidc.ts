@@ -58,7 +58,7 @@ export async function completeAuthorization(
 /** Runs the authorization code + PKCE flow through the real login and consent pages. */
 export async function signIn(
   config: oidc.Configuration,
-  input: { email: string; password: string; scope: string; browser?: ReturnType<typeof createBrowser> },
+  input: { email: string; password: string; scope: string; browser?: ReturnType<typeof createBrowser>; resource?: string },
 ) {
   const browser = input.browser ?? createBrowser();
   const verifier = oidc.randomPKCECodeVerifier();
@@ -71,6 +71,7 @@ export async function signIn(
     state,
     // OIDC Core §11: offline_access is only granted with prompt=consent.
     ...(input.scope.includes('offline_access') ? { prompt: 'consent' } : {}),
+    ...(input.resource ? { resource: input.resource } : {}),
   });
 
   let page = await browser.follow(url.href, REDIRECT_URI);

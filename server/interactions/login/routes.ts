@@ -9,6 +9,7 @@ import { signInPage } from '../../../views/sign-in.ts';
 import { strings } from '../../../views/strings.ts';
 import { renderHtml, viaOf, type InteractionTools } from '../interaction.ts';
 import type { InteractionDeps } from '../deps.ts';
+import { newQrBlock } from '../qr/routes.ts';
 
 export function loginRoutes(router: Router, deps: InteractionDeps, tools: InteractionTools, consentPage: RouterMiddleware) {
   router.get('/:uid', async (ctx, next) => {
@@ -25,6 +26,7 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       clientName: await tools.clientName(interaction),
       via: viaOf(ctx.query.via),
       identifier: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
+      qr: await newQrBlock(ctx, deps, tools, interaction),
     }));
   });
 

@@ -1,0 +1,53 @@
+// The desktop side of QR sign-in, inside its oidc-provider interaction: a new
+// QR (for renewal), the state for polling, and completion once the phone approved.
+import type { Router } from '@koa/router';
+import type { Context } from 'koa';
+import QRCode from 'qrcode';
+import { InvalidRequest } from '../../errors/index.ts';
+import type { QrBlock } from '../../../views/qr.ts';
+import type { InteractionDeps } from '../deps.ts';
+import type { Interaction, InteractionTools } from '../interaction.ts';
+
+// RFC 8176 `mca`: the person authenticated over a second channel (their phone).
+const QR_AMR = ['mca'];
+
+/** Creates a QR login for this desktop interaction and draws it. */
+export async function newQrBlock(ctx: Context, deps: InteractionDeps, tools: InteractionTools, interaction: Interaction): Promise<QrBlock> {
+  const { token, login } = await deps.qr.create({
+    interactionUid: interaction.uid,
+    clientId: String(interaction.params.client_id),
+    ip: ctx.ip,
+    userAgent: ctx.get('user-agent'),
+  });
+  const svg = await QRCode.toString(`${deps.config.issuer}/qr/${token}`, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+  return { id: login.id, svg, base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid) };
+}
+
+export function qrRoutes(router: Router, deps: InteractionDeps, tools: InteractionTools): void {
+  // A fresh QR when the shown one expired or was denied (the page's script asks).
+  router.post('/:uid/qr', async (ctx) => {
+    const interaction = await tools.load(ctx);
+    tools.csrf.check(interaction.uid, ctx.get('x-csrf-token'));
+    if (interaction.prompt.name !== 'login' && interaction.prompt.name !== 'create') throw new InvalidRequest('this sign-in step takes no QR');
+    const block = await newQrBlock(ctx, deps, tools, interaction);
+    ctx.body = { id: block.id, svg: block.svg };
+  });
+
+  router.get('/:uid/qr/:id', async (ctx) => {
+    const interaction = await tools.load(ctx);
+    const login = await deps.qr.forDesktop(ctx.params.id!, interaction.uid);
+    ctx.body = { state: login.state, expires_at: login.expiresAt.toISOString() };
+  });
+
+  router.get('/:uid/qr/:id/complete', async (ctx) => {
+    const interaction = await tools.load(ctx);
+    const login = await deps.qr.forDesktop(ctx.params.id!, interaction.uid);
+    if (login.state !== 'approved') {
+      ctx.redirect(tools.base(interaction));
+      return;
+    }
+    const completed = await deps.qr.complete(login.id, interaction.uid);
+    deps.metrics.signIns.inc({ method: 'qr', outcome: 'success' });
+    await tools.finish(ctx, tools.loginResult(interaction, completed.accountId!, QR_AMR));
+  });
+}

@@ -1,0 +1,84 @@
+// The phone side of QR sign-in: /qr/:token opens on a phone that scanned the
+// desktop's QR. The phone must be signed in (it signs in first if not), then
+// sees what is asking and approves or denies.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { readForm, field } from '../http/read-form.ts';
+import { csrfTokens } from '../interactions/csrf.ts';
+import { renderHtml } from '../interactions/interaction.ts';
+import { chooseLocale } from '../i18n/locale.ts';
+import { findAccountById } from '../accounts/queries.ts';
+import { describeUserAgent } from './user-agent.ts';
+import { QrLoginUnavailable, type QrLogin } from './qr-login.ts';
+import { qrApprovePage, qrMessagePage } from '../../views/qr.ts';
+import { strings } from '../../views/strings.ts';
+import type { InteractionDeps } from '../interactions/deps.ts';
+import { AFTER_SIGN_IN_COOKIE } from '../account/routes.ts';
+
+export function qrPhoneRouter(deps: InteractionDeps) {
+  const router = new Router({ prefix: '/qr' });
+  const csrf = csrfTokens(deps.csrfSecret);
+
+  async function phoneSession(ctx: Context) {
+    const session = await deps.provider.current.Session.get(ctx);
+    if (!session?.accountId) return undefined;
+    const account = await findAccountById(deps.db, session.accountId);
+    if (!account || account.status !== 'active') return undefined;
+    return { accountId: account.id, binding: `session:${session.uid}` };
+  }
+
+  async function approvalPage(ctx: Context, token: string, login: QrLogin, binding: string) {
+    const client = await deps.provider.current.Client.find(login.clientId);
+    const { browser, system } = describeUserAgent(login.desktopUserAgent);
+    renderHtml(ctx, 200, qrApprovePage({
+      locale: chooseLocale(undefined, ctx.get('accept-language')),
+      action: `/qr/${token}`,
+      csrf: csrf.tokenFor(`${binding}:${token}`),
+      clientName: client?.clientName ?? login.clientId,
+      device: `${browser}, ${system}`,
+      ip: login.desktopIp,
+      requestedAt: login.createdAt,
+    }));
+  }
+
+  function unavailable(ctx: Context) {
+    renderHtml(ctx, 400, qrMessagePage(chooseLocale(undefined, ctx.get('accept-language')), strings(chooseLocale(undefined, ctx.get('accept-language'))).qrUnavailable));
+  }
+
+  router.get('/:token', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const phone = await phoneSession(ctx);
+    if (!phone) {
+      // Sign in on the phone first, then come back here.
+      ctx.cookies.set(AFTER_SIGN_IN_COOKIE, `/qr/${ctx.params.token}`, { httpOnly: true, sameSite: 'lax', path: '/account', maxAge: 10 * 60 * 1000, overwrite: true });
+      ctx.redirect('/account/sign-in');
+      return;
+    }
+    try {
+      await approvalPage(ctx, ctx.params.token!, await deps.qr.scan(ctx.params.token!, phone.binding), phone.binding);
+    } catch (err) {
+      if (err instanceof QrLoginUnavailable) return unavailable(ctx);
+      throw err;
+    }
+  });
+
+  for (const decision of ['approve', 'deny'] as const) {
+    router.post(`/:token/${decision}`, async (ctx) => {
+      const phone = await phoneSession(ctx);
+      if (!phone) return unavailable(ctx);
+      const form = await readForm(ctx);
+      csrf.check(`${phone.binding}:${ctx.params.token}`, field(form, 'csrf'));
+      const locale = chooseLocale(undefined, ctx.get('accept-language'));
+      try {
+        if (decision === 'approve') await deps.qr.approve(ctx.params.token!, phone.binding, phone.accountId);
+        else await deps.qr.deny(ctx.params.token!, phone.binding);
+      } catch (err) {
+        if (err instanceof QrLoginUnavailable) return unavailable(ctx);
+        throw err;
+      }
+      renderHtml(ctx, 200, qrMessagePage(locale, decision === 'approve' ? strings(locale).qrApprovedPhone : strings(locale).qrDeniedPhone));
+    });
+  }
+
+  return router;
+}
