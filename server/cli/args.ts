@@ -26,6 +26,8 @@ export interface Command {
   summary: string;
   /** False when the command applies migrations itself. */
   migrate?: boolean;
+  /** False for commands that only talk HTTP to a running server: no database is opened (ctx.runtime is absent). */
+  storage?: false;
   /**
    * Checks the arguments before anything is opened, so a typo never touches
    * the database; returns the work to do.

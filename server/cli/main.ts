@@ -15,12 +15,13 @@ import { userCreate } from './commands/user.ts';
 import { clientCreate, clientDelete, clientList } from './commands/client.ts';
 import { initialAccessTokenCreate } from './commands/initial-access-token.ts';
 import { keysRotate } from './commands/keys.ts';
+import { login } from './commands/login.ts';
 
 // stdout carries this command's output and nothing else, but some libraries write diagnostics
 // with console.log (knex reports connection errors that way): those go to stderr.
 console.log = console.info = console.debug = console.error;
 
-const COMMANDS: Command[] = [migrate, userCreate, clientCreate, clientList, clientDelete, initialAccessTokenCreate, keysRotate];
+const COMMANDS: Command[] = [migrate, userCreate, clientCreate, clientList, clientDelete, initialAccessTokenCreate, keysRotate, login];
 
 function synopsis(command: Command): string {
   return command.synopsis ? `${command.name} ${command.synopsis}` : command.name;
@@ -79,6 +80,12 @@ async function run(args: string[], json: boolean): Promise<void> {
     throw err;
   }
   const config = loadConfig();
+  if (command.storage === false) {
+    // Commands that never touch storage (see Command.storage) get no runtime.
+    const output = await work({ config, runtime: undefined as unknown as Runtime, provider: () => Promise.reject(new Error('no storage')) });
+    await write(process.stdout, json ? JSON.stringify(output.json) : output.text);
+    return;
+  }
   const runtime = await openRuntime(config, { migrate: command.migrate !== false });
   let output;
   try {

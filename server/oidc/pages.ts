@@ -44,7 +44,8 @@ export const userCodeInputSource = async (ctx: KoaContextWithOIDC, form: string,
     'Connect a device',
     html`<h1>Connect a device</h1>
 <p class="${err ? 'error' : ''}" ${err ? html`role="alert"` : ''}>${message}</p>
-${trusted(form)}
+<label for="user-code">Code</label>
+${trusted(form.replace('name="user_code"', 'id="user-code" name="user_code" autocapitalize="characters" spellcheck="false"'))}
 <button type="submit" form="op.deviceInputForm">Continue</button>`,
   );
 };
