@@ -15,6 +15,7 @@ import { accountRouter } from './account/routes.ts';
 import { metricsRouter } from './metrics/router.ts';
 import { qrPhoneRouter } from './qr/routes.ts';
 import { qrAppApi } from './qr/api.ts';
+import { deviceQrRouter } from './device/qr-image.ts';
 import type { Metrics } from './metrics/metrics.ts';
 
 export function createApp(deps: {
@@ -49,6 +50,7 @@ export function createApp(deps: {
   app.use(account.routes()).use(account.allowedMethods());
   const qrPhone = qrPhoneRouter(deps.interactions);
   app.use(qrPhone.routes()).use(qrPhone.allowedMethods());
+  app.use(deviceQrRouter(deps.config.issuer).routes());
   const qrApi = qrAppApi(deps.interactions);
   app.use(qrApi.routes()).use(qrApi.allowedMethods());
 

@@ -6,6 +6,7 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { registerClient, oidc, TEST_IAT } from './helpers/oidc.ts';
 import { createBrowser, readForm, type Page } from './helpers/browser.ts';
 import { ROOT, NODE, childEnv } from './helpers/process.ts';
+import { decodeQrSvg } from './helpers/qr-decode.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 
 let server: TestServer;
@@ -126,4 +127,16 @@ test('the CLI shows a QR and the code, polls, and prints the tokens once a perso
   const tokens = JSON.parse(stdout) as { access_token: string; id_token: string };
   t.truthy(tokens.access_token);
   t.is((await oidc.tokenIntrospection(await registerClient(server.issuer), tokens.access_token)).active, true);
+});
+
+test('/device/qr.svg draws verification_uri_complete for a TV, and only that', async (t) => {
+  const { body } = await deviceAuthorization();
+  const response = await fetch(`${server.issuer}/device/qr.svg?user_code=${String(body.user_code).toLowerCase()}`);
+  t.is(response.status, 200);
+  t.regex(response.headers.get('content-type') ?? '', /image\/svg\+xml/);
+  t.is(decodeQrSvg(await response.text()), `${server.issuer}/device?user_code=${String(body.user_code)}`);
+  for (const bad of ['', 'AEIOU-1234', 'https://evil.example/', 'BCDF-GHJK-LMNP']) {
+    const refused = await fetch(`${server.issuer}/device/qr.svg?user_code=${encodeURIComponent(bad)}`, { headers: { accept: 'application/json' } });
+    t.is(refused.status, 400, bad);
+  }
 });

@@ -39,3 +39,43 @@ scaleOutTest('sign-in, refresh, introspection, userinfo and revocation across tw
   }
   t.true(proxy.hits[0]! > 5 && proxy.hits[1]! > 5, `both processes served: ${proxy.hits.join(' / ')}`);
 });
+
+scaleOutTest('QR sign-in with the desktop and the phone on different processes', async (t) => {
+  const { beginAuthorization, completeAuthorization, REDIRECT_URI } = await import('./helpers/oidc.ts');
+  const { createBrowser, readForm } = await import('./helpers/browser.ts');
+  const { decodeQrSvg } = await import('./helpers/qr-decode.ts');
+  const proxyPort = await freePort();
+  const issuer = `http://127.0.0.1:${proxyPort}`;
+  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT, ISSUER: issuer });
+  t.teardown(() => environment.cleanup());
+  const a = await startTestServer({}, environment);
+  t.teardown(() => a.close());
+  const b = await startTestServer({}, { ...environment, env: { ...environment.env, PORT: String(await freePort()) } });
+  t.teardown(() => b.close());
+  const proxy = await startRoundRobinProxy(proxyPort, [a.url, b.url]);
+  t.teardown(() => proxy.close());
+
+  const phoneAccount = await createAccount(a.runtime.db, { email: 'qr-phone@example.com', password: 'scale out phone pw' });
+  const rp = await registerClient(issuer, { scope: 'openid' });
+  const desktop = await beginAuthorization(rp, 'openid');
+  const qrUrl = decodeQrSvg(/<svg[\s\S]*?<\/svg>/.exec(desktop.page.body)![0]);
+  const id = /data-id="([^"]+)"/.exec(desktop.page.body)![1]!;
+  const base = /data-base="([^"]+)"/.exec(desktop.page.body)![1]!;
+
+  const phone = createBrowser();
+  const login = await phone.follow(qrUrl);
+  const form = readForm(login, /\/code$/);
+  const approval = await phone.submit(form.action.replace(/\/code$/, '/login'), { ...form.hidden, identifier: 'qr-phone@example.com', password: 'scale out phone pw' });
+  const approve = readForm(approval, /\/approve$/);
+  await phone.submit(approve.action, approve.hidden);
+
+  const states = [];
+  for (let i = 0; i < 2; i++) {
+    const status = await desktop.browser.request(`${issuer}${base}/qr/${id}`, { headers: { accept: 'application/json' } });
+    states.push((JSON.parse(status.body) as { state: string }).state);
+  }
+  t.deepEqual(states, ['approved', 'approved'], 'both processes see the approval');
+  const landed = await desktop.browser.follow(`${issuer}${base}/qr/${id}/complete`, REDIRECT_URI);
+  t.is((await completeAuthorization(rp, desktop, landed)).claims()!.sub, phoneAccount);
+  t.true(proxy.hits[0]! > 3 && proxy.hits[1]! > 3, proxy.hits.join(' / '));
+});

@@ -68,6 +68,13 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     // RFC 9700 §2.1.1: PKCE for every client of the code flow; oidc-provider 9 accepts only S256.
     pkce: { required: () => true },
     rotateRefreshToken: true,
+    // Browser apps (public clients, e.g. examples/tv.html) may call the provider
+    // from the origins of their redirect URIs; confidential clients never from a browser.
+    clientBasedCORS: (ctx, origin, client) => {
+      if (origin === 'null') return false;
+      if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
+      return client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false;
+    },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
