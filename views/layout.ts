@@ -6,18 +6,19 @@ const styles = `
   main { width: min(26rem, 100% - 2rem); padding: 2rem 0; }
   h1 { font-size: 1.5rem; margin: 0 0 1rem; }
   form { display: grid; gap: .75rem; margin: 0 0 1rem; }
+  form > p { margin: 0; }
   label { display: grid; gap: .25rem; font-weight: 600; }
-  input { font: inherit; padding: .6rem; border: 1px solid GrayText; border-radius: .4rem; }
-  button { font: inherit; padding: .7rem; border-radius: .4rem; border: 0; background: #2b59c3; color: #fff; cursor: pointer; }
+  input { font: inherit; font-weight: 400; padding: .6rem; border: 1px solid GrayText; border-radius: .4rem; box-sizing: border-box; min-height: 2.75rem; }
+  button { font: inherit; padding: .7rem; border-radius: .4rem; border: 0; background: #2b59c3; color: #fff; cursor: pointer; box-sizing: border-box; min-height: 2.75rem; }
   button.secondary { background: transparent; color: inherit; border: 1px solid GrayText; }
-  .error { color: #b00020; font-weight: 600; }
-  .muted { color: GrayText; }
+  .error { color: #b00020; color: light-dark(#b00020, #ff8a80); font-weight: 600; }
+  .muted { color: #595959; color: light-dark(#595959, #a6a6a6); }
   ul.scopes { padding-left: 1.2rem; }
   nav.tabs { display: flex; gap: 1rem; margin: 0 0 1rem; }
   nav.tabs a[aria-current="page"] { font-weight: 700; text-decoration: none; }
-  .hint { font-weight: 400; font-size: .9rem; color: GrayText; }
+  .hint { font-weight: 400; font-size: .9rem; color: #595959; color: light-dark(#595959, #a6a6a6); }
   input[autocomplete="one-time-code"] { font-size: 1.5rem; letter-spacing: .3rem; text-align: center; }
-  hr { border: 0; border-top: 1px solid GrayText; margin: 1.5rem 0; }
+  hr { border: 0; border-top: 1px solid GrayText; margin: .75rem 0; }
   .notice { font-weight: 600; }
   .qr-image svg { width: 12rem; height: 12rem; display: block; }
   section.qr { border-top: 1px solid GrayText; margin-top: 1.5rem; padding-top: 1rem; }

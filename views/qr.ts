@@ -57,7 +57,7 @@ export function qrBlock(locale: Locale, qr: QrBlock) {
   <p>${t.qrHelp}</p>
   <div class="qr-image" role="img" aria-label="${t.qrTitle}">${trusted(qr.svg)}</div>
   <p id="qr-status" role="status"></p>
-  <p><a class="qr-continue" href="${qr.base}/qr/${qr.id}/complete">${t.qrApproved.replace('…', '')}</a></p>
+  <p><a class="qr-continue" href="${qr.base}/qr/${qr.id}/complete">${t.qrContinue}</a></p>
   <script>${trusted(POLL_SCRIPT)}</script>
 </section>`;
 }

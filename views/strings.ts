@@ -1,5 +1,6 @@
 // Every word the pages show, in English and Russian.
 import type { Locale } from '../server/i18n/locale.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordIssue } from '../server/accounts/password-policy.ts';
 
 const en = {
   signInTitle: 'Sign in',
@@ -66,6 +67,10 @@ const en = {
   qrExpired: 'The code expired; here is a new one.',
   qrDenied: 'The sign-in was denied on the phone.',
   qrApproved: 'Approved. Signing you in…',
+  qrContinue: 'Approved on the phone? Continue',
+  passwordTooShort: (min: number) => `Use at least ${min} characters.`,
+  passwordTooLong: (max: number) => `Use at most ${max} characters.`,
+  passwordCommon: 'This password is one of the most common ones. Choose another.',
   qrApproveTitle: 'Sign in on another device?',
   qrApp: 'App',
   qrDevice: 'Device',
@@ -146,6 +151,10 @@ const ru: Strings = {
   qrExpired: 'Срок кода истёк; вот новый.',
   qrDenied: 'Вход отклонён на телефоне.',
   qrApproved: 'Подтверждено. Выполняем вход…',
+  qrContinue: 'Подтвердили на телефоне? Продолжить',
+  passwordTooShort: (min) => `Не короче ${min} символов.`,
+  passwordTooLong: (max) => `Не длиннее ${max} символов.`,
+  passwordCommon: 'Это один из самых распространённых паролей. Выберите другой.',
   qrApproveTitle: 'Войти на другом устройстве?',
   qrApp: 'Приложение',
   qrDevice: 'Устройство',
@@ -164,3 +173,10 @@ export function strings(locale: Locale): Strings {
 }
 
 export type { Strings };
+
+/** A refused new password, in the page's language. */
+export function passwordIssueText(t: Strings, issue: PasswordIssue): string {
+  if (issue === 'too_short') return t.passwordTooShort(PASSWORD_MIN_LENGTH);
+  if (issue === 'too_long') return t.passwordTooLong(PASSWORD_MAX_LENGTH);
+  return t.passwordCommon;
+}

@@ -22,7 +22,7 @@ export function consentRoutes(router: Router, tools: InteractionTools): RouterMi
       abortAction: `${tools.base(interaction)}/abort`,
       csrf: tools.csrf.tokenFor(interaction.uid),
       clientName: await tools.clientName(interaction),
-      scopes: [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()],
+      scopes: [...new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])],
       resources: Object.keys(missing.missingResourceScopes ?? {}),
     }));
   };

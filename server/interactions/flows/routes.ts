@@ -7,7 +7,7 @@ import { readForm, field } from '../../http/read-form.ts';
 import { maskIdentifier, parseIdentifier } from '../../accounts/identifiers.ts';
 import { findAccountByIdentifier, markIdentifierVerified, setPasswordHash } from '../../accounts/queries.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
-import { newPasswordProblem } from '../../accounts/password-policy.ts';
+import { newPasswordIssue } from '../../accounts/password-policy.ts';
 import { insertVerifiedAccount } from '../../accounts/create-account.ts';
 import {
   AppError, CodeAttemptsExhausted, CodeExpired, CodeInvalid, DeliveryFailed, RateLimited,
@@ -19,7 +19,7 @@ import { registerPage } from '../../../views/register.ts';
 import { recoverPage } from '../../../views/recover.ts';
 import { codePage } from '../../../views/code.ts';
 import { newPasswordPage } from '../../../views/new-password.ts';
-import { strings } from '../../../views/strings.ts';
+import { passwordIssueText, strings } from '../../../views/strings.ts';
 import type { Via } from '../../../views/fields.ts';
 import { renderHtml, viaOf, type Interaction, type InteractionTools } from '../interaction.ts';
 import { sendFlowCode } from './send-code.ts';
@@ -71,8 +71,8 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
         if (err instanceof AppError) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, identifierError: err.description });
         throw err;
       }
-      const passwordProblem = password ? newPasswordProblem(password) : undefined;
-      if (passwordProblem) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, passwordError: passwordProblem });
+      const passwordIssue = password ? newPasswordIssue(password) : undefined;
+      if (passwordIssue) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, passwordError: passwordIssueText(t, passwordIssue) });
 
       // The pending password is only ever applied to an account this flow creates.
       const data = password ? { passwordHash: await hashPassword(password) } : {};
@@ -166,11 +166,11 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     if (flow.kind !== 'recover' || flow.state !== 'code_verified') return ctx.redirect(`${tools.base(interaction)}/flows/${flow.id}`);
     const password = field(form, 'password', 1024);
-    const problem = newPasswordProblem(password);
-    if (problem) {
+    const issue = newPasswordIssue(password);
+    if (issue) {
       return renderHtml(ctx, 400, newPasswordPage({
         locale: flow.locale, flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
-        csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value, error: problem,
+        csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value, error: passwordIssueText(strings(flow.locale), issue),
       }));
     }
     const passwordHash = await hashPassword(password);
