@@ -16,6 +16,10 @@ function withConsumed(row: Row | undefined): AdapterPayload | undefined {
   return row.consumed_at ? { ...row.payload, consumed: epochSeconds(row.consumed_at) } : row.payload;
 }
 
+// PostgreSQL text cannot hold NUL, so no stored key contains one; looking one up
+// (a client_id of "%00" from a request) would be an error (22021), not "not found".
+const storable = (key: unknown) => typeof key !== 'string' || !key.includes('\u0000');
+
 function clientAdapter(db: Knex): Adapter {
   return {
     async upsert(id, payload) {
@@ -25,6 +29,7 @@ function clientAdapter(db: Knex): Adapter {
         .merge({ payload: JSON.stringify(payload), updated_at: db.fn.now() });
     },
     async find(id) {
+      if (!storable(id)) return undefined;
       const row = await db('clients').first('payload').where({ id });
       return row?.payload as AdapterPayload | undefined;
     },
@@ -60,12 +65,15 @@ function modelAdapter(db: Knex, model: string): Adapter {
       await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
     },
     async find(id) {
+      if (!storable(id)) return undefined;
       return withConsumed(await live().andWhere({ id }));
     },
     async findByUid(uid) {
+      if (!storable(uid)) return undefined;
       return withConsumed(await live().andWhere({ uid }));
     },
     async findByUserCode(userCode) {
+      if (!storable(userCode)) return undefined;
       return withConsumed(await live().andWhere({ user_code: userCode }));
     },
     async consume(id) {

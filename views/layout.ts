@@ -24,7 +24,7 @@ const styles = `
   section.qr { border-top: 1px solid GrayText; margin-top: 1.5rem; padding-top: 1rem; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
   dt { font-weight: 600; }
-  dd { margin: 0; }
+  dd { margin: 0; overflow-wrap: anywhere; }
 `;
 
 export function layout(title: string, body: SafeHtml, lang = 'en'): string {

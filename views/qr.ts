@@ -75,8 +75,9 @@ export function qrApprovePage(input: {
   const time = input.requestedAt.toLocaleString(input.locale === 'ru' ? 'ru-RU' : 'en-GB', { timeZone: 'UTC', timeZoneName: 'short' });
   return layout(
     t.qrApproveTitle,
+    // overflow-wrap: a full IPv6 address (or a long app name) wraps instead of widening the page past a phone's screen.
     html`<h1>${t.qrApproveTitle}</h1>
-<dl>
+<dl style="overflow-wrap: anywhere">
   <dt>${t.qrApp}</dt><dd>${input.clientName}</dd>
   <dt>${t.qrDevice}</dt><dd>${input.device}</dd>
   <dt>${t.qrIp}</dt><dd>${input.ip}</dd>

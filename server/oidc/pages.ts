@@ -1,6 +1,6 @@
 // oidc-provider's own pages (errors, logout, device flow), drawn with our layout.
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { html, trusted } from '../../views/html.ts';
+import { html, trusted, type SafeHtml } from '../../views/html.ts';
 import { layout } from '../../views/layout.ts';
 import { errorPage } from '../../views/error.ts';
 import { logoutConfirmPage, logoutDonePage } from '../../views/logout.ts';
@@ -28,6 +28,13 @@ export const postLogoutSuccessSource = async (ctx: KoaContextWithOIDC) => {
   ctx.body = logoutDonePage(clientName(ctx));
 };
 
+/**
+ * Puts our buttons inside oidc-provider's device form (it brings only the inputs), so they
+ * get the layout's form styling (full width, stacked, like every other page) instead of
+ * sitting outside it, narrow and side by side.
+ */
+const withButtons = (form: string, buttons: SafeHtml) => form.replace('</form>', `${buttons.value}\n</form>`);
+
 export const userCodeInputSource = async (ctx: KoaContextWithOIDC, form: string, _out?: unknown, err?: { userCode?: string; name?: string }) => {
   // A code that does not exist is a guess: counted by device-flow.ts against the RFC 8628 §5.1 limits.
   if (err?.name === 'NotFoundError') ctx.state.userCodeRejected = true;
@@ -39,14 +46,21 @@ export const userCodeInputSource = async (ctx: KoaContextWithOIDC, form: string,
     NoCodeError: 'Enter the code shown on your device.',
   };
   const message = err ? (messages[err.name ?? ''] ?? 'Something went wrong; start again on your device.') : 'Enter the code shown on your device.';
+  // The field is described by the message above it, and marked invalid when the code was refused (as the sign-in
+  // pages do), so a screen reader on the field says what is wrong; a cancellation is no fault of the code.
+  const invalid = Boolean(err) && err?.name !== 'AbortedError';
   ctx.type = 'html';
   ctx.body = layout(
     'Connect a device',
     html`<h1>Connect a device</h1>
-<p class="${err ? 'error' : ''}" ${err ? html`role="alert"` : ''}>${message}</p>
+<p id="user-code-message" class="${err ? 'error' : ''}" ${err ? html`role="alert"` : ''}>${message}</p>
 <label for="user-code">Code</label>
-${trusted(form.replace('name="user_code"', 'id="user-code" name="user_code" autocapitalize="characters" spellcheck="false"'))}
-<button type="submit" form="op.deviceInputForm">Continue</button>`,
+${trusted(
+  withButtons(
+    form.replace('name="user_code"', `id="user-code" name="user_code" autocapitalize="characters" spellcheck="false" aria-describedby="user-code-message"${invalid ? ' aria-invalid="true"' : ''}`),
+    html`<button type="submit">Continue</button>`,
+  ),
+)}`,
   );
 };
 
@@ -57,9 +71,13 @@ export const userCodeConfirmSource = async (ctx: KoaContextWithOIDC, form: strin
     html`<h1>Sign in ${clientName(ctx)} on your device?</h1>
 <p>Code: <strong>${userCode}</strong></p>
 <p class="error">Only continue if you started this yourself on your own device and the code matches it.</p>
-${trusted(form)}
-<button type="submit" form="op.deviceConfirmForm">Continue</button>
-<button type="submit" form="op.deviceConfirmForm" name="abort" value="yes" class="secondary">Cancel</button>`,
+${trusted(
+  withButtons(
+    form,
+    html`<button type="submit">Continue</button>
+<button type="submit" name="abort" value="yes" class="secondary">Cancel</button>`,
+  ),
+)}`,
   );
 };
 

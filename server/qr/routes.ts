@@ -47,6 +47,9 @@ export function qrPhoneRouter(deps: InteractionDeps) {
 
   router.get('/:token', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
+    // Not the shape of a QR token (the one /account/callback returns to): nothing
+    // to approve, and not something to put in a cookie (non-ASCII throws there).
+    if (!/^[A-Za-z0-9_-]{22}$/.test(ctx.params.token!)) return unavailable(ctx);
     const phone = await phoneSession(ctx);
     if (!phone) {
       // Sign in on the phone first, then come back here.

@@ -10,6 +10,7 @@ import { strings } from '../../../views/strings.ts';
 import { renderHtml, viaOf, type InteractionTools } from '../interaction.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { newQrBlock } from '../qr/routes.ts';
+import { ACCOUNT_CLIENT_ID } from '../../account/first-party-client.ts';
 
 export function loginRoutes(router: Router, deps: InteractionDeps, tools: InteractionTools, consentPage: RouterMiddleware) {
   router.get('/:uid', async (ctx, next) => {
@@ -26,7 +27,8 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       clientName: await tools.clientName(interaction),
       via: viaOf(ctx.query.via),
       identifier: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
-      qr: await newQrBlock(ctx, deps, tools, interaction),
+      // Not when this browser is itself signing in to approve a QR (the account page's own client).
+      qr: interaction.params.client_id === ACCOUNT_CLIENT_ID ? undefined : await newQrBlock(ctx, deps, tools, interaction),
     }));
   });
 

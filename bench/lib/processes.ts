@@ -1,0 +1,171 @@
+// Child processes of the benchmark: the Enot ID server (server/main.ts), the
+// reference servers and one-shot scripts, all on this same Node binary.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const NODE = process.execPath;
+
+/** Nothing from the developer's shell leaks into a child, except what Node and the thread pool need. */
+function childEnv(env: Record<string, string>): Record<string, string> {
+  const keep: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
+  if (process.env.UV_THREADPOOL_SIZE) keep.UV_THREADPOOL_SIZE = process.env.UV_THREADPOOL_SIZE;
+  return { ...keep, ...env };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resident set size of a process, MiB, from /proc/<pid>/status (VmRSS). */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples a process's RSS every 200 ms; `stop()` returns the highest seen. */
+export function rssSampler(pid: number) {
+  let max = rssMb(pid) ?? 0;
+  const timer = setInterval(() => {
+    max = Math.max(max, rssMb(pid) ?? 0);
+  }, 200);
+  return {
+    stop(): number {
+      clearInterval(timer);
+      max = Math.max(max, rssMb(pid) ?? 0);
+      return max;
+    },
+  };
+}
+
+export interface Running {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  /** Wall time from spawn to ready, ms. */
+  startMs: number;
+  exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+function stopper(child: ChildProcess, exited: Promise<number | null>) {
+  return async (graceMs = 20_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return exited;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+/**
+ * Starts `node server/main.ts` with its output appended to `logFile` (a file,
+ * not a pipe: a slow reader must never stall the server's synchronous logger),
+ * and waits for its "enot-id listening" line.
+ */
+export async function startEnot(
+  env: Record<string, string>,
+  options: { logFile: string; nodeArgs?: string[]; timeoutMs?: number },
+): Promise<Running & { reportedStartupMs?: number }> {
+  // Earlier starts wrote to the same file: read only what this start writes.
+  const fd = openSync(options.logFile, 'a');
+  let offset = statSync(options.logFile).size;
+  const began = performance.now();
+  const child = spawn(NODE, [...(options.nodeArgs ?? []), 'server/main.ts'], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exited = exitOf(child);
+  const url = `http://127.0.0.1:${env.PORT}`;
+  const reader = openSync(options.logFile, 'r');
+  const buffer = Buffer.alloc(65_536);
+  let text = '';
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  try {
+    for (;;) {
+      const read = readSync(reader, buffer, 0, buffer.length, offset);
+      if (read > 0) {
+        offset += read;
+        text += buffer.subarray(0, read).toString('utf8');
+        const line = text.split('\n').find((l) => l.includes('"enot-id listening"'));
+        if (line) {
+          const startMs = performance.now() - began;
+          let reportedStartupMs: number | undefined;
+          try {
+            reportedStartupMs = (JSON.parse(line) as { startupMs?: number }).startupMs;
+          } catch {}
+          return { child, pid: child.pid!, url, startMs, reportedStartupMs, exited, stop: stopper(child, exited) };
+        }
+        continue;
+      }
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`enot-id exited before listening (${child.exitCode ?? child.signalCode}): ${text.slice(-2000)}`);
+      }
+      if (performance.now() - began > timeoutMs) {
+        child.kill('SIGKILL');
+        throw new Error(`enot-id did not start within ${timeoutMs} ms: ${text.slice(-2000)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    closeSync(reader);
+  }
+}
+
+/** Starts a reference server script that prints one JSON line `{"url": ...}` when it listens. */
+export async function startReference(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<Running> {
+  const began = performance.now();
+  const child = spawn(NODE, [...nodeArgs, script], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = exitOf(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 10_000) stderr += d;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d;
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    void exited.then((code) => reject(new Error(`${script} exited (${code}) before listening: ${stderr || stdout}`)));
+  });
+  // Later output is not read: drain it so the pipe never fills.
+  child.stdout!.resume();
+  return { child, pid: child.pid!, url, startMs: performance.now() - began, exited, stop: stopper(child, exited) };
+}
+
+/** Runs a script to completion and parses the JSON it prints last. */
+export async function runScript<T>(script: string, args: string[], env: Record<string, string>, timeoutMs = 300_000): Promise<T> {
+  const child = spawn(NODE, [script, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await exitOf(child);
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${script} failed (${code}): ${stderr.slice(-2000) || stdout.slice(-2000)}`);
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as T;
+}

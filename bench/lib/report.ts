@@ -1,0 +1,183 @@
+// The table printed at the end of `npm run bench`, and the targets of issue 4.
+import type { Measured } from './load.ts';
+import type { PacedResult } from './paced.ts';
+
+export interface Argon2Result {
+  verifies: number;
+  seconds: number;
+  rate: number;
+  threads: number;
+  concurrency: number;
+  p50: number;
+  p99: number;
+}
+
+export interface ScenarioResult {
+  id: string;
+  /** The scenario's number in issue 4. */
+  number: number;
+  title: string;
+  enot: Measured;
+  /** The same scenario on the bare oidc-provider reference, when it has one. */
+  bare?: Measured;
+  bareNote?: string;
+  ratios: { koa: number; bare?: number; argon2?: number };
+  /** Highest RSS of the Enot ID process during this scenario, MiB. */
+  rssMaxMb: number;
+  /** Latency at half of the measured maximum rate (open loop). */
+  halfRate?: PacedResult;
+  note?: string;
+}
+
+export interface StartupResult {
+  /** Spawn to "listening" on empty storage (migrations run), ms. */
+  firstMs: number;
+  firstReportedMs?: number;
+  /** Spawn to "listening" on migrated storage, ms, each start. */
+  laterMs: number[];
+  laterMedianMs: number;
+  laterReportedMs: number[];
+}
+
+export interface MemoryResult {
+  idleMb: number;
+  underLoadMb: number;
+  afterLoadMb: number;
+  koaIdleMb?: number;
+  bareIdleMb?: number;
+}
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  met: boolean | null;
+  note?: string;
+}
+
+export interface ModeResult {
+  mode: 'embedded' | 'server';
+  storage: string;
+  koa: Measured;
+  argon2?: Argon2Result;
+  scenarios: ScenarioResult[];
+  startup: StartupResult;
+  memory: MemoryResult;
+  targets: TargetResult[];
+  notes: string[];
+}
+
+const n = (value: number | undefined, digits = 0) =>
+  value === undefined || Number.isNaN(value) ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (ratio: number | undefined) => (ratio === undefined ? '-' : `${(ratio * 100).toFixed(ratio < 0.1 ? 1 : 0)}%`);
+const ms = (value: number | undefined) => (value === undefined ? '-' : value < 10 ? value.toFixed(1) : value.toFixed(0));
+
+function table(rows: string[][], align: ('l' | 'r')[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((row, index) => {
+      const line = row.map((cell, i) => (align[i] === 'l' ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+      return index === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+    })
+    .join('\n');
+}
+
+function rate(m: Measured): string {
+  return m.unit === 'req' ? `${n(m.rate)} req/s` : `${n(m.rate, 1)} sign-ins/s`;
+}
+
+export function renderMode(result: ModeResult): string {
+  const out: string[] = [];
+  out.push(`== ${result.mode}: ${result.storage}`);
+  out.push(
+    `references: koa "hello" ${n(result.koa.rps)} req/s (p50 ${ms(result.koa.p50)} ms, p99 ${ms(result.koa.p99)} ms, errors ${result.koa.errors})` +
+      (result.argon2
+        ? `; raw Argon2id ${n(result.argon2.rate, 1)} verifications/s on ${result.argon2.threads} threads (p50 ${result.argon2.p50} ms)`
+        : ''),
+  );
+  const rows = [
+    ['#', 'scenario', 'Enot ID', 'HTTP req/s', 'p50 ms', 'p99 ms', 'journey p50/p99 ms', 'errors', 'bare oidc-provider', 'bare p50/p99', 'vs bare', 'vs koa', 'other', 'RSS max'],
+  ];
+  for (const s of result.scenarios) {
+    rows.push([
+      String(s.number),
+      s.title,
+      rate(s.enot),
+      n(s.enot.rps),
+      ms(s.enot.p50),
+      ms(s.enot.p99),
+      s.enot.flowP50 === undefined ? '' : `${s.enot.flowP50}/${s.enot.flowP99}`,
+      String(s.enot.errors),
+      s.bare ? rate(s.bare) + (s.bareNote ? '*' : '') : '-',
+      s.bare ? `${ms(s.bare.p50)}/${ms(s.bare.p99)}` : '-',
+      pct(s.ratios.bare),
+      pct(s.ratios.koa),
+      s.ratios.argon2 === undefined ? '' : `${pct(s.ratios.argon2)} of Argon2id`,
+      `${n(s.rssMaxMb)} MB`,
+    ]);
+  }
+  out.push(table(rows, ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r']));
+  for (const s of result.scenarios.filter((x) => x.bareNote)) out.push(`  * ${s.title}: ${s.bareNote}`);
+  const paced = result.scenarios.filter((s) => s.halfRate);
+  if (paced.length) {
+    out.push('latency at half the measured maximum rate (open loop, requests leave at even intervals):');
+    for (const s of paced) {
+      const h = s.halfRate!;
+      out.push(`  ${s.title}: ${n(h.targetRate)} req/s asked, ${n(h.rate)} done, p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, max ${ms(h.max)} ms, errors ${h.errors}${h.errorKinds ? ` (${Object.entries(h.errorKinds).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`);
+    }
+  }
+  const st = result.startup;
+  out.push(
+    `7 start-up (spawn to listening): first start with migrations ${n(st.firstMs)} ms` +
+      (st.firstReportedMs === undefined ? '' : ` (server's own count ${st.firstReportedMs} ms)`) +
+      `; later start ${n(st.laterMedianMs)} ms (median of ${st.laterMs.map((v) => n(v)).join(', ')}; server's own count ${st.laterReportedMs.join(', ')} ms)`,
+  );
+  const mem = result.memory;
+  out.push(
+    `7 memory (VmRSS): idle ${n(mem.idleMb)} MB, under load ${n(mem.underLoadMb)} MB at most, after load ${n(mem.afterLoadMb)} MB` +
+      ` (references idle: koa ${n(mem.koaIdleMb)} MB, bare oidc-provider ${n(mem.bareIdleMb)} MB)`,
+  );
+  out.push('targets (issue 4):');
+  for (const t of result.targets) {
+    const verdict = t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISSED';
+    out.push(`  [${verdict}] ${t.target}: ${t.measured}${t.note ? ` (${t.note})` : ''}`);
+  }
+  for (const note of result.notes) out.push(`note: ${note}`);
+  return out.join('\n');
+}
+
+export function targetsFor(result: Omit<ModeResult, 'targets'>): TargetResult[] {
+  const byId = new Map(result.scenarios.map((s) => [s.id, s]));
+  const onServer = result.mode === 'server';
+  const targets: TargetResult[] = [];
+  const vsBare = (id: string, label: string) => {
+    const s = byId.get(id);
+    if (!s?.ratios.bare) return;
+    targets.push({
+      target: `${label} >= 80% of bare oidc-provider on PostgreSQL + Redis`,
+      measured: `${pct(s.ratios.bare)} (${n(s.enot.rate)} vs ${n(s.bare!.rate)} req/s)`,
+      met: onServer ? s.ratios.bare >= 0.8 : null,
+      ...(onServer ? {} : { note: 'the target is for server mode; shown for comparison' }),
+    });
+  };
+  vsBare('client-credentials', 'client credentials');
+  vsBare('introspection-jwt', 'introspection of a JWT access token');
+  vsBare('introspection-opaque', 'introspection of an opaque access token');
+  const password = byId.get('password-sign-in');
+  if (password?.ratios.argon2 !== undefined) {
+    targets.push({
+      target: 'password sign-in >= 80% of the raw Argon2id rate',
+      measured: `${pct(password.ratios.argon2)} (${n(password.enot.rate, 1)} sign-ins/s vs ${n(result.argon2!.rate, 1)} verifications/s)`,
+      met: password.ratios.argon2 >= 0.8,
+    });
+  }
+  for (const s of result.scenarios.filter((x) => x.halfRate)) {
+    targets.push({
+      target: `${s.title}: p99 < 50 ms at half the measured maximum rate`,
+      measured: `p99 ${ms(s.halfRate!.p99)} ms at ${n(s.halfRate!.targetRate)} req/s`,
+      met: s.halfRate!.p99 < 50 && s.halfRate!.errors === 0,
+    });
+  }
+  targets.push({ target: 'RSS idle < 150 MB', measured: `${n(result.memory.idleMb)} MB`, met: result.memory.idleMb < 150 });
+  targets.push({ target: 'later start < 1.5 s', measured: `${n(result.startup.laterMedianMs)} ms`, met: result.startup.laterMedianMs < 1500 });
+  return targets;
+}
