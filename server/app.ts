@@ -7,7 +7,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
 import { errorMiddleware } from './errors/http.ts';
-import { rejectOversizedBodies, requestContext, securityHeaders } from './http/request-context.ts';
+import { closeIfBodyUnread, rejectInvalidHost, rejectOversizedBodies, requestContext, securityHeaders } from './http/request-context.ts';
 import { healthRouter } from './health/router.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { InteractionDeps } from './interactions/deps.ts';
@@ -37,8 +37,10 @@ export function createApp(deps: {
 
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders);
+  app.use(closeIfBodyUnread);
   app.use(errorMiddleware(deps.logger));
   app.use(rejectOversizedBodies);
+  app.use(rejectInvalidHost);
 
   const metrics = metricsRouter(deps.metrics, deps.config.metricsToken);
   app.use(metrics.routes());

@@ -41,6 +41,8 @@ async function seedInitialAccessToken(runtime: Runtime) {
 export interface ServerOptions {
   /** The clock of codes and flows (ms); tests move it instead of sleeping. */
   now?: () => number;
+  /** Slow-client timeouts (ms); tests shorten them. Default: headers 10 s, whole request 30 s. */
+  httpTimeouts?: { headersMs: number; requestMs: number };
 }
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -109,11 +111,21 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     }, KEY_CHECK_EVERY_MS);
     keyCheck.unref();
 
-    const server = http.createServer(app.callback());
+    // Node checks the header and request timeouts below only every
+    // connectionsCheckingInterval (30 s by default), which would let a slow-loris
+    // hold a connection for up to 40 s: check every second.
+    const server = http.createServer({ connectionsCheckingInterval: 1_000 }, app.callback());
     // Slow clients are cut off (slow-loris): whole headers within 10 s, a whole request within 30 s.
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
+    server.headersTimeout = options.httpTimeouts?.headersMs ?? 10_000;
+    server.requestTimeout = options.httpTimeouts?.requestMs ?? 30_000;
     server.keepAliveTimeout = 5_000;
+    // While shutting down, every response closes its connection: keep-alive
+    // clients move off (their next request is refused, cleanly, and can go
+    // elsewhere) instead of being served until the shutdown timeout cuts them off mid-request.
+    let closing = false;
+    server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
+      if (closing && !response.headersSent) response.setHeader('Connection', 'close');
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);
@@ -134,6 +146,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       async close() {
         clearInterval(purge);
         clearInterval(keyCheck);
+        closing = true;
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
           force.unref();

@@ -2,7 +2,8 @@
 // oidc-provider answers its protocol endpoints itself (RFC 6749 §5.2 bodies);
 // this covers interactions, health and everything else we mount.
 import type { Context, Next } from 'koa';
-import { AppError, RateLimited } from './index.ts';
+import { AppError, RateLimited, ServiceUnavailable } from './index.ts';
+import { isStorageUnavailable } from './connection.ts';
 import { errorPage } from '../../views/error.ts';
 import type { Logger } from '../logging/logger.ts';
 
@@ -15,6 +16,8 @@ interface HttpLikeError {
 
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
+  // PostgreSQL or Redis unreachable: the client may try again (503), it is not our bug (500).
+  if (isStorageUnavailable(err)) return new ServiceUnavailable();
   const e = err as HttpLikeError;
   const status = e?.status ?? e?.statusCode;
   // koa/http-errors: client errors are safe to describe, with a generic text.
@@ -45,6 +48,7 @@ export function errorMiddleware(logger: Logger) {
       }
     } catch (err) {
       const known = toAppError(err);
+      if (known instanceof ServiceUnavailable) logger.warn({ err, reqId: ctx.state.reqId, path: ctx.path }, 'storage unavailable');
       if (known) {
         // RFC 6585 §4: tell the client when it may try again.
         if (known instanceof RateLimited) ctx.set('Retry-After', String(known.retryAfter));

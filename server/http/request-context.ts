@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logging/logger.ts';
-import { PayloadTooLarge } from '../errors/index.ts';
+import { InvalidRequest, PayloadTooLarge } from '../errors/index.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -49,5 +49,23 @@ const BODY_LIMIT_BYTES = 56 * 1024;
 export async function rejectOversizedBodies(ctx: Context, next: Next): Promise<void> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
+  await next();
+}
+
+// A response sent before the request's body was read to its end (a chunked body
+// over oidc-provider's 56 KiB reader limit, refused part-way) leaves the rest of
+// that body on the connection, and the next request on that keep-alive
+// connection hung until the connection was reset (test/reliability/slow-clients).
+// Such a connection is closed after the response instead.
+export async function closeIfBodyUnread(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (!ctx.req.complete) ctx.set('Connection', 'close');
+}
+
+// oidc-provider builds URLs on the request's URL (ctx.href: protocol, Host
+// header, path); a Host that is no host ("a b") makes `new URL` throw there,
+// a 500. Refused up front.
+export async function rejectInvalidHost(ctx: Context, next: Next): Promise<void> {
+  if (!URL.canParse(ctx.href)) throw new InvalidRequest('the Host header or request URL is not valid');
   await next();
 }

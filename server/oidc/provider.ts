@@ -15,6 +15,8 @@ import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { deviceFlowLimits } from './device-flow.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
+import { storageUnavailable } from './storage-unavailable.ts';
+import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -183,6 +185,10 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     signingKeys,
     revoked: adapters('RevokedAccessToken'),
   });
+  // First, so it sees the final answer: a 500 from a lost PostgreSQL/Redis connection becomes 503.
+  provider.use(storageUnavailable(provider) as Parameters<Provider['use']>[0]);
+  provider.use(restartDeviceFlowWithoutSession as Parameters<Provider['use']>[0]);
+  provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id)) as Parameters<Provider['use']>[0]);
 
