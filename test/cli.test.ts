@@ -30,7 +30,7 @@ async function isolatedCli(t: ExecutionContext, overrides: Record<string, string
   const env = { ...(Object.fromEntries(inherited) as Record<string, string>), ...environment.env };
   const cli = (...args: string[]) =>
     new Promise<Result>((resolve) => {
-      execFile(NODE, [MAIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      execFile(NODE, [MAIN, ...args], { env, timeout: 180_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout, stderr });
       });
