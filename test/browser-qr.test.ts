@@ -12,8 +12,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { freePort, serverMode, testEnvironment } from './helpers/environment.ts';
-import { startRoundRobinProxy } from './helpers/round-robin-proxy.ts';
+import { serverMode } from './helpers/environment.ts';
+import { startTwoProcesses } from './helpers/round-robin-proxy.ts';
 import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { registerClient, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
 import { checkAccessibility, horizontalOverflow, launchChromium, newTestContext, type TestContext } from './helpers/chromium.ts';
@@ -494,16 +494,7 @@ const scaleOut = canScaleOut ? test.serial : test.serial.skip;
 const scaleOutTitle = 'QR in Chromium with the desktop and the phone on two server processes behind a round-robin proxy';
 
 scaleOut(canScaleOut ? scaleOutTitle : `${scaleOutTitle} (skipped: needs DATABASE_URL and REDIS_URL; the embedded database serves one process)`, async (t) => {
-  const proxyPort = await freePort();
-  const issuer = `http://127.0.0.1:${proxyPort}`;
-  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT, ISSUER: issuer });
-  t.teardown(() => environment.cleanup());
-  const a = await startTestServer({}, environment);
-  t.teardown(() => a.close());
-  const b = await startTestServer({}, { ...environment, env: { ...environment.env, PORT: String(await freePort()) } });
-  t.teardown(() => b.close());
-  const proxy = await startRoundRobinProxy(proxyPort, [a.url, b.url]);
-  t.teardown(() => proxy.close());
+  const { issuer, a, proxy } = await startTwoProcesses(t, { INITIAL_ACCESS_TOKEN: TEST_IAT });
 
   const owner = await createAccount(a.runtime.db, PHONE_OWNER);
   const client = await registerClient(issuer, { scope: 'openid email', client_name: CLIENT_NAME });

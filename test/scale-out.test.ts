@@ -1,9 +1,8 @@
 // Two server processes behind a round-robin load balancer, sharing PostgreSQL
 // and Redis: every step of a journey may land on either process.
 import test from 'ava';
-import { startTestServer } from './helpers/server.ts';
-import { freePort, serverMode, testEnvironment } from './helpers/environment.ts';
-import { startRoundRobinProxy } from './helpers/round-robin-proxy.ts';
+import { serverMode } from './helpers/environment.ts';
+import { startTwoProcesses } from './helpers/round-robin-proxy.ts';
 import { registerClient, signIn, oidc, TEST_IAT } from './helpers/oidc.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 
@@ -11,16 +10,7 @@ import { createAccount } from '../server/accounts/create-account.ts';
 const scaleOutTest = serverMode && process.env.REDIS_URL ? test : test.skip;
 
 scaleOutTest('sign-in, refresh, introspection, userinfo and revocation across two processes', async (t) => {
-  const proxyPort = await freePort();
-  const issuer = `http://127.0.0.1:${proxyPort}`;
-  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT, ISSUER: issuer });
-  t.teardown(() => environment.cleanup());
-  const a = await startTestServer({}, environment);
-  t.teardown(() => a.close());
-  const b = await startTestServer({}, { ...environment, env: { ...environment.env, PORT: String(await freePort()) } });
-  t.teardown(() => b.close());
-  const proxy = await startRoundRobinProxy(proxyPort, [a.url, b.url]);
-  t.teardown(() => proxy.close());
+  const { issuer, a, proxy } = await startTwoProcesses(t, { INITIAL_ACCESS_TOKEN: TEST_IAT });
 
   await createAccount(a.runtime.db, { email: 'two@example.com', password: 'two processes, one truth', roles: ['ops'] });
   const rp = await registerClient(issuer, { scope: 'openid email roles offline_access api:read' });
@@ -44,16 +34,7 @@ scaleOutTest('QR sign-in with the desktop and the phone on different processes',
   const { beginAuthorization, completeAuthorization, REDIRECT_URI } = await import('./helpers/oidc.ts');
   const { createBrowser, readForm } = await import('./helpers/browser.ts');
   const { decodeQrSvg } = await import('./helpers/qr-decode.ts');
-  const proxyPort = await freePort();
-  const issuer = `http://127.0.0.1:${proxyPort}`;
-  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT, ISSUER: issuer });
-  t.teardown(() => environment.cleanup());
-  const a = await startTestServer({}, environment);
-  t.teardown(() => a.close());
-  const b = await startTestServer({}, { ...environment, env: { ...environment.env, PORT: String(await freePort()) } });
-  t.teardown(() => b.close());
-  const proxy = await startRoundRobinProxy(proxyPort, [a.url, b.url]);
-  t.teardown(() => proxy.close());
+  const { issuer, a, proxy } = await startTwoProcesses(t, { INITIAL_ACCESS_TOKEN: TEST_IAT });
 
   const phoneAccount = await createAccount(a.runtime.db, { email: 'qr-phone@example.com', password: 'scale out phone pw' });
   const rp = await registerClient(issuer, { scope: 'openid' });

@@ -26,3 +26,26 @@ export async function startRoundRobinProxy(port: number, backends: string[]) {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Two server processes on one storage (PostgreSQL + Redis) behind a round-robin
+ * proxy whose URL is the issuer. Everything is stopped at the end of the test.
+ */
+export async function startTwoProcesses(
+  t: { teardown(fn: () => unknown): void },
+  overrides: Record<string, string> = {},
+) {
+  const { freePort, testEnvironment } = await import('./environment.ts');
+  const { startTestServer } = await import('./server.ts');
+  const proxyPort = await freePort();
+  const issuer = `http://127.0.0.1:${proxyPort}`;
+  const environment = await testEnvironment({ ...overrides, ISSUER: issuer });
+  t.teardown(() => environment.cleanup());
+  const a = await startTestServer({}, environment);
+  t.teardown(() => a.close());
+  const b = await startTestServer({}, { ...environment, env: { ...environment.env, PORT: String(await freePort()) } });
+  t.teardown(() => b.close());
+  const proxy = await startRoundRobinProxy(proxyPort, [a.url, b.url]);
+  t.teardown(() => proxy.close());
+  return { issuer, a, b, proxy };
+}
