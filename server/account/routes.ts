@@ -6,11 +6,12 @@ import type { Context } from 'koa';
 import { readForm, field } from '../http/read-form.ts';
 import { parseIdentifier, maskIdentifier, type Identifier } from '../accounts/identifiers.ts';
 import { findAccountById, setIdentifier } from '../accounts/queries.ts';
-import { AppError, CodeAttemptsExhausted, CodeExpired, CodeInvalid, Conflict, DeliveryFailed, RateLimited } from '../errors/index.ts';
+import { AppError, Conflict } from '../errors/index.ts';
 import { chooseLocale, type Locale } from '../i18n/locale.ts';
 import { csrfTokens } from '../interactions/csrf.ts';
 import { renderHtml, viaOf } from '../interactions/interaction.ts';
 import { sendFlowCode } from '../interactions/flows/send-code.ts';
+import { codeProblem, resendInSeconds } from '../interactions/flows/code-problems.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 import type { Flow } from '../flows/flow.ts';
 import { accountPage } from '../../views/account.ts';
@@ -51,14 +52,13 @@ export function accountRouter(deps: InteractionDeps) {
   }
 
   async function codeStep(ctx: Context, binding: string, flow: Flow, status: number, extra: { error?: string; notice?: string } = {}) {
-    const available = await deps.codes.resendAvailableAt(flow.id);
     renderHtml(ctx, status, codePage({
       locale: flow.locale,
       base: '/account',
       flowPath: `/account/flows/${flow.id}`,
       csrf: csrf.tokenFor(binding),
       sentTo: maskIdentifier(flow.identifier),
-      resendInSeconds: available ? Math.max(0, Math.ceil((available.getTime() - deps.now()) / 1000)) : 0,
+      resendInSeconds: await resendInSeconds(deps, flow.id),
       ...extra,
     }));
   }
@@ -109,8 +109,8 @@ export function accountRouter(deps: InteractionDeps) {
       await sendFlowCode(deps, flow, ctx.ip);
     } catch (err) {
       await deps.flows.remove(flow.id);
-      if (err instanceof DeliveryFailed) return show(ctx, 503, { error: { via, message: t.sendFailed, typed } });
-      if (err instanceof RateLimited) return show(ctx, 429, { error: { via, message: t.tooMany(err.retryAfter), typed } });
+      const problem = codeProblem(err, t);
+      if (problem) return show(ctx, problem.status, { error: { via, message: problem.error, typed } });
       throw err;
     }
     ctx.status = 303;
@@ -133,8 +133,8 @@ export function accountRouter(deps: InteractionDeps) {
     try {
       await sendFlowCode(deps, flow, ctx.ip);
     } catch (err) {
-      if (err instanceof RateLimited) return codeStep(ctx, me.binding, flow, 429, { error: t.tooMany(err.retryAfter) });
-      if (err instanceof DeliveryFailed) return codeStep(ctx, me.binding, flow, 503, { error: t.sendFailed });
+      const problem = codeProblem(err, t);
+      if (problem) return codeStep(ctx, me.binding, flow, problem.status, { error: problem.error });
       throw err;
     }
     await codeStep(ctx, me.binding, flow, 200, { notice: t.newCodeSent });
@@ -153,10 +153,8 @@ export function accountRouter(deps: InteractionDeps) {
     try {
       await deps.codes.verify({ flowId: flow.id, code: field(form, 'code', 32).replace(/\s+/g, ''), ip: ctx.ip });
     } catch (err) {
-      if (err instanceof CodeInvalid) return codeStep(ctx, me.binding, flow, 400, { error: t.wrongCode(err.attemptsLeft) });
-      if (err instanceof CodeExpired) return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
-      if (err instanceof CodeAttemptsExhausted) return codeStep(ctx, me.binding, flow, 400, { error: t.codeDead });
-      if (err instanceof RateLimited) return codeStep(ctx, me.binding, flow, 429, { error: t.tooMany(err.retryAfter) });
+      const problem = codeProblem(err, t);
+      if (problem) return codeStep(ctx, me.binding, flow, problem.status, { error: problem.error });
       throw err;
     }
     await deps.flows.transition(flow, 'completed');

@@ -9,9 +9,7 @@ import { findAccountByIdentifier, markIdentifierVerified, setPasswordHash } from
 import { hashPassword } from '../../accounts/passwords.ts';
 import { newPasswordIssue } from '../../accounts/password-policy.ts';
 import { insertVerifiedAccount } from '../../accounts/create-account.ts';
-import {
-  AppError, CodeAttemptsExhausted, CodeExpired, CodeInvalid, DeliveryFailed, RateLimited,
-} from '../../errors/index.ts';
+import { AppError } from '../../errors/index.ts';
 import type { Flow, FlowKind } from '../../flows/flow.ts';
 import type { Identifier } from '../../accounts/identifiers.ts';
 import { signInPage } from '../../../views/sign-in.ts';
@@ -23,6 +21,7 @@ import { passwordIssueText, strings } from '../../../views/strings.ts';
 import type { Via } from '../../../views/fields.ts';
 import { renderHtml, viaOf, type Interaction, type InteractionTools } from '../interaction.ts';
 import { sendFlowCode } from './send-code.ts';
+import { codeProblem, resendInSeconds } from './code-problems.ts';
 import type { InteractionDeps } from '../deps.ts';
 
 /** RFC 8176 authentication method references for a proof by code. */
@@ -40,14 +39,13 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
   }
 
   async function codeStep(ctx: Context, interaction: Interaction, flow: Flow, status: number, extra: { error?: string; notice?: string } = {}) {
-    const available = await deps.codes.resendAvailableAt(flow.id);
     renderHtml(ctx, status, codePage({
       locale: flow.locale,
       base: tools.base(interaction),
       flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
       csrf: tools.csrf.tokenFor(interaction.uid),
       sentTo: maskIdentifier(flow.identifier),
-      resendInSeconds: available ? Math.max(0, Math.ceil((available.getTime() - deps.now()) / 1000)) : 0,
+      resendInSeconds: await resendInSeconds(deps, flow.id),
       ...extra,
     }));
   }
@@ -81,8 +79,8 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
         await sendFlowCode(deps, flow, ctx.ip);
       } catch (err) {
         await deps.flows.remove(flow.id);
-        if (err instanceof DeliveryFailed) return startPage(ctx, interaction, kind, 503, { via, identifier: typed, error: t.sendFailed });
-        if (err instanceof RateLimited) return startPage(ctx, interaction, kind, 429, { via, identifier: typed, error: t.tooMany(err.retryAfter) });
+        const problem = codeProblem(err, t);
+        if (problem) return startPage(ctx, interaction, kind, problem.status, { via, identifier: typed, error: problem.error });
         throw err;
       }
       ctx.status = 303;
@@ -121,8 +119,8 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     try {
       await sendFlowCode(deps, flow, ctx.ip);
     } catch (err) {
-      if (err instanceof RateLimited) return codeStep(ctx, interaction, flow, 429, { error: t.tooMany(err.retryAfter) });
-      if (err instanceof DeliveryFailed) return codeStep(ctx, interaction, flow, 503, { error: t.sendFailed });
+      const problem = codeProblem(err, t);
+      if (problem) return codeStep(ctx, interaction, flow, problem.status, { error: problem.error });
       throw err;
     }
     await codeStep(ctx, interaction, flow, 200, { notice: t.newCodeSent });
@@ -140,10 +138,8 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
       await deps.codes.verify({ flowId: flow.id, code, ip: ctx.ip });
     } catch (err) {
       deps.metrics.signIns.inc({ method: 'code', outcome: 'failure' });
-      if (err instanceof CodeInvalid) return codeStep(ctx, interaction, flow, 400, { error: t.wrongCode(err.attemptsLeft) });
-      if (err instanceof CodeExpired) return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
-      if (err instanceof CodeAttemptsExhausted) return codeStep(ctx, interaction, flow, 400, { error: t.codeDead });
-      if (err instanceof RateLimited) return codeStep(ctx, interaction, flow, 429, { error: t.tooMany(err.retryAfter) });
+      const problem = codeProblem(err, t);
+      if (problem) return codeStep(ctx, interaction, flow, problem.status, { error: problem.error });
       throw err;
     }
 
