@@ -2,7 +2,6 @@
 // reference servers and one-shot scripts, all on this same Node binary.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -15,16 +14,8 @@ function childEnv(env: Record<string, string>): Record<string, string> {
   return { ...keep, ...env };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+// The tests' own free-port probe (the benchmark already shares test/helpers/smtp.ts).
+export { freePort } from '../../test/helpers/environment.ts';
 
 /** Resident set size of a process, MiB, from /proc/<pid>/status (VmRSS). */
 export function rssMb(pid: number): number | undefined {
