@@ -3,17 +3,22 @@ import type { Redis } from 'ioredis';
 import { revokeAccountInSql, sqlAdapterFactory } from './sql.ts';
 import { redisAdapterFactory, revokeAccountInRedis } from './redis.ts';
 import { DURABLE_MODELS, type AdapterFactory } from './types.ts';
+import { cachedClients } from './client-cache.ts';
 
 /**
  * Clients and registration tokens always live in the database. With Redis
  * configured, everything short-lived (sessions, grants, codes, tokens,
- * interactions) lives in Redis; otherwise in the database too.
+ * interactions) lives in Redis; otherwise in the database too. Clients are
+ * also remembered in the process for a few seconds (./client-cache.ts).
  */
 export function chooseAdapters(db: Knex, redis?: { client: Redis; prefix: string }): AdapterFactory {
   const sql = sqlAdapterFactory(db);
-  if (!redis) return sql;
-  const fast = redisAdapterFactory(redis.client, redis.prefix);
-  return (model) => (DURABLE_MODELS.has(model) ? sql(model) : fast(model));
+  const clients = cachedClients(sql('Client'));
+  const fast = redis && redisAdapterFactory(redis.client, redis.prefix);
+  return (model) => {
+    if (model === 'Client') return clients;
+    return !fast || DURABLE_MODELS.has(model) ? sql(model) : fast(model);
+  };
 }
 
 /** Ends every session and grant of an account (and so its tokens), wherever they are stored. */

@@ -16,6 +16,7 @@ import { connectRedis } from '../server/redis/connect.ts';
 import { purgeExpiredModels, sqlAdapterFactory } from '../adapters/sql.ts';
 import { redisAdapterFactory } from '../adapters/redis.ts';
 import { chooseAdapters } from '../adapters/index.ts';
+import { cachedClients, CLIENT_CACHE_TTL_MS } from '../adapters/client-cache.ts';
 import type { AdapterFactory, AdapterPayload } from '../adapters/types.ts';
 
 const runId = randomBytes(6).toString('hex');
@@ -363,6 +364,46 @@ function registerSqlChecks(name: string, slot: Slot<Knex>) {
     t.is(row?.id, id);
     t.deepEqual(row?.payload, { client_id: id, redirect_uris: ['https://rp.example/cb'] });
     t.is(await db('oidc_models').first('id').where({ id }), undefined, 'not in oidc_models');
+  });
+
+  test(title('clients are remembered for the cache TTL; changes through the adapter are seen at once'), async (t) => {
+    const db = slot.get();
+    let clock = 1_000_000;
+    const clients = cachedClients(sqlAdapterFactory(db)('Client'), CLIENT_CACHE_TTL_MS, () => clock);
+    const id = newId('client');
+    const changedElsewhere = (name: string) =>
+      db('clients').where({ id }).update({ payload: JSON.stringify({ client_id: id, client_name: name }) });
+
+    t.is(await clients.find(id), undefined, 'unknown');
+    // Another process registers it: an unknown id is not remembered, so it works at once.
+    await db('clients').insert({ id, payload: JSON.stringify({ client_id: id, client_name: 'one' }) });
+    t.is((await clients.find(id))?.client_name, 'one');
+
+    // Another process changes it: seen only after the TTL.
+    await changedElsewhere('two');
+    clock += CLIENT_CACHE_TTL_MS - 1;
+    t.is((await clients.find(id))?.client_name, 'one', 'within the TTL: remembered');
+    clock += 2;
+    t.is((await clients.find(id))?.client_name, 'two', 'after the TTL: read again');
+
+    // What a caller does to its copy does not reach the cache.
+    const copy = await clients.find(id);
+    copy!.client_name = 'mutated';
+    t.is((await clients.find(id))?.client_name, 'two');
+
+    // Changes through this adapter are seen at once.
+    await clients.upsert(id, { client_id: id, client_name: 'three' });
+    t.is((await clients.find(id))?.client_name, 'three');
+    await clients.destroy(id);
+    t.is(await clients.find(id), undefined, 'destroyed');
+
+    // Another process deletes it: gone after the TTL.
+    await clients.upsert(id, { client_id: id, client_name: 'four' });
+    await clients.find(id);
+    await db('clients').where({ id }).delete();
+    t.is((await clients.find(id))?.client_name, 'four', 'within the TTL');
+    clock += CLIENT_CACHE_TTL_MS + 1;
+    t.is(await clients.find(id), undefined, 'after the TTL');
   });
 }
 
