@@ -14,7 +14,14 @@ export const CLIENT_CACHE_TTL_MS = 5_000;
 /** Enough for every client of a large deployment; beyond it the oldest entries go. */
 const MAX_ENTRIES = 10_000;
 
-const copy = (payload: AdapterPayload | undefined) => (payload ? structuredClone(payload) : undefined);
+/** Frozen all the way down: every caller shares the one object, so none may change it. */
+function deepFrozen<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFrozen(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 interface Entry {
   found: Promise<AdapterPayload | undefined>;
@@ -29,11 +36,10 @@ export function cachedClients(clients: Adapter, ttlMs = CLIENT_CACHE_TTL_MS, now
     ...clients,
     async find(id) {
       const cached = entries.get(id);
-      // A copy each time: the caller owns what it gets, as with a fresh database row.
-      if (cached && cached.expiresAt > now()) return copy(await cached.found);
+      if (cached && cached.expiresAt > now()) return cached.found;
       // Concurrent misses share one query; unknown ids and failures are not kept,
       // so a new client works at once and a storage outage is not remembered.
-      const found = Promise.resolve(clients.find(id)).then((payload) => payload ?? undefined);
+      const found = Promise.resolve(clients.find(id)).then((payload) => deepFrozen(payload ?? undefined));
       const entry = { found, expiresAt: now() + ttlMs };
       const drop = () => {
         if (entries.get(id) === entry) forget(id);
@@ -44,7 +50,7 @@ export function cachedClients(clients: Adapter, ttlMs = CLIENT_CACHE_TTL_MS, now
       try {
         const payload = await found;
         if (!payload) drop();
-        return copy(payload);
+        return payload;
       } catch (err) {
         drop();
         throw err;

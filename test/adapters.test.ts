@@ -386,9 +386,11 @@ function registerSqlChecks(name: string, slot: Slot<Knex>) {
     clock += 2;
     t.is((await clients.find(id))?.client_name, 'two', 'after the TTL: read again');
 
-    // What a caller does to its copy does not reach the cache.
-    const copy = await clients.find(id);
-    copy!.client_name = 'mutated';
+    // Every caller shares the remembered object, so none may change it.
+    const shared = await clients.find(id);
+    t.throws(() => {
+      shared!.client_name = 'mutated';
+    }, { instanceOf: TypeError });
     t.is((await clients.find(id))?.client_name, 'two');
 
     // Changes through this adapter are seen at once.
