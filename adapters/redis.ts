@@ -13,6 +13,28 @@ const GRANTABLE = new Set([
 ]);
 
 const scripts = {
+  // One round trip and one command per save (a MULTI of the same steps sent a
+  // dozen). KEYS: the model key, then the sets that list it, then the index keys
+  // that name it; ARGV: payload, TTL in seconds (0: none), how many sets.
+  upsert: {
+    lua: `local ttl = tonumber(ARGV[2])
+local sets = tonumber(ARGV[3])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+for i = 2, sets + 1 do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  -- A set lives as long as its longest-lived member.
+  if ttl > 0 then
+    redis.call('EXPIRE', KEYS[i], ttl, 'NX')
+    redis.call('EXPIRE', KEYS[i], ttl, 'GT')
+  end
+end
+for i = sets + 2, #KEYS do
+  if ttl > 0 then redis.call('SET', KEYS[i], KEYS[1], 'EX', ttl) else redis.call('SET', KEYS[i], KEYS[1]) end
+end
+return 0`,
+  },
   // KEYS[1] index key -> the model key it names -> that hash.
   findByIndex: {
     numberOfKeys: 1,
@@ -37,6 +59,7 @@ return #keys`,
 };
 
 type ScriptedRedis = Redis & {
+  enotUpsert(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   enotFindByIndex(key: string): Promise<string[] | null>;
   enotConsume(key: string, at: string): Promise<number>;
   enotRevokeGrant(key: string): Promise<number>;
@@ -45,6 +68,7 @@ type ScriptedRedis = Redis & {
 function scripted(redis: Redis): ScriptedRedis {
   const r = redis as ScriptedRedis;
   if (typeof r.enotFindByIndex !== 'function') {
+    redis.defineCommand('enotUpsert', scripts.upsert);
     redis.defineCommand('enotFindByIndex', scripts.findByIndex);
     redis.defineCommand('enotConsume', scripts.consume);
     redis.defineCommand('enotRevokeGrant', scripts.revokeGrant);
@@ -82,26 +106,16 @@ export function redisAdapterFactory(client: Redis, prefix: string) {
     return {
       async upsert(id, payload, expiresIn) {
         const k = key(id);
-        const multi = redis.multi().del(k).hset(k, 'payload', JSON.stringify(payload));
-        if (expiresIn) multi.expire(k, expiresIn);
-        if (GRANTABLE.has(model) && payload.grantId) {
-          const g = grantKey(payload.grantId);
-          multi.sadd(g, k);
-          // The index lives as long as its longest-lived member.
-          if (expiresIn) multi.expire(g, expiresIn, 'NX').expire(g, expiresIn, 'GT');
-        }
-        if (payload.accountId) {
-          // Lets a password reset or a blocked account end every session and grant at once.
-          const a = accountKey(prefix, payload.accountId);
-          multi.sadd(a, k);
-          if (expiresIn) multi.expire(a, expiresIn, 'NX').expire(a, expiresIn, 'GT');
-        }
-        for (const index of [payload.userCode && userCodeKey(payload.userCode), payload.uid && uidKey(payload.uid)]) {
-          if (!index) continue;
-          if (expiresIn) multi.set(index, k, 'EX', expiresIn);
-          else multi.set(index, k);
-        }
-        await multi.exec();
+        // Sets that list this key: its grant's (RevokeByGrantId) and its account's
+        // (a password reset or a blocked account ends every session and grant at once).
+        const sets = [
+          GRANTABLE.has(model) && payload.grantId ? grantKey(payload.grantId) : undefined,
+          payload.accountId ? accountKey(prefix, payload.accountId) : undefined,
+        ].filter((s): s is string => !!s);
+        const indexes = [payload.userCode && userCodeKey(payload.userCode), payload.uid && uidKey(payload.uid)].filter(
+          (s): s is string => !!s,
+        );
+        await redis.enotUpsert(1 + sets.length + indexes.length, k, ...sets, ...indexes, JSON.stringify(payload), expiresIn ?? 0, sets.length);
       },
       async find(id) {
         return fromHash(await redis.hgetall(key(id)));
