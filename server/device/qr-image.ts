@@ -2,8 +2,8 @@
 // §3.3.1) as an SVG image, so a TV or a small device can show it with one <img>
 // and no QR library. It only ever encodes this issuer's own /device URL.
 import Router from '@koa/router';
-import QRCode from 'qrcode';
 import { InvalidRequest } from '../errors/index.ts';
+import { qrSvg } from '../qr/svg.ts';
 
 // oidc-provider's base-20 charset: no vowels, no look-alikes (RFC 8628 §6.1).
 const USER_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{8}$/;
@@ -19,7 +19,7 @@ export function deviceQrRouter(issuer: string) {
     ctx.set('Cache-Control', 'no-store');
     // The image may be shown on another origin (a TV app); it carries nothing secret beyond the user code.
     ctx.set('Cross-Origin-Resource-Policy', 'cross-origin');
-    ctx.body = await QRCode.toString(link, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    ctx.body = await qrSvg(link);
   });
   return router;
 }

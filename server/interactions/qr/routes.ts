@@ -2,8 +2,8 @@
 // QR (for renewal), the state for polling, and completion once the phone approved.
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
-import QRCode from 'qrcode';
 import { InvalidRequest } from '../../errors/index.ts';
+import { qrSvg } from '../../qr/svg.ts';
 import type { QrBlock } from '../../../views/qr.ts';
 import type { InteractionDeps } from '../deps.ts';
 import type { Interaction, InteractionTools } from '../interaction.ts';
@@ -19,7 +19,7 @@ export async function newQrBlock(ctx: Context, deps: InteractionDeps, tools: Int
     ip: ctx.ip,
     userAgent: ctx.get('user-agent'),
   });
-  const svg = await QRCode.toString(`${deps.config.issuer}/qr/${token}`, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+  const svg = await qrSvg(`${deps.config.issuer}/qr/${token}`);
   return { id: login.id, svg, base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid) };
 }
 
