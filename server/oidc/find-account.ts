@@ -14,11 +14,28 @@ export function claimsOf(account: AccountRow) {
   };
 }
 
-/** A blocked or missing account is "not found": its grants stop working at once. */
+/**
+ * A blocked or missing account is "not found": its grants stop working at once.
+ * oidc-provider asks several times within one request (code exchange, ID token,
+ * claims); one query per request answers them all.
+ */
 export function findAccountFor(db: Knex): FindAccount {
-  return async (_ctx, id): Promise<Account | undefined> => {
+  const perRequest = new WeakMap<object, Map<string, Promise<Account | undefined>>>();
+  async function find(id: string): Promise<Account | undefined> {
     const account = await findAccountById(db, id);
     if (!account || account.status !== 'active') return undefined;
     return { accountId: account.id, claims: () => claimsOf(account) };
+  }
+  return (ctx, id) => {
+    let seen = perRequest.get(ctx);
+    if (!seen) perRequest.set(ctx, (seen = new Map()));
+    let found = seen.get(id);
+    if (!found) {
+      found = find(id);
+      seen.set(id, found);
+      // A failed lookup is not remembered: the next ask tries again.
+      found.catch(() => seen.delete(id));
+    }
+    return found;
   };
 }

@@ -56,8 +56,10 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       throw err;
     }
     try {
-      await deps.limiters.passwordAttemptsPerIp.check(ctx.ip);
-      await deps.limiters.passwordFailuresPerIdentifier.check(identifier.value);
+      await Promise.all([
+        deps.limiters.passwordAttemptsPerIp.check(ctx.ip),
+        deps.limiters.passwordFailuresPerIdentifier.check(identifier.value),
+      ]);
     } catch (err) {
       if (err instanceof RateLimited) return page(429, { error: t.tooMany(err.retryAfter) });
       throw err;
