@@ -9,6 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Grant } from 'oidc-provider';
 import type { Adapter } from '../../adapters/types.ts';
 import { isAccountActive } from '../accounts/queries.ts';
+import { rememberVerified } from './remembered-verification.ts';
 
 /** Private claim naming the grant a user-bound token belongs to. */
 export const GRANT_CLAIM = 'grant_id';
@@ -42,8 +43,11 @@ export function jwtAccessTokens(deps: {
   const publicKeys = deps.signingKeys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub);
   const keySet = createLocalJWKSet({ keys: publicKeys });
 
-  /** The verified claims, or undefined for a bad signature, issuer, type or an expired token. */
-  async function verified(token: string): Promise<AccessTokenClaims | undefined> {
+  /**
+   * The verified claims, or undefined for a bad signature, issuer, type or an
+   * expired token. Checked once per token per process, not per introspection.
+   */
+  const verified = rememberVerified(async (token: string): Promise<AccessTokenClaims | undefined> => {
     try {
       const { payload } = await jwtVerify(token, keySet, {
         issuer,
@@ -55,7 +59,7 @@ export function jwtAccessTokens(deps: {
     } catch {
       return undefined;
     }
-  }
+  });
 
   /**
    * The claims of an active token (and its grant, for user-bound tokens), or
