@@ -7,19 +7,24 @@
 //   npm run bench -- --quick           every scenario for about a second (used by test/bench.test.ts)
 //   options: --mode embedded|server|all  --only id,id  --duration S  --warmup S  --connections N
 //            --flow-connections N  --log-level L  --cpu-prof-dir DIR (profile Enot ID and the bare reference: DIR/<mode>/<name>/*.cpuprofile)
+//            --growth N,N (accounts seeded for the growth part; 10000,1000000, quick: 1000,5000)
+// Growth (seeded storage) and scale-out (HAProxy in front of two processes) run
+// in server mode only, after everything else: bench/lib/growth.ts, bench/lib/scale-out.ts.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
 import { benchEnvironment, type Mode } from './lib/environment.ts';
-import {
-  FORM, basicAuth, devInteractionsSignIn, enotCodeSignIn, enotPasswordSignIn, runFlows, type Target, type TokenResponse,
-} from './lib/flows.ts';
+import { devInteractionsSignIn, enotCodeSignIn, enotPasswordSignIn, runFlows, type Target, type TokenResponse } from './lib/flows.ts';
 import { measureFlows, measureRequests, type LoadOptions, type Measured } from './lib/load.ts';
 import { measureAtRate, type PacedRequest } from './lib/paced.ts';
-import { freePort, ROOT, rssMb, rssSampler, runScript, startEnot, startReference, type Running } from './lib/processes.ts';
-import { renderMode, targetsFor, type Argon2Result, type ModeResult, type ScenarioResult } from './lib/report.ts';
+import { clientCredentials, get, introspection, statics, tokenRequest } from './lib/requests.ts';
+import { runGrowth } from './lib/growth.ts';
+import type { PartDeps } from './lib/part.ts';
+import { freePort, killScripts, ROOT, rssMb, rssSampler, runScript, startEnot, startReference, type Running } from './lib/processes.ts';
+import { renderMode, targetsFor, type Argon2Result, type GrowthResult, type ModeResult, type ScaleOutResult, type ScenarioResult } from './lib/report.ts';
+import { runScaleOut } from './lib/scale-out.ts';
 import {
   BARE_CLIENT, CLIENT_SCOPE, INITIAL_ACCESS_TOKEN, JWT_RESOURCE, OPAQUE_RESOURCE, PASSWORD, REDIRECT_URI, codeAccount, passwordAccount,
 } from './lib/settings.ts';
@@ -27,6 +32,7 @@ import { startSmtpSink, type SmtpSink } from './lib/smtp-sink.ts';
 
 const SCENARIOS = [
   'client-credentials', 'introspection-jwt', 'introspection-opaque', 'refresh', 'password-sign-in', 'code-sign-in', 'discovery', 'jwks', 'userinfo',
+  'scale-out', 'growth',
 ] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
@@ -41,6 +47,7 @@ const { values: args } = parseArgs({
     'flow-connections': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     'cpu-prof-dir': { type: 'string' },
+    growth: { type: 'string' },
   },
 });
 
@@ -58,7 +65,9 @@ const settings = {
   idleSettleMs: quick ? 500 : 3000,
   logLevel: args['log-level']!,
   threadpool: Number(process.env.UV_THREADPOOL_SIZE || 4),
+  growthSizes: [...new Set((args.growth ?? (quick ? '1000,5000' : '10000,1000000')).split(',').map(Number))].sort((a, b) => a - b),
 };
+if (!settings.growthSizes.every((size) => Number.isInteger(size) && size > 0)) throw new Error('--growth: positive whole numbers of accounts, e.g. 10000,1000000');
 // The server's "listening" line (info) tells the benchmark it is up, and times the start.
 if (!['info', 'debug', 'trace'].includes(settings.logLevel)) throw new Error('--log-level must be info, debug or trace');
 const only = new Set((args.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? SCENARIOS) as ScenarioId[]);
@@ -81,27 +90,6 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const addressFor = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 
 type Request = autocannon.Request;
-const statics = (request: PacedRequest) => () => [request as Request];
-
-function tokenRequest(target: Target, body: Record<string, string>): PacedRequest {
-  return {
-    method: 'POST',
-    path: '/token',
-    headers: { 'content-type': FORM, accept: 'application/json', authorization: basicAuth(target.clientId, target.clientSecret) },
-    body: new URLSearchParams(body).toString(),
-  };
-}
-
-const clientCredentials = (target: Target) =>
-  tokenRequest(target, { grant_type: 'client_credentials', scope: 'api:read', resource: JWT_RESOURCE.identifier });
-
-function introspection(target: Target, token: string): PacedRequest {
-  return { ...tokenRequest(target, { token }), path: '/token/introspection' };
-}
-
-const get = (pathname: string, headers: Record<string, string> = {}): PacedRequest => ({
-  method: 'GET', path: pathname, headers: { accept: 'application/json', ...headers },
-});
 
 /**
  * Refresh with rotation: every request takes an unused refresh token from the
@@ -151,6 +139,7 @@ const onInterrupt = new Set<() => Promise<unknown>>();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping the servers and removing the benchmark's storage …`);
+    killScripts();
     void Promise.allSettled([...onInterrupt].map((undo) => undo())).then(() => {
       rmSync(logDir, { recursive: true, force: true });
       process.exit(130);
@@ -368,8 +357,35 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
       await again.stop();
     }
 
+    // Last, so that neither touches the figures above: scale-out on the storage as it is, then growth, which fills it.
+    let scaleOut: ScaleOutResult | undefined;
+    let growth: GrowthResult | undefined;
+    if (wanted('scale-out') || wanted('growth')) {
+      const partLog = (name: string) => path.join(logDir, `${name}-${mode}.log`);
+      const parts: PartDeps = {
+        env: enotEnv,
+        target,
+        startServer: (env, name) => started(startEnot(env, { logFile: partLog(name) })),
+        track: started,
+        logFile: partLog,
+        load,
+        flowConnections: settings.flowConnections,
+        passwordAccounts: settings.passwordAccounts,
+        quick,
+        log: (message) => log(`${mode}: ${message}`),
+      };
+      const unavailable = mode !== 'server' ? 'server mode only' : !urls.databaseUrl || !urls.redisUrl ? 'needs both DATABASE_URL and REDIS_URL' : undefined;
+      if (unavailable) {
+        notes.push(`growth and scale-out: ${unavailable}; not run here`);
+        if (wanted('scale-out') && mode === 'server') scaleOut = { skipped: unavailable, rows: [], ratios: {}, notes: [] };
+      } else {
+        if (wanted('scale-out')) scaleOut = await runScaleOut(parts);
+        if (wanted('growth')) growth = await runGrowth(parts, settings.growthSizes);
+      }
+    }
+
     const partial = {
-      mode, storage, koa: koaMeasured, argon2, scenarios, memory, notes,
+      mode, storage, koa: koaMeasured, argon2, scenarios, memory, notes, growth, scaleOut,
       startup: { firstMs: first.startMs, firstReportedMs: first.reportedStartupMs, laterMs, laterMedianMs: median(laterMs), laterReportedMs },
     };
     return { ...partial, targets: targetsFor(partial) };

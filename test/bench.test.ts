@@ -1,14 +1,22 @@
 // `npm run bench -- --quick` so the benchmark harness cannot rot: every
-// scenario runs for about a second, embedded only. No timing is asserted
-// (this machine is shared); only that every scenario ran, without errors.
+// scenario runs for about a second, in embedded mode, or (when the suite runs
+// with DATABASE_URL and REDIS_URL) in server mode with the growth part (seeded
+// storage) and the scale-out part (HAProxy in front of two processes). No
+// timing is asserted (this machine is shared); only that every scenario ran,
+// without errors, and that the run left nothing behind.
 import test from 'ava';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import knexFactory from 'knex';
+import { Redis } from 'ioredis';
 import { ROOT, run } from './helpers/process.ts';
+import { findHaproxy } from '../bench/lib/haproxy.ts';
 
 const SCENARIOS = [
   'client-credentials', 'introspection-jwt', 'introspection-opaque', 'refresh', 'password-sign-in', 'code-sign-in', 'discovery', 'jwks', 'userinfo',
 ];
+const serverRun = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+const mode = serverRun ? 'server' : 'embedded';
 
 interface Measured {
   requests: number;
@@ -19,19 +27,35 @@ interface Measured {
 
 interface Report {
   modes: Record<string, {
+    storage: string;
     koa: Measured;
     argon2: { verifies: number; rate: number };
     scenarios: Array<{ id: string; enot: Measured; bare?: Measured; halfRate?: { requests: number; errors: number }; ratios: { koa: number } }>;
     startup: { firstMs: number; laterMedianMs: number };
     memory: { idleMb: number; underLoadMb: number };
     targets: unknown[];
+    growth?: {
+      sizes: number[];
+      levels: Array<{
+        seeded: number;
+        seed?: { accounts: number; storage: { accounts: number } };
+        probe?: { introspection: boolean; refresh: boolean; signIn: boolean };
+        scenarios: Array<{ id: string; enot: Measured; ratio: number }>;
+      }>;
+    };
+    scaleOut?: {
+      skipped?: string;
+      rows: Array<{ id: string; setup: string; enot: Measured; perProcess?: number[] }>;
+      ratios: Record<string, number>;
+    };
   }>;
 }
 
-test('npm run bench -- --quick runs every scenario and writes the figures as JSON', async (t) => {
-  t.timeout(240_000);
-  // Embedded only: run() passes no DATABASE_URL / REDIS_URL to the child.
-  const finished = await run(['bench/run.ts', '--quick'], {}, 230_000);
+test(`npm run bench -- --quick runs every scenario (${mode} mode) and writes the figures as JSON`, async (t) => {
+  t.timeout(290_000);
+  // run() passes only the environment given here to the child.
+  const env: Record<string, string> = serverRun ? { DATABASE_URL: process.env.DATABASE_URL!, REDIS_URL: process.env.REDIS_URL! } : {};
+  const finished = await run(['bench/run.ts', '--quick', '--mode', mode], env, 280_000);
   t.is(finished.code, 0, finished.stderr.slice(-3000) + finished.stdout.slice(-2000));
   const file = /^results: (.+\.json)$/m.exec(finished.stdout)?.[1];
   t.truthy(file, finished.stdout);
@@ -40,29 +64,88 @@ test('npm run bench -- --quick runs every scenario and writes the figures as JSO
   t.regex(finished.stdout, /client credentials/);
 
   const report = JSON.parse(readFileSync(absolute, 'utf8')) as Report;
-  t.deepEqual(Object.keys(report.modes), ['embedded']);
-  const embedded = report.modes.embedded!;
-  t.true(embedded.koa.requests > 0);
-  t.is(embedded.koa.errors, 0);
-  t.true(embedded.argon2.verifies > 0);
-  t.deepEqual(embedded.scenarios.map((s) => s.id), SCENARIOS);
-  for (const s of embedded.scenarios) {
-    t.true(s.enot.requests > 0, `${s.id}: requests`);
-    t.is(s.enot.errors, 0, `${s.id}: errors`);
-    if (s.enot.completed !== undefined) t.true(s.enot.completed > 0, `${s.id}: completed journeys`);
+  t.deepEqual(Object.keys(report.modes), [mode]);
+  const result = report.modes[mode]!;
+  t.true(result.koa.requests > 0);
+  t.is(result.koa.errors, 0);
+  t.true(result.argon2.verifies > 0);
+  t.deepEqual(result.scenarios.map((s) => s.id), SCENARIOS);
+  const ran = (id: string, m: Measured) => {
+    t.true(m.requests > 0 && m.rate > 0, `${id}: requests`);
+    t.is(m.errors, 0, `${id}: errors`);
+    if (m.completed !== undefined) t.true(m.completed > 0, `${id}: completed journeys`);
+  };
+  for (const s of result.scenarios) {
+    ran(s.id, s.enot);
     t.true(s.ratios.koa > 0, `${s.id}: ratio to koa`);
-    if (s.bare) {
-      t.true(s.bare.requests > 0, `${s.id}: bare requests`);
-      t.is(s.bare.errors, 0, `${s.id}: bare errors`);
-    }
+    if (s.bare) ran(`${s.id} (bare)`, s.bare);
     if (s.halfRate) {
       t.true(s.halfRate.requests > 0, `${s.id}: requests at half rate`);
       t.is(s.halfRate.errors, 0, `${s.id}: errors at half rate`);
     }
   }
-  t.true(embedded.startup.firstMs > 0);
-  t.true(embedded.startup.laterMedianMs > 0);
-  t.true(embedded.memory.idleMb > 0);
-  t.true(embedded.memory.underLoadMb > 0);
-  t.true(embedded.targets.length > 0);
+  t.true(result.startup.firstMs > 0);
+  t.true(result.startup.laterMedianMs > 0);
+  t.true(result.memory.idleMb > 0);
+  t.true(result.memory.underLoadMb > 0);
+  t.true(result.targets.length > 0);
+  if (!serverRun) {
+    t.is(result.growth, undefined);
+    t.is(result.scaleOut, undefined);
+    return;
+  }
+
+  // Growth: the baseline, then 1,000 and 5,000 seeded accounts that the server took as its own.
+  const growth = result.growth!;
+  t.deepEqual(growth.levels.map((l) => l.seeded), [0, 1000, 5000]);
+  for (const level of growth.levels) {
+    t.deepEqual(level.scenarios.map((s) => s.id), ['introspection-jwt', 'introspection-opaque', 'password-sign-in']);
+    for (const s of level.scenarios) {
+      ran(`growth ${level.seeded} ${s.id}`, s.enot);
+      t.true(s.ratio > 0, `growth ${level.seeded} ${s.id}: ratio to unseeded`);
+    }
+    if (level.seeded === 0) continue;
+    t.deepEqual(level.probe, { introspection: true, refresh: true, signIn: true });
+    t.true(level.seed!.storage.accounts >= level.seeded, 'the seeded accounts are in PostgreSQL');
+  }
+  t.regex(finished.stdout, /^4 +sign-in by password \(code \+ PKCE\) +5,000 +[\d.]+ sign-ins\/s/m, 'the growth table is printed');
+
+  // Scale-out: three setups per scenario, and both processes behind HAProxy served.
+  const scaleOut = result.scaleOut!;
+  if (!findHaproxy()) {
+    t.regex(scaleOut.skipped ?? '', /haproxy/);
+  } else {
+    t.is(scaleOut.skipped, undefined);
+    t.deepEqual(scaleOut.rows.map((r) => `${r.id} ${r.setup}`), [
+      'client-credentials direct', 'client-credentials haproxy-one', 'client-credentials haproxy-two',
+      'password-sign-in direct', 'password-sign-in haproxy-one', 'password-sign-in haproxy-two',
+    ]);
+    for (const r of scaleOut.rows) ran(`scale-out ${r.id} ${r.setup}`, r.enot);
+    for (const r of scaleOut.rows.filter((x) => x.setup === 'haproxy-two')) {
+      t.is(r.perProcess!.length, 2);
+      t.true(r.perProcess!.every((count) => count > 0), `${r.id}: both processes served (${r.perProcess!.join(' / ')})`);
+    }
+    t.true(scaleOut.ratios['client-credentials']! > 0 && scaleOut.ratios['password-sign-in']! > 0);
+    t.regex(finished.stdout, /HAProxy \+ 2 processes/);
+  }
+
+  // Nothing left behind: the run's schema and Redis keys are gone.
+  const schema = /schema (\S+)\)/.exec(result.storage)![1]!;
+  const prefix = /prefix (\S+)\)/.exec(result.storage)![1]!;
+  const db = knexFactory({ client: 'pg', connection: process.env.DATABASE_URL });
+  const redis = new Redis(process.env.REDIS_URL!);
+  try {
+    t.deepEqual((await db.raw('select 1 from pg_namespace where nspname = ?', [schema])).rows, []);
+    let cursor = '0';
+    let left = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      left += keys.length;
+      cursor = next;
+    } while (cursor !== '0');
+    t.is(left, 0, `keys left under ${prefix}`);
+  } finally {
+    await db.destroy();
+    redis.disconnect();
+  }
 });

@@ -53,7 +53,7 @@ export interface Running {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-function stopper(child: ChildProcess, exited: Promise<number | null>) {
+export function stopper(child: ChildProcess, exited: Promise<number | null>) {
   return async (graceMs = 20_000) => {
     if (child.exitCode !== null || child.signalCode !== null) return exited;
     child.kill('SIGTERM');
@@ -64,7 +64,7 @@ function stopper(child: ChildProcess, exited: Promise<number | null>) {
   };
 }
 
-function exitOf(child: ChildProcess): Promise<number | null> {
+export function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));
@@ -146,9 +146,18 @@ export async function startReference(script: string, env: Record<string, string>
   return { child, pid: child.pid!, url, startMs: performance.now() - began, exited, stop: stopper(child, exited) };
 }
 
+const scripts = new Set<ChildProcess>();
+
+/** Kills the scripts still running (on Ctrl-C: a seeding script must not write on while its keys are being removed). */
+export function killScripts(): void {
+  for (const child of scripts) child.kill('SIGKILL');
+}
+
 /** Runs a script to completion and parses the JSON it prints last. */
 export async function runScript<T>(script: string, args: string[], env: Record<string, string>, timeoutMs = 300_000): Promise<T> {
   const child = spawn(NODE, [script, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  scripts.add(child);
+  void exitOf(child).then(() => scripts.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d));

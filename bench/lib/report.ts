@@ -54,6 +54,68 @@ export interface TargetResult {
   note?: string;
 }
 
+/** What bench/seed.ts prints. */
+export interface SeedResult {
+  from: number;
+  to: number;
+  accounts: number;
+  ms: number;
+  postgresMs: number;
+  redisMs: number;
+  redisCommands: number;
+  /** After seeding: accounts in the schema, size of the account tables, the Redis instance's memory and keys (all of it, shared). */
+  storage: { accounts: number; postgresMb: number; redisUsedMb: number; redisKeys: number };
+  /** Random seeded accounts with their tokens. */
+  sample: Array<{ accountId: string; email: string; accessToken: string; refreshToken: string }>;
+}
+
+export interface GrowthScenario {
+  id: 'introspection-jwt' | 'introspection-opaque' | 'password-sign-in';
+  number: number;
+  title: string;
+  enot: Measured;
+  /** Rate relative to the same scenario with nothing seeded, in the same run. */
+  ratio: number;
+  /** Which tokens or accounts it used. */
+  note: string;
+}
+
+export interface GrowthLevel {
+  /** Accounts seeded (each with a session, a grant, an opaque access token and a refresh token); 0 is the baseline. */
+  seeded: number;
+  seed?: Omit<SeedResult, 'sample'>;
+  /** The server accepted the seeded data: introspected a seeded access token, refreshed a seeded refresh token, signed in a seeded account. */
+  probe?: { introspection: boolean; refresh: boolean; signIn: boolean };
+  scenarios: GrowthScenario[];
+}
+
+export interface GrowthResult {
+  sizes: number[];
+  levels: GrowthLevel[];
+  notes: string[];
+}
+
+export type ScaleOutSetup = 'direct' | 'haproxy-one' | 'haproxy-two';
+
+export interface ScaleOutRow {
+  id: 'client-credentials' | 'password-sign-in';
+  title: string;
+  setup: ScaleOutSetup;
+  enot: Measured;
+  /** HTTP requests each Enot ID process got from HAProxy during the scenario, warm-up included. */
+  perProcess?: number[];
+}
+
+export interface ScaleOutResult {
+  /** Why it did not run (no haproxy, no PostgreSQL + Redis). */
+  skipped?: string;
+  haproxy?: string;
+  rows: ScaleOutRow[];
+  /** Two processes over one, both behind HAProxy, by scenario id. */
+  ratios: Record<string, number>;
+  notes: string[];
+}
+
 export interface ModeResult {
   mode: 'embedded' | 'server';
   storage: string;
@@ -63,6 +125,8 @@ export interface ModeResult {
   startup: StartupResult;
   memory: MemoryResult;
   targets: TargetResult[];
+  growth?: GrowthResult;
+  scaleOut?: ScaleOutResult;
   notes: string[];
 }
 
@@ -115,7 +179,7 @@ export function renderMode(result: ModeResult): string {
       `${n(s.rssMaxMb)} MB`,
     ]);
   }
-  out.push(table(rows, ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r']));
+  if (result.scenarios.length) out.push(table(rows, ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r']));
   for (const s of result.scenarios.filter((x) => x.bareNote)) out.push(`  * ${s.title}: ${s.bareNote}`);
   const paced = result.scenarios.filter((s) => s.halfRate);
   if (paced.length) {
@@ -136,12 +200,72 @@ export function renderMode(result: ModeResult): string {
     `7 memory (VmRSS): idle ${n(mem.idleMb)} MB, under load ${n(mem.underLoadMb)} MB at most, after load ${n(mem.afterLoadMb)} MB` +
       ` (references idle: koa ${n(mem.koaIdleMb)} MB, bare oidc-provider ${n(mem.bareIdleMb)} MB)`,
   );
+  if (result.growth) out.push(renderGrowth(result.growth));
+  if (result.scaleOut) out.push(renderScaleOut(result.scaleOut));
   out.push('targets (issue 4):');
   for (const t of result.targets) {
     const verdict = t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISSED';
     out.push(`  [${verdict}] ${t.target}: ${t.measured}${t.note ? ` (${t.note})` : ''}`);
   }
   for (const note of result.notes) out.push(`note: ${note}`);
+  return out.join('\n');
+}
+
+const ratio = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '-' : `${value.toFixed(2)}x`);
+
+function renderGrowth(growth: GrowthResult): string {
+  const out = ['growth: scenarios 2 and 4 with accounts and their grants seeded in PostgreSQL and Redis (bench/seed.ts), against nothing seeded:'];
+  const rows = [['#', 'scenario', 'seeded', 'Enot ID', 'HTTP req/s', 'p50 ms', 'p99 ms', 'journey p50/p99 ms', 'errors', 'vs unseeded']];
+  const ids = [...new Set(growth.levels.flatMap((l) => l.scenarios.map((s) => s.id)))];
+  for (const id of ids) {
+    for (const level of growth.levels) {
+      const s = level.scenarios.find((x) => x.id === id);
+      if (!s) continue;
+      rows.push([
+        String(s.number), s.title, n(level.seeded), rate(s.enot), n(s.enot.rps), ms(s.enot.p50), ms(s.enot.p99),
+        s.enot.flowP50 === undefined ? '' : `${s.enot.flowP50}/${s.enot.flowP99}`, String(s.enot.errors), pct(s.ratio),
+      ]);
+    }
+  }
+  out.push(table(rows, ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+  for (const level of growth.levels.filter((l) => l.seed)) {
+    const { seed, probe } = level;
+    out.push(
+      `  seeding to ${n(level.seeded)}: ${n(seed!.accounts)} accounts in ${n(seed!.ms)} ms (PostgreSQL ${n(seed!.postgresMs)} ms, ` +
+        `Redis ${n(seed!.redisMs)} ms, ${n(seed!.redisCommands)} commands); then ${n(seed!.storage.accounts)} accounts, account tables ` +
+        `${n(seed!.storage.postgresMb)} MB, Redis ${n(seed!.storage.redisUsedMb)} MB used, ${n(seed!.storage.redisKeys)} keys (whole instance); ` +
+        `seeded data accepted by the server: introspection ${probe?.introspection ? 'yes' : 'NO'}, refresh ${probe?.refresh ? 'yes' : 'NO'}, sign-in ${probe?.signIn ? 'yes' : 'NO'}`,
+    );
+  }
+  for (const id of ids) {
+    const s = growth.levels.flatMap((l) => l.scenarios).find((x) => x.id === id);
+    if (s) out.push(`  ${s.title}: ${s.note}`);
+  }
+  for (const note of growth.notes) out.push(`  ${note}`);
+  return out.join('\n');
+}
+
+const SETUPS: Record<ScaleOutSetup, string> = {
+  direct: '1 process, direct',
+  'haproxy-one': 'HAProxy + 1 process',
+  'haproxy-two': 'HAProxy + 2 processes',
+};
+
+function renderScaleOut(scaleOut: ScaleOutResult): string {
+  if (scaleOut.skipped) return `scale-out: skipped: ${scaleOut.skipped}`;
+  const out = [`scale-out: Enot ID processes on PostgreSQL + Redis, behind ${scaleOut.haproxy ?? 'HAProxy'} on loopback (roundrobin, keep-alive):`];
+  const rows = [['#', 'scenario', 'setup', 'Enot ID', 'HTTP req/s', 'p50 ms', 'p99 ms', 'journey p50/p99 ms', 'errors', 'requests per process']];
+  for (const r of scaleOut.rows) {
+    rows.push([
+      r.id === 'client-credentials' ? '1' : '4', r.title, SETUPS[r.setup], rate(r.enot), n(r.enot.rps), ms(r.enot.p50), ms(r.enot.p99),
+      r.enot.flowP50 === undefined ? '' : `${r.enot.flowP50}/${r.enot.flowP99}`, String(r.enot.errors), r.perProcess ? r.perProcess.map((v) => n(v)).join(' / ') : '',
+    ]);
+  }
+  out.push(table(rows, ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+  for (const [id, value] of Object.entries(scaleOut.ratios)) {
+    out.push(`  ${scaleOut.rows.find((r) => r.id === id)?.title ?? id}: two processes / one process (both behind HAProxy) = ${ratio(value)}`);
+  }
+  for (const note of scaleOut.notes) out.push(`  ${note}`);
   return out.join('\n');
 }
 

@@ -21,3 +21,7 @@ export const BARE_CLIENT = { clientId: 'bench-client', clientSecret: 'bench-clie
 export const PASSWORD = 'a benchmark passphrase 2024';
 export const passwordAccount = (i: number) => `bench-pw-${i}@example.com`;
 export const codeAccount = (i: number) => `bench-code-${i}@example.com`;
+
+/** Accounts seeded for the growth part (bench/seed.ts): `bench-seed-<n>@example.com`, all with PASSWORD. */
+export const SEEDED_EMAIL = { before: 'bench-seed-', after: '@example.com' };
+export const seededAccount = (n: number) => `${SEEDED_EMAIL.before}${n}${SEEDED_EMAIL.after}`;
