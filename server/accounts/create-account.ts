@@ -17,7 +17,7 @@ export async function createAccount(
   for (const role of roles) {
     if (!ROLE.test(role)) throw new InvalidRequest(`role "${role}" must match ${ROLE.source}`);
   }
-  if (input.password !== undefined) checkNewPassword(input.password);
+  if (input.password !== undefined) await checkNewPassword(input.password);
   const identifier: Identifier = { kind: 'email', value: email };
   if (await findAccountByIdentifier(db, identifier)) throw new Conflict('an account with this email already exists');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);

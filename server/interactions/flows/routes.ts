@@ -69,7 +69,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
         if (err instanceof AppError) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, identifierError: err.description });
         throw err;
       }
-      const passwordIssue = password ? newPasswordIssue(password) : undefined;
+      const passwordIssue = password ? await newPasswordIssue(password) : undefined;
       if (passwordIssue) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, passwordError: passwordIssueText(t, passwordIssue) });
 
       // The pending password is only ever applied to an account this flow creates.
@@ -162,7 +162,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     if (flow.kind !== 'recover' || flow.state !== 'code_verified') return ctx.redirect(`${tools.base(interaction)}/flows/${flow.id}`);
     const password = field(form, 'password', 1024);
-    const issue = newPasswordIssue(password);
+    const issue = await newPasswordIssue(password);
     if (issue) {
       return renderHtml(ctx, 400, newPasswordPage({
         locale: flow.locale, flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
