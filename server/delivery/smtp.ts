@@ -1,5 +1,5 @@
 // Mail over SMTP or SMTPS (SMTP_URL) with nodemailer, one connection per message.
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from '../logging/logger.ts';
 import { DeliveryFailed } from '../errors/index.ts';
 import type { Delivery, OutgoingMessage } from './types.ts';
@@ -28,20 +28,24 @@ function failureDetails(err: unknown) {
 
 export function createSmtpDelivery(options: SmtpOptions, logger: Logger): Delivery {
   const timeout = options.timeoutMs ?? 10_000;
-  const transport = createTransport({
-    url: options.url,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-    dnsTimeout: timeout,
-    // Messages are built from our own templates; refuse any file or URL content outright.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
+  // nodemailer (about 650 KiB of source) loads with the first message, not at start.
+  let transport: Promise<Transporter> | undefined;
+  const transporter = () =>
+    (transport ??= import('nodemailer').then(({ createTransport }) =>
+      createTransport({
+        url: options.url,
+        connectionTimeout: timeout,
+        greetingTimeout: timeout,
+        socketTimeout: timeout,
+        dnsTimeout: timeout,
+        // Messages are built from our own templates; refuse any file or URL content outright.
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      })));
   return {
     async send(message: OutgoingMessage) {
       try {
-        await transport.sendMail({
+        await (await transporter()).sendMail({
           from: options.from,
           to: message.to,
           subject: message.subject ?? '',
@@ -54,7 +58,7 @@ export function createSmtpDelivery(options: SmtpOptions, logger: Logger): Delive
       }
     },
     async close() {
-      transport.close();
+      (await transport?.catch(() => undefined))?.close();
     },
   };
 }
