@@ -338,6 +338,22 @@ test.serial('QR: after 2 minutes (server clock moved) the desktop renews its QR 
   noScriptErrors(t);
 });
 
+test.serial('QR: when its sign-in page is over (the interaction cookie gone), the desktop says so, hides the QR and stops polling', async (t) => {
+  const desktop = await desktopAtLogin(t);
+  const polls: string[] = [];
+  desktop.page.on('request', (request) => {
+    if (/\/qr(\/[A-Za-z0-9_-]+)?$/.test(new URL(request.url()).pathname)) polls.push(request.url());
+  });
+  await desktop.page.context().clearCookies();
+  await desktopSays(desktop.page, 'This sign-in page has expired. Go back to the app and start again.');
+  t.false(await desktop.page.locator('.qr-image').isVisible(), 'no dead QR left to scan');
+  const seen = polls.length;
+  t.true(seen >= 1);
+  await new Promise((resolve) => setTimeout(resolve, 4500));
+  t.is(polls.length, seen, 'no polling after that');
+  noScriptErrors(t);
+});
+
 test.serial('QR: a second phone scanning the same QR gets "already used"; so does the first phone once the sign-in is complete', async (t) => {
   const desktop = await desktopAtLogin(t);
   const { page: first } = await signedInPhone(t, PHONE_OWNER);

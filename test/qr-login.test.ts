@@ -120,6 +120,22 @@ test.serial('expiry after 2 minutes (clock moved): state expired, the phone is t
   }
 });
 
+test.serial('a new QR retires the interaction\'s earlier one that nobody scanned', async (t) => {
+  const desktop = await desktopAtLogin();
+  const csrf = /data-csrf="([^"]+)"/.exec(desktop.page.body)![1]!;
+  const renewed = await desktop.started.browser.request(`${server.issuer}${desktop.base}/qr`, { method: 'POST', headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+  t.is(renewed.status, 200);
+  const next = JSON.parse(renewed.body) as { id: string; svg: string };
+  t.is(await desktop.state(), 'expired', 'the first QR is over at once, not after its 2 minutes');
+  const phone = await signedInPhone();
+  const old = await phone.follow(desktop.url);
+  t.is(old.status, 400);
+  t.regex(old.body, /expired or was already used/);
+  const current = await phone.follow(decodeQrSvg(next.svg));
+  t.is(current.status, 200, 'the QR on the screen now works');
+  t.regex(current.body, /Only approve if you are in front of this device/);
+});
+
 test.serial('a used token cannot be reused, and forged or malformed tokens get a clear page', async (t) => {
   const desktop = await desktopAtLogin();
   const phone = await signedInPhone();

@@ -21,11 +21,14 @@ const POLL_SCRIPT = `(() => {
   if (!box || !window.fetch) return;
   const base = box.dataset.base, csrf = box.dataset.csrf, texts = JSON.parse(box.dataset.texts);
   const status = document.getElementById('qr-status');
-  let id = box.dataset.id;
+  let id = box.dataset.id, stopped = false;
   const show = (text) => { status.textContent = text; };
+  // A 4xx means this sign-in page itself is over (its interaction expired or was
+  // finished elsewhere): say so and stop; a 5xx or a network error is retried.
+  const over = (r) => { if (r.status >= 400 && r.status < 500) { stopped = true; show(texts.over); box.querySelector('.qr-image').hidden = true; } };
   async function renew(message) {
     const r = await fetch(base + '/qr', { method: 'POST', headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
-    if (!r.ok) return;
+    if (!r.ok) return over(r);
     const next = await r.json();
     id = next.id;
     box.dataset.id = id;
@@ -42,16 +45,16 @@ const POLL_SCRIPT = `(() => {
         if (state === 'scanned') show(texts.scanned);
         if (state === 'denied') await renew(texts.denied);
         if (state === 'expired') await renew(texts.expired);
-      }
+      } else over(r);
     } catch (e) {}
-    setTimeout(poll, 2000);
+    if (!stopped) setTimeout(poll, 2000);
   }
   setTimeout(poll, 2000);
 })();`;
 
 export function qrBlock(locale: Locale, qr: QrBlock) {
   const t = strings(locale);
-  const texts = JSON.stringify({ scanned: t.qrScanned, expired: t.qrExpired, denied: t.qrDenied, approved: t.qrApproved });
+  const texts = JSON.stringify({ scanned: t.qrScanned, expired: t.qrExpired, denied: t.qrDenied, approved: t.qrApproved, over: t.qrPageOver });
   return html`<section id="qr" class="qr" aria-labelledby="qr-title" data-id="${qr.id}" data-base="${qr.base}" data-csrf="${qr.csrf}" data-texts="${texts}">
   <h2 id="qr-title">${t.qrTitle}</h2>
   <p>${t.qrHelp}</p>

@@ -83,22 +83,36 @@ export function qrLogins(db: Knex, now: () => number = Date.now) {
   }
 
   return {
-    /** A new QR for a desktop interaction; returns the secret token (for the QR) and the record. */
+    /**
+     * A new QR for a desktop interaction; returns the secret token (for the QR)
+     * and the record. It retires the interaction's earlier QRs nobody has
+     * scanned yet: only the QR on the screen now can be used (QRLJacking: an
+     * old QR photographed or sent on must not stay valid for its 2 minutes).
+     */
     async create(input: { interactionUid: string; clientId: string; ip: string; userAgent: string }): Promise<{ token: string; login: QrLogin }> {
       const token = newSecret();
-      const [row] = await db('qr_logins')
-        .insert({
-          id: newSecret(),
-          token_hash: hashOf(token),
-          interaction_uid: input.interactionUid,
-          client_id: input.clientId,
-          state: 'pending',
-          desktop_ip: input.ip.slice(0, 64),
-          desktop_user_agent: input.userAgent.slice(0, 512),
-          created_at: new Date(now()),
-          expires_at: new Date(now() + QR_TTL_SECONDS * 1000),
-        })
-        .returning('*');
+      const id = newSecret();
+      // Both at once (one round trip's wait); the new row is never among the retired.
+      const [, [row]] = await Promise.all([
+        db('qr_logins')
+          .where({ interaction_uid: input.interactionUid, state: 'pending' })
+          .andWhere('expires_at', '>', new Date(now()))
+          .andWhereNot({ id })
+          .update({ expires_at: new Date(now()) }),
+        db('qr_logins')
+          .insert({
+            id,
+            token_hash: hashOf(token),
+            interaction_uid: input.interactionUid,
+            client_id: input.clientId,
+            state: 'pending',
+            desktop_ip: input.ip.slice(0, 64),
+            desktop_user_agent: input.userAgent.slice(0, 512),
+            created_at: new Date(now()),
+            expires_at: new Date(now() + QR_TTL_SECONDS * 1000),
+          })
+          .returning('*'),
+      ]);
       return { token, login: fromRow(row as Row) };
     },
 
