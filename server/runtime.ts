@@ -20,14 +20,22 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+export async function openRuntime(config: Config, options: { migrate?: boolean; serving?: boolean } = {}): Promise<Runtime> {
   const unlock = config.databaseUrl ? () => {} : lockEmbeddedDatabase(config.dataDir);
+  // A server answering requests gets storage deadlines (config.storageTimeouts); the
+  // CLI and migrations do not, since a migration may rightly run for minutes.
+  const timeouts = options.serving ? config.storageTimeouts : undefined;
   let db: Knex | undefined;
   let redis: Redis | undefined;
   try {
     db = await connectDatabase(config);
     if (options.migrate !== false) await migrateToLatest(db);
-    redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+    if (timeouts && config.databaseUrl) {
+      const migrated = db;
+      db = await connectDatabase(config, timeouts);
+      await migrated.destroy();
+    }
+    redis = config.redisUrl ? await connectRedis(config.redisUrl, timeouts) : undefined;
   } catch (err) {
     await db?.destroy().catch(() => {});
     unlock();

@@ -47,7 +47,7 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const now = options.now ?? Date.now;
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { serving: true });
   try {
     const [signingKeys, cookieKeys, codeSecret] = await Promise.all([
       loadSigningKeys(runtime.db),

@@ -43,6 +43,11 @@ test('defaults: 15-minute access tokens, 7-day refresh tokens, embedded storage'
   t.is(config.dataDir, './data');
 });
 
+test('storage deadlines: 2 s by default, in milliseconds, within 100 ms – 60 s', (t) => {
+  t.deepEqual(loadConfig({}).storageTimeouts, { commandMs: 2_000, connectMs: 2_000 });
+  t.deepEqual(loadConfig({ STORAGE_TIMEOUT_MS: '3500', STORAGE_CONNECT_TIMEOUT_MS: '750' }).storageTimeouts, { commandMs: 3_500, connectMs: 750 });
+});
+
 test('each variable is validated', (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER /],
@@ -59,6 +64,10 @@ test('each variable is validated', (t) => {
     [{ INITIAL_ACCESS_TOKEN: 'short' }, /^invalid configuration: INITIAL_ACCESS_TOKEN /],
     [{ DATABASE_SCHEMA: 'Robert"; drop' }, /^invalid configuration: DATABASE_SCHEMA /],
     [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY /],
+    [{ STORAGE_TIMEOUT_MS: '2s' }, /^invalid configuration: STORAGE_TIMEOUT_MS must be a whole number/],
+    [{ STORAGE_TIMEOUT_MS: '50' }, /^invalid configuration: STORAGE_TIMEOUT_MS /],
+    [{ STORAGE_TIMEOUT_MS: '600000' }, /^invalid configuration: STORAGE_TIMEOUT_MS /],
+    [{ STORAGE_CONNECT_TIMEOUT_MS: '0' }, /^invalid configuration: STORAGE_CONNECT_TIMEOUT_MS /],
   ];
   for (const [env, pattern] of cases) {
     const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));

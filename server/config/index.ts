@@ -121,10 +121,21 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   SHUTDOWN_TIMEOUT: wholeNumber(10, 0, 300),
+  /**
+   * While serving requests: the longest wait for one Redis command or one SQL statement, in
+   * milliseconds; then the request is answered 503. A partition (packets dropped, no reset)
+   * otherwise holds a request until TCP gives up, minutes later (docs/reliability.md).
+   * Migrations and the CLI run without it.
+   */
+  STORAGE_TIMEOUT_MS: wholeNumber(2_000, 100, 60_000),
+  /** The longest wait to open a connection to PostgreSQL or Redis, or for a free pooled PostgreSQL connection, in milliseconds. */
+  STORAGE_CONNECT_TIMEOUT_MS: wholeNumber(2_000, 100, 60_000),
   NODE_ENV: z.string().default('development'),
 });
 
 export type Config = ReturnType<typeof toConfig>;
+/** Deadlines of the storage clients while serving requests (server/db/connect.ts, server/redis/connect.ts). */
+export type StorageTimeouts = Config['storageTimeouts'];
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -158,6 +169,7 @@ function toConfig(env: z.infer<typeof schema>) {
     defaultResource: env.DEFAULT_RESOURCE,
     initialAccessToken: env.INITIAL_ACCESS_TOKEN,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT * 1000,
+    storageTimeouts: { commandMs: env.STORAGE_TIMEOUT_MS, connectMs: env.STORAGE_CONNECT_TIMEOUT_MS },
     delivery: {
       smtpUrl: env.SMTP_URL,
       mailFrom: env.MAIL_FROM,
