@@ -3,6 +3,7 @@
 // and 1M accounts with their sessions, grants and tokens (bench/seed.ts), all on
 // one server process within minutes, so the ratios show whether the cost stays
 // flat as the storage grows.
+import os from 'node:os';
 import { enotPasswordSignIn, runFlow, runFlows, type Target } from './flows.ts';
 import { measureFlows, measureRequests } from './load.ts';
 import type { PartDeps } from './part.ts';
@@ -48,7 +49,8 @@ async function probeSeeded(target: Target, sample: SeedResult['sample']): Promis
 
 async function measureLevel(
   deps: PartDeps, target: Target, seeded: number, poolSize: number, sample?: SeedResult['sample'],
-): Promise<GrowthScenario[]> {
+): Promise<Pick<GrowthLevel, 'scenarios' | 'loadavg'>> {
+  const loadBefore = os.loadavg()[0]!;
   const account = seeded === 0
     ? (n: number) => passwordAccount(n % deps.passwordAccounts)
     : () => seededAccount(Math.floor(Math.random() * seeded));
@@ -77,7 +79,7 @@ async function measureLevel(
     const answer = await send(target.origin, introspection(target, token));
     if (answer.body.active !== true) throw new Error(`growth: a measured token was not active at the end: ${JSON.stringify(answer)}`);
   }
-  return scenarios;
+  return { scenarios, loadavg: [loadBefore, os.loadavg()[0]!] };
 }
 
 export async function runGrowth(deps: PartDeps, sizes: number[]): Promise<GrowthResult> {
@@ -87,7 +89,7 @@ export async function runGrowth(deps: PartDeps, sizes: number[]): Promise<Growth
   const sampleSize = deps.quick ? 50 : 10_000;
   const levels: GrowthLevel[] = [];
   try {
-    levels.push({ seeded: 0, scenarios: await measureLevel(deps, target, 0, poolSize) });
+    levels.push({ seeded: 0, ...(await measureLevel(deps, target, 0, poolSize)) });
     let seeded = 0;
     for (const size of sizes) {
       deps.log(`growth: seeding accounts ${seeded.toLocaleString('en-US')} to ${size.toLocaleString('en-US')} …`);
@@ -100,7 +102,7 @@ export async function runGrowth(deps: PartDeps, sizes: number[]): Promise<Growth
           `Redis ${seed.storage.redisUsedMb} MB used, ${seed.storage.redisKeys} keys; account tables ${seed.storage.postgresMb} MB`,
       );
       const probe = await probeSeeded(target, sample);
-      levels.push({ seeded: size, seed, probe, scenarios: await measureLevel(deps, target, size, poolSize, sample) });
+      levels.push({ seeded: size, seed, probe, ...(await measureLevel(deps, target, size, poolSize, sample)) });
     }
   } finally {
     await server.stop(5000);

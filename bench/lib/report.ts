@@ -87,6 +87,8 @@ export interface GrowthLevel {
   /** The server accepted the seeded data: introspected a seeded access token, refreshed a seeded refresh token, signed in a seeded account. */
   probe?: { introspection: boolean; refresh: boolean; signIn: boolean };
   scenarios: GrowthScenario[];
+  /** The machine's 1-minute load average when the level's measurements began and ended (it is shared). */
+  loadavg: [number, number];
 }
 
 export interface GrowthResult {
@@ -228,6 +230,7 @@ function renderGrowth(growth: GrowthResult): string {
     }
   }
   out.push(table(rows, ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+  out.push(`  load average (1 min) at the start and end of each level: ${growth.levels.map((l) => `${n(l.seeded)}: ${l.loadavg.map((v) => v.toFixed(1)).join(' → ')}`).join('; ')}`);
   for (const level of growth.levels.filter((l) => l.seed)) {
     const { seed, probe } = level;
     out.push(
