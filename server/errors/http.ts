@@ -2,7 +2,7 @@
 // oidc-provider answers its protocol endpoints itself (RFC 6749 §5.2 bodies);
 // this covers interactions, health and everything else we mount.
 import type { Context, Next } from 'koa';
-import { AppError, RateLimited, ServiceUnavailable } from './index.ts';
+import { AppError, RateLimited, RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceUnavailable } from './index.ts';
 import { isStorageUnavailable } from './connection.ts';
 import { errorPage } from '../../views/error.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -39,6 +39,13 @@ export function respondWithError(ctx: Context, status: number, error: string, de
   }
 }
 
+/** Answers with `known`: its status and body, and when the client may try again. */
+export function respondWithAppError(ctx: Context, known: AppError): void {
+  // RFC 6585 §4 (429) and RFC 9110 §15.6.4 (503): Retry-After (RFC 9110 §10.2.3) says when.
+  if (known instanceof RateLimited || known instanceof ServiceUnavailable) ctx.set('Retry-After', String(known.retryAfter));
+  respondWithError(ctx, known.status, known.code, known.description);
+}
+
 export function errorMiddleware(logger: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
@@ -50,14 +57,15 @@ export function errorMiddleware(logger: Logger) {
       const known = toAppError(err);
       if (known instanceof ServiceUnavailable) logger.warn({ err, reqId: ctx.state.reqId, path: ctx.path }, 'storage unavailable');
       if (known) {
-        // RFC 6585 §4: tell the client when it may try again.
-        if (known instanceof RateLimited) ctx.set('Retry-After', String(known.retryAfter));
-        respondWithError(ctx, known.status, known.code, known.description);
-        return;
+        respondWithAppError(ctx, known);
+      } else {
+        // Unexpected: log everything server-side, show nothing internal.
+        logger.error({ err, reqId: ctx.state.reqId, path: ctx.path }, 'unhandled error');
+        respondWithError(ctx, 500, 'server_error', 'something went wrong on our side; try again');
       }
-      // Unexpected: log everything server-side, show nothing internal.
-      logger.error({ err, reqId: ctx.state.reqId, path: ctx.path }, 'unhandled error');
-      respondWithError(ctx, 500, 'server_error', 'something went wrong on our side; try again');
     }
+    // Every 503 says when to try again, also those drawn elsewhere (oidc-provider's
+    // routes, /readyz, pages that render their own error).
+    if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(RETRY_UNAVAILABLE_AFTER_SECONDS));
   };
 }

@@ -60,9 +60,18 @@ export class Conflict extends AppError {
   }
 }
 
+/**
+ * Retry-After (seconds) of a 503: a lost store is usually back within this, since the
+ * clients reconnect at least every 2 s (server/redis/connect.ts; PostgreSQL per query).
+ */
+export const RETRY_UNAVAILABLE_AFTER_SECONDS = 2;
+
+/** PostgreSQL or Redis did not answer (server/errors/connection.ts); the client may try again. */
 export class ServiceUnavailable extends AppError {
+  readonly retryAfter: number;
   constructor(description = 'a backing service is not answering; try again shortly') {
     super(503, 'temporarily_unavailable', description);
+    this.retryAfter = RETRY_UNAVAILABLE_AFTER_SECONDS;
   }
 }
 

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
+import { RETRY_UNAVAILABLE_AFTER_SECONDS } from '../errors/index.ts';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -32,6 +33,8 @@ export function healthRouter(deps: { db: Knex; redis?: Redis }) {
     if (deps.redis) checks.redis = await check(() => deps.redis!.ping());
     const ready = Object.values(checks).every((c) => c === 'ok');
     ctx.set('Cache-Control', 'no-store');
+    // RFC 9110 §10.2.3: a 503 says when to ask again.
+    if (!ready) ctx.set('Retry-After', String(RETRY_UNAVAILABLE_AFTER_SECONDS));
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ok' : 'failing', checks };
   });

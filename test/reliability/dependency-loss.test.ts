@@ -10,7 +10,7 @@ import { testEnvironment, type TestEnvironment } from '../helpers/environment.ts
 import { registerClient, REDIRECT_URI, TEST_IAT } from '../helpers/oidc.ts';
 import { endpointOf, startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { ROOT } from '../helpers/process.ts';
-import { CLIENT_SCOPE, RESOURCE_SERVERS, describe, sleep, tokenLoad } from './token-load.ts';
+import { CLIENT_SCOPE, RESOURCE_SERVERS, SMALL_RETRY_AFTER, describe, sleep, tokenLoad } from './token-load.ts';
 
 /** A stack trace line, a dependency path or a path of this checkout. */
 const LEAK = new RegExp(`\\n\\s+at .+:\\d+:\\d+|node_modules|${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
@@ -111,6 +111,7 @@ for (const scenario of [
     t.is(ready.status, 503, ready.text);
     t.is(ready.body?.status, 'failing');
     for (const check of scenario.checks) t.is(ready.body?.checks[check], 'failing', ready.text);
+    t.regex(ready.retryAfter ?? '', SMALL_RETRY_AFTER, 'readyz says when to ask again');
 
     // The load did run into the outage, and every failure was a fast, clean 503.
     t.true(during.length > 0, 'some requests fell into the outage');
@@ -119,6 +120,7 @@ for (const scenario of [
       t.true(a.ms < FAST_MS, `answered fast: ${describe(a)}`);
       t.true(a.contentType.startsWith('application/json'), describe(a));
       t.is((JSON.parse(a.text) as { error?: string }).error, 'temporarily_unavailable', describe(a));
+      t.regex(a.retryAfter ?? '', SMALL_RETRY_AFTER, `Retry-After: ${describe(a)}`);
       t.notRegex(a.text, LEAK, 'no stack trace or file paths');
     }
     // Nothing answered after the cut hung.
@@ -128,6 +130,7 @@ for (const scenario of [
     // A browser gets a page, not JSON.
     t.is(page.status, 503, describe(page));
     t.true(page.contentType.startsWith('text/html'), describe(page));
+    t.regex(page.retryAfter ?? '', SMALL_RETRY_AFTER, `Retry-After: ${describe(page)}`);
     t.notRegex(page.text, LEAK);
 
     // Back within 5 s of the connection's return.

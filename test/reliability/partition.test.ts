@@ -12,7 +12,7 @@ import { testEnvironment, type TestEnvironment } from '../helpers/environment.ts
 import { registerClient, TEST_IAT } from '../helpers/oidc.ts';
 import { endpointOf, startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { loadConfig } from '../../server/config/index.ts';
-import { CLIENT_SCOPE, RESOURCE_SERVERS, describe, sleep, tokenLoad, type TokenKind } from './token-load.ts';
+import { CLIENT_SCOPE, RESOURCE_SERVERS, SMALL_RETRY_AFTER, describe, sleep, tokenLoad, type TokenKind } from './token-load.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL;
@@ -104,6 +104,7 @@ for (const scenario of [
     // readyz names the frozen store, within its own 2 s check timeout.
     t.is(ready.status, 503, ready.text);
     t.is(ready.body?.checks[scenario.check], 'failing', ready.text);
+    t.regex(ready.retryAfter ?? '', SMALL_RETRY_AFTER, 'readyz says when to ask again');
     t.true(ready.ms < 3_000, `readyz answered in ${Math.round(ready.ms)} ms`);
 
     // What needs the frozen store fails every time; every failure is a 503 within the bound.
@@ -114,6 +115,7 @@ for (const scenario of [
       t.is(a.status, 503, describe(a));
       t.true(a.contentType.startsWith('application/json'), describe(a));
       t.is((JSON.parse(a.text) as { error?: string }).error, 'temporarily_unavailable', describe(a));
+      t.regex(a.retryAfter ?? '', SMALL_RETRY_AFTER, `Retry-After: ${describe(a)}`);
     }
     // No request, before, during or after, waited as long as the bound.
     t.deepEqual(answers.filter((a) => a.ms >= BOUND_MS || a.status === 0).map(describe), [], `every answer within ${BOUND_MS} ms`);

@@ -47,6 +47,9 @@ export function describe(a: Answer) {
   return `${a.kind} ${a.status || a.failure} in ${Math.round(a.ms)} ms: ${a.text.slice(0, 200)}`;
 }
 
+/** RFC 9110 §10.2.3: a 503 says when to try again, a few seconds for a store that went away. */
+export const SMALL_RETRY_AFTER = /^[1-5]$/;
+
 export function isActive(answer: Answer): boolean {
   return answer.status === 200 && (JSON.parse(answer.text) as { active?: boolean }).active === true;
 }
