@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logging/logger.ts';
 import { InvalidRequest, PayloadTooLarge } from '../errors/index.ts';
@@ -43,13 +44,29 @@ export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
 }
 
 // oidc-provider reads at most 56 KiB of a body and then answers 400; a declared
-// larger body is refused up front with the status that says why.
+// larger body is refused up front with the status that says why (413, RFC 9110
+// §15.5.14). A chunked body (RFC 9112 §7.1) declares no length, so its size shows
+// only while it is read: what is read is counted, and a 400 given after reading
+// past the limit becomes 413 too.
 const BODY_LIMIT_BYTES = 56 * 1024;
 
 export async function rejectOversizedBodies(ctx: Context, next: Next): Promise<void> {
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
+  const declared = ctx.get('content-length');
+  if (Number(declared || 0) > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
+  if (declared || !ctx.get('transfer-encoding')) return next();
+  const bytesRead = countBytesRead(ctx.req);
   await next();
+  if (ctx.status === 400 && bytesRead() > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
+}
+
+/** Counts the bytes that readers take from `stream`, without reading any itself. */
+function countBytesRead(stream: Readable): () => number {
+  let bytes = 0;
+  // Paused, a stream emits 'data' only for what a reader takes with read() (which
+  // async iteration uses); without pause(), the listener would start the flow itself.
+  stream.pause();
+  stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  return () => bytes;
 }
 
 // A response sent before the request's body was read to its end (a chunked body
