@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import type { Config, StorageTimeouts } from '../config/index.ts';
 
 export type Database = Knex;
@@ -79,6 +78,8 @@ export async function connectDatabase(
 
   const directory = path.resolve(config.dataDir, 'pg');
   mkdirSync(directory, { recursive: true });
+  // Loaded only in embedded mode: a server on PostgreSQL never needs PGlite.
+  const { default: ClientPgLite } = await import('knex-pglite');
   const db = knexFactory({
     client: ClientPgLite as unknown as typeof Knex.Client,
     dialect: 'postgres',
