@@ -17,6 +17,7 @@ import { qrPhoneRouter } from './qr/routes.ts';
 import { qrAppApi } from './qr/api.ts';
 import { deviceQrRouter } from './device/qr-image.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import { cookieSigner } from './keys/cookie-signer.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -33,7 +34,7 @@ export function createApp(deps: {
   app.proxy = deps.config.trustProxy;
   app.silent = true;
   // koa-mount runs oidc-provider on this app's context, so its signed cookies use these keys.
-  app.keys = deps.cookieKeys;
+  app.keys = cookieSigner(deps.cookieKeys);
 
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders);

@@ -16,6 +16,7 @@ import type { Limiters } from '../rate-limit/limiters.ts';
 import { deviceFlowLimits } from './device-flow.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 import { storageUnavailable } from './storage-unavailable.ts';
+import { cookieSigner } from '../keys/cookie-signer.ts';
 import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
 
 export interface ProviderDeps {
@@ -51,7 +52,8 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     adapter: adapters as unknown as Configuration['adapter'],
     findAccount,
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
-    cookies: { keys: cookieKeys },
+    // The same signer as the app that mounts it (server/keys/cookie-signer.ts).
+    cookies: { keys: cookieSigner(cookieKeys) as unknown as string[] },
     // OIDC scopes and every resource server's scopes, so clients may register them (RFC 7591 §2).
     scopes: [
       ...new Set(['openid', 'offline_access', 'email', 'phone', 'roles', ...config.resourceServers.flatMap((r) => r.scope.split(' ').filter(Boolean))]),
