@@ -72,6 +72,17 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 /**
+ * The Node flags of `npm start` (package.json: `node <flags> server/main.ts`), so
+ * the benchmark runs the server exactly as it is started in production.
+ */
+export const START_FLAGS: string[] = (() => {
+  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = scripts.start!.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'server/main.ts') throw new Error(`npm start is not "node [flags] server/main.ts": ${scripts.start}`);
+  return words.slice(1, -1);
+})();
+
+/**
  * Starts `node server/main.ts` with its output appended to `logFile` (a file,
  * not a pipe: a slow reader must never stall the server's synchronous logger),
  * and waits for its "enot-id listening" line.
@@ -84,7 +95,7 @@ export async function startEnot(
   const fd = openSync(options.logFile, 'a');
   let offset = statSync(options.logFile).size;
   const began = performance.now();
-  const child = spawn(NODE, [...(options.nodeArgs ?? []), 'server/main.ts'], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', fd, fd] });
+  const child = spawn(NODE, [...START_FLAGS, ...(options.nodeArgs ?? []), 'server/main.ts'], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = exitOf(child);
   const url = `http://127.0.0.1:${env.PORT}`;
