@@ -99,6 +99,35 @@ for (const probe of probes()) {
   });
 }
 
+test('a method a resource does not take: 405 with Allow; a method no route knows: 501; as JSON or a page, never plain text', async (t) => {
+  const cases = [
+    { method: 'POST', path: '/readyz', accept: 'application/json', status: 405, allow: /^(HEAD, GET|GET, HEAD)$/ },
+    { method: 'PUT', path: '/interaction/nope', accept: 'application/json', status: 405, allow: /GET/ },
+    { method: 'DELETE', path: '/account', accept: 'text/html', status: 405, allow: /GET/ },
+    { method: 'PROPFIND', path: '/token', accept: 'application/json', status: 501 },
+    { method: 'SEARCH', path: '/nope', accept: 'text/html', status: 501 },
+  ];
+  for (const c of cases) {
+    const what = `${c.method} ${c.path}`;
+    const response = await fetch(`${server.url}${c.path}`, { method: c.method, headers: { accept: c.accept } });
+    const text = await response.text();
+    t.is(response.status, c.status, what);
+    const type = response.headers.get('content-type') ?? '';
+    if (c.accept === 'text/html') {
+      t.true(type.startsWith('text/html'), `${what}: ${type}`);
+      t.regex(text, /<html[\s\S]*invalid_request/, what);
+    } else {
+      t.true(type.startsWith('application/json'), `${what}: ${type}`);
+      const body = JSON.parse(text) as { error?: string; error_description?: string };
+      t.is(body.error, 'invalid_request', what);
+      t.truthy(body.error_description, what);
+    }
+    // RFC 9110 §15.5.6: a 405 lists what the resource takes; an empty Allow would say "nothing".
+    if (c.allow) t.regex(response.headers.get('allow') ?? '', c.allow, what);
+    else t.not(response.headers.get('allow'), '', `${what}: no empty Allow`);
+  }
+});
+
 test('after all that, the server still answers normally', async (t) => {
   const response = await fetch(`${server.url}/readyz`);
   t.is(response.status, 200);

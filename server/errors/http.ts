@@ -2,7 +2,7 @@
 // oidc-provider answers its protocol endpoints itself (RFC 6749 §5.2 bodies);
 // this covers interactions, health and everything else we mount.
 import type { Context, Next } from 'koa';
-import { AppError, RateLimited, RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceUnavailable } from './index.ts';
+import { AppError, MethodNotAllowed, MethodNotImplemented, NotFound, RateLimited, RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceUnavailable } from './index.ts';
 import { isStorageUnavailable } from './connection.ts';
 import { errorPage } from '../../views/error.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -46,13 +46,30 @@ export function respondWithAppError(ctx: Context, known: AppError): void {
   respondWithError(ctx, known.status, known.code, known.description);
 }
 
+/**
+ * An error status that something below set without a body: no route (404), or
+ * @koa/router's allowedMethods() (405 with Allow, 501 for a method no router
+ * knows). koa would answer those in plain text; they get our error shape instead.
+ */
+function bodilessError(ctx: Context): AppError | undefined {
+  if (ctx.body !== undefined && ctx.body !== null) return undefined;
+  if (ctx.status === 404) return new NotFound();
+  if (ctx.status === 405) return new MethodNotAllowed(ctx.response.get('Allow'));
+  if (ctx.status === 501) {
+    // allowedMethods() sends the methods of the routes that matched the path, an empty
+    // list when none did: that would say "nothing is allowed here" (RFC 9110 §10.2.1).
+    if (!ctx.response.get('Allow')) ctx.remove('Allow');
+    return new MethodNotImplemented();
+  }
+  return undefined;
+}
+
 export function errorMiddleware(logger: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        respondWithError(ctx, 404, 'not_found', 'the page or resource does not exist');
-      }
+      const bodiless = bodilessError(ctx);
+      if (bodiless) respondWithAppError(ctx, bodiless);
     } catch (err) {
       const known = toAppError(err);
       if (known instanceof ServiceUnavailable) logger.warn({ err, reqId: ctx.state.reqId, path: ctx.path }, 'storage unavailable');

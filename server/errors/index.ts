@@ -29,6 +29,20 @@ export class NotFound extends AppError {
   }
 }
 
+/** RFC 9110 §15.5.6: the resource exists, but not for this method; `allowed` is the Allow header sent with it. */
+export class MethodNotAllowed extends AppError {
+  constructor(allowed: string) {
+    super(405, 'invalid_request', allowed ? `this method is not allowed here; allowed: ${allowed}` : 'this method is not allowed here');
+  }
+}
+
+/** RFC 9110 §15.6.2: a method the server does not implement anywhere. */
+export class MethodNotImplemented extends AppError {
+  constructor() {
+    super(501, 'invalid_request', 'the server does not support this request method');
+  }
+}
+
 // OAuth has no code of its own for this; invalid_request (RFC 6749 §5.2) with 413.
 export class PayloadTooLarge extends AppError {
   constructor(description = 'the request body is too large') {

@@ -291,6 +291,8 @@ function build(r: FuzzRequest): Sent {
 
 interface Answer {
   status: number;
+  contentType: string;
+  allow: string | undefined;
   text: string;
 }
 
@@ -305,7 +307,8 @@ function send(s: Sent): Promise<Answer> {
       response.on('data', (d: Buffer) => chunks.push(d));
       response.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: response.statusCode!, text: Buffer.concat(chunks).toString('utf8') });
+        const { 'content-type': contentType = '', allow } = response.headers;
+        resolve({ status: response.statusCode!, contentType, allow, text: Buffer.concat(chunks).toString('utf8') });
       });
       response.on('error', (err) => {
         clearTimeout(timer);
@@ -348,6 +351,12 @@ function check(s: Sent, a: Answer) {
   else if (a.status >= 500) throw new Error(`5xx: ${describe(s, a)}`);
   if (STACK_TRACE.test(a.text)) throw new Error(`stack trace: ${describe(s, a)}`);
   if (FILE_PATH.test(a.text)) throw new Error(`file path: ${describe(s, a)}`);
+  // Refused methods are answered in the error shape (JSON or a page), not koa's plain
+  // text; a 405 says which methods the resource takes (RFC 9110 §15.5.6).
+  if ((a.status === 405 || a.status === 501) && s.method !== 'HEAD' && !/^(application\/json|text\/html)/.test(a.contentType)) {
+    throw new Error(`${a.status} as ${a.contentType || 'no content type'}: ${describe(s, a)}`);
+  }
+  if (a.status === 405 && !a.allow) throw new Error(`405 without Allow: ${describe(s, a)}`);
 }
 
 // ---------------------------------------------------------------- raw HTTP
