@@ -1,8 +1,9 @@
 // RFC 9068 JWT access tokens are not stored by oidc-provider, which therefore
 // refuses to introspect or revoke them. This module gives them the same life as
 // stored tokens: a JWT access token is active only while its signature is valid,
-// it is unexpired, it was not revoked, its grant still exists and its account is
-// active. Revocation is remembered (by jti) until the token would expire anyway.
+// it is unexpired, it was not revoked, its client and grant still exist and its
+// account is active. Revocation is remembered (by jti) until the token would
+// expire anyway.
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
@@ -69,12 +70,17 @@ export function jwtAccessTokens(deps: {
     const claims = await verified(token);
     if (!claims) return undefined;
     const grantId = claims[GRANT_CLAIM];
-    const [wasRevoked, grant, accountActive] = await Promise.all([
+    // RFC 7592 §2.3: a deleted client's tokens die with it, also those without a
+    // grant (client credentials). Clients are cached in the process
+    // (adapters/client-cache.ts), so this costs at most one query per client every
+    // CLIENT_CACHE_TTL_MS; a client deleted by another process is seen within that.
+    const [client, wasRevoked, grant, accountActive] = await Promise.all([
+      provider.Client.find(claims.client_id),
       revoked.find(claims.jti!),
       grantId ? provider.Grant.find(grantId) : undefined,
       grantId && claims.sub ? isAccountActive(db, claims.sub) : true,
     ]);
-    if (wasRevoked) return undefined;
+    if (!client || wasRevoked) return undefined;
     if (grantId) {
       if (!grant || grant.clientId !== claims.client_id || grant.accountId !== claims.sub) return undefined;
       if (!accountActive) return undefined;
