@@ -101,3 +101,12 @@ export async function purgeExpiredModels(db: Knex): Promise<number> {
 export async function revokeAccountInSql(db: Knex, accountId: string): Promise<number> {
   return deletedCount(await db('oidc_models').whereRaw(`payload->>'accountId' = ?`, [accountId]).delete());
 }
+
+/**
+ * Deletes every row that belongs to a client (oidc-provider keeps `clientId` in
+ * the payload of its grants, codes, tokens and registration access tokens);
+ * returns how many. Rows that live in Redis are not touched.
+ */
+export async function revokeClientInSql(db: Knex, clientId: string): Promise<number> {
+  return deletedCount(await db('oidc_models').whereRaw(`payload->>'clientId' = ?`, [clientId]).delete());
+}

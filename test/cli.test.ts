@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../server/config/index.ts';
 import { connectDatabase } from '../server/db/connect.ts';
 import { migrations } from '../migrations/index.ts';
+import { sqlAdapterFactory } from '../adapters/sql.ts';
 import { testEnvironment } from './helpers/environment.ts';
 
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
@@ -165,6 +166,42 @@ test('client delete removes a client; deleting an unknown one fails clearly', as
   const missing = await cli('client', 'delete');
   t.is(missing.code, 1);
   t.regex(missing.stderr, /usage: enot-id client delete <client_id>/);
+});
+
+test("client delete removes the client's registration access tokens and stored grants, not another client's", async (t) => {
+  const cli = await isolatedCli(t);
+  const doomed = json(t, await cli('client', 'create', '--name', 'Doomed', '--redirect-uri', 'https://doomed.example/cb', '--json')).client_id;
+  const kept = json(t, await cli('client', 'create', '--name', 'Kept', '--redirect-uri', 'https://kept.example/cb', '--json')).client_id;
+
+  // Stored as oidc-provider stores them (dynamic registration, sign-in), through the server's own adapter.
+  const now = Math.floor(Date.now() / 1000);
+  await withDatabase(cli, async (db) => {
+    const adapters = sqlAdapterFactory(db);
+    for (const clientId of [doomed, kept]) {
+      const rat = `rat-${clientId}`;
+      const grant = `grant-${clientId}`;
+      const refresh = `rt-${clientId}`;
+      await adapters('RegistrationAccessToken').upsert(rat, { jti: rat, kind: 'RegistrationAccessToken', clientId, iat: now }, 0);
+      await adapters('Grant').upsert(grant, { jti: grant, kind: 'Grant', clientId, accountId: 'a1', iat: now, exp: now + 600 }, 600);
+      await adapters('RefreshToken').upsert(refresh, { jti: refresh, kind: 'RefreshToken', clientId, grantId: grant, accountId: 'a1', iat: now, exp: now + 600 }, 600);
+    }
+  });
+
+  const deleted = await cli('client', 'delete', doomed, '--json');
+  t.is(deleted.code, 0, deleted.stderr);
+  t.deepEqual(json(t, deleted), { deleted: doomed });
+
+  const left = await withDatabase(cli, (db) =>
+    db('oidc_models').select('model', 'id').whereIn('model', ['RegistrationAccessToken', 'Grant', 'RefreshToken']).orderBy(['model', 'id']),
+  );
+  // RFC 7592 §2.3: the deleted client's registration access token (and its stored grant and tokens) are gone.
+  t.deepEqual(left, [
+    { model: 'Grant', id: `grant-${kept}` },
+    { model: 'RefreshToken', id: `rt-${kept}` },
+    { model: 'RegistrationAccessToken', id: `rat-${kept}` },
+  ]);
+  const clients = json(t, await cli('client', 'list', '--json')).clients.map((c: { client_id: string }) => c.client_id);
+  t.deepEqual(clients, [kept]);
 });
 
 test('initial-access-token create stores a token that expires as asked', async (t) => {

@@ -1,10 +1,16 @@
 // A deleted client's tokens are dead (RFC 7592 §2.3): another client (a
 // resource server) introspecting them hears `active: false` (RFC 7662 §2.2),
-// userinfo refuses them (RFC 6750 §3.1), its refresh tokens are refused. Never a 500.
+// userinfo refuses them (RFC 6750 §3.1), its refresh tokens are refused. Never a
+// 500. `enot-id client delete` also deletes its registration access token.
 import test, { type ExecutionContext } from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { registerClient, signIn, oidc, TEST_IAT } from './helpers/oidc.ts';
+import { serverMode } from './helpers/environment.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
+import { clientDelete } from '../server/cli/commands/client.ts';
+import { CLIENT_CACHE_TTL_MS } from '../adapters/client-cache.ts';
 
 const OPAQUE_RESOURCE = 'urn:test:opaque-api';
 const SCOPE = 'openid offline_access api:read opaque:read';
@@ -100,11 +106,64 @@ async function assertAllInactive(t: ExecutionContext, client: oidc.Configuration
   }
 }
 
+const registrationTokens = (clientId: string) =>
+  server.runtime.db('oidc_models').where({ model: 'RegistrationAccessToken' }).whereRaw(`payload->>'clientId' = ?`, [clientId]).count({ n: '*' }).first();
+
+test('every token of a deleted client is inactive, refused at userinfo and refresh, and its registration token is gone', async (t) => {
+  const doomed = await registerClient(server.issuer, { scope: SCOPE });
+  const doomedId = doomed.clientMetadata().client_id;
+  const tokens = await tokensOf(doomed);
+  await assertAllActive(t, tokens);
+  t.is(Number((await registrationTokens(doomedId))?.n), 1, 'dynamic registration stored a registration access token');
+
+  // What `enot-id client delete` runs, here against the server's own storage (the embedded database admits one process).
+  const run = clientDelete.parse([doomedId]);
+  const deleted = await run({ config: server.runtime.config, runtime: server.runtime, provider: () => Promise.reject(new Error('not needed')) });
+  t.deepEqual(deleted.json, { deleted: doomedId });
+
+  await assertAllInactive(t, doomed, tokens);
+  t.is(Number((await registrationTokens(doomedId))?.n), 0, 'RFC 7592 §2.3: its registration access token is gone');
+  t.is(Number((await registrationTokens(api.clientMetadata().client_id))?.n), 1, "another client's is kept");
+  if (!server.environment.env.REDIS_URL) {
+    // Grants, codes and tokens live in the database too: nothing of the client is left.
+    const left = await server.runtime.db('oidc_models').whereRaw(`payload->>'clientId' = ?`, [doomedId]).count({ n: '*' }).first();
+    t.is(Number(left?.n), 0);
+  }
+  // The resource server's own tokens are untouched.
+  t.true((await introspect((await oidc.clientCredentialsGrant(api, { scope: 'api:read' })).access_token)).body.active);
+});
+
 test('tokens that outlive their client, as grants and tokens in Redis do, are inactive all the same', async (t) => {
   const doomed = await registerClient(server.issuer, { scope: SCOPE });
   const tokens = await tokensOf(doomed);
   await assertAllActive(t, tokens);
   // Only the client goes; everything it was given stays stored.
   await server.runtime.adapters('Client').destroy(doomed.clientMetadata().client_id);
+  await assertAllInactive(t, doomed, tokens);
+});
+
+// Only with PostgreSQL can the CLI run beside a server: the embedded database admits one process.
+const serverModeOnly = serverMode ? test : test.skip;
+
+serverModeOnly('a client deleted by the CLI in another process is refused within the client cache time', async (t) => {
+  const doomed = await registerClient(server.issuer, { scope: SCOPE });
+  const doomedId = doomed.clientMetadata().client_id;
+  const tokens = await tokensOf(doomed);
+  await assertAllActive(t, tokens);
+
+  const inherited = Object.entries(process.env).filter(([name]) => ['PATH', 'HOME', 'USER'].includes(name) || name.startsWith('PG'));
+  const env = { ...(Object.fromEntries(inherited) as Record<string, string>), ...server.environment.env };
+  const node = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
+  const main = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(node, [main, 'client', 'delete', doomedId, '--json'], { env, timeout: 180_000 }, (err, out, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
+    );
+  });
+  t.deepEqual(JSON.parse(stdout), { deleted: doomedId });
+  t.is(Number((await registrationTokens(doomedId))?.n), 0);
+
+  // This process may have remembered the client for up to CLIENT_CACHE_TTL_MS.
+  await new Promise((resolve) => setTimeout(resolve, CLIENT_CACHE_TTL_MS + 100));
   await assertAllInactive(t, doomed, tokens);
 });
