@@ -7,8 +7,10 @@
 // bound derived from those deadlines, /readyz must name the store, and within 5 s
 // of the thaw everything works again, with no token that was answered 200 lost.
 import test from 'ava';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { testEnvironment, type TestEnvironment } from '../helpers/environment.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { createLogger } from '../../server/logging/logger.ts';
+import { OUTAGE_WINDOW_MS } from '../../server/logging/outage-log.ts';
 import { registerClient, TEST_IAT } from '../helpers/oidc.ts';
 import { endpointOf, startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { loadConfig } from '../../server/config/index.ts';
@@ -37,7 +39,9 @@ const FREEZE_MS = BOUND_MS + 1_000;
 const RECOVERY_MS = 5_000;
 const CONCURRENCY = 4;
 
-let server: TestServer;
+let server: RunningServer;
+/** The server's log from warn up, as parsed lines. */
+const log: { level: number; time: number; msg: string; dependency?: string; suppressed?: number }[] = [];
 let environment: TestEnvironment;
 let pgProxy: TcpProxy;
 let redisProxy: TcpProxy;
@@ -52,8 +56,9 @@ test.before(async () => {
   environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT, RESOURCE_SERVERS });
   environment.env.DATABASE_URL = viaProxy(DATABASE_URL!, pgProxy);
   environment.env.REDIS_URL = viaProxy(REDIS_URL!, redisProxy);
-  server = await startTestServer({}, environment);
-  const rp = await registerClient(server.issuer, { scope: CLIENT_SCOPE });
+  const config = loadConfig(environment.env);
+  server = await startServer(config, createLogger('warn', { destination: { write: (line: string) => log.push(JSON.parse(line) as (typeof log)[number]) } }));
+  const rp = await registerClient(config.issuer, { scope: CLIENT_SCOPE });
   const { client_id, client_secret } = rp.clientMetadata();
   basic = `Basic ${Buffer.from(`${client_id}:${client_secret as string}`).toString('base64')}`;
 });
@@ -62,7 +67,7 @@ test.after.always(async () => {
   if (!enabled) return;
   pgProxy?.thaw();
   redisProxy?.thaw();
-  await server?.stop();
+  await server?.close();
   // Clean up directly, not through the proxies.
   environment.env.DATABASE_URL = DATABASE_URL!;
   environment.env.REDIS_URL = REDIS_URL!;
@@ -83,6 +88,7 @@ for (const scenario of [
 
     scenario.proxy().freeze();
     const frozenAt = performance.now();
+    const logFrom = log.length;
     await sleep(1_000);
     const ready = await load.readyz();
     await sleep(frozenAt + FREEZE_MS - performance.now());
@@ -91,6 +97,9 @@ for (const scenario of [
     const recovery = await load.timeToRecover();
     await sleep(500);
     const answers = await running.stop();
+    // The last window's count is written when it ends.
+    await sleep(OUTAGE_WINDOW_MS);
+    const lines = log.slice(logFrom);
 
     // Requests sent while frozen and answered before the thaw: only those show what a partition does.
     const during = answers.filter((a) => a.started >= frozenAt && a.started + a.ms < thawedAt);
@@ -123,6 +132,15 @@ for (const scenario of [
     t.deepEqual(answers.filter((a) => a.ms >= BOUND_MS || a.status === 0).map(describe), [], `every answer within ${BOUND_MS} ms`);
 
     t.true(recovery < RECOVERY_MS, `recovered ${Math.round(recovery)} ms after the thaw`);
+
+    // The log: no error lines, and a warning per store per window, not one per failure.
+    const storage = lines.filter((l) => l.msg === 'storage unavailable' || l.msg === 'storage still unavailable');
+    const counted = storage.reduce((n, l) => n + 1 + (l.suppressed ?? 0), 0);
+    t.log(`log: ${lines.length} lines, ${storage.length} about the storage, standing for ${counted} failures`);
+    t.deepEqual(lines.filter((l) => l.level >= 50), [], 'nothing logged at error level');
+    t.true(storage.every((l) => l.level === 40 && l.dependency === scenario.check), JSON.stringify(storage));
+    t.true(storage.length <= 2 + Math.ceil((FREEZE_MS + RECOVERY_MS) / OUTAGE_WINDOW_MS), JSON.stringify(storage));
+    t.true(counted >= failed.length, `${counted} failures logged or counted, ${failed.length} requests failed`);
   });
 }
 
