@@ -76,7 +76,7 @@ export function errorMiddleware(logger: Logger) {
       if (known) {
         respondWithAppError(ctx, known);
       } else {
-        // Unexpected: log everything server-side, show nothing internal.
+        // Unexpected: log it server-side (the error, not the data it carries: server/logging), show nothing internal.
         logger.error({ err, reqId: ctx.state.reqId, path: ctx.path }, 'unhandled error');
         respondWithError(ctx, 500, 'server_error', 'something went wrong on our side; try again');
       }
