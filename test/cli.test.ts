@@ -163,6 +163,9 @@ test('client delete removes a client; deleting an unknown one fails clearly', as
   const again = await cli('client', 'delete', id);
   assertUserError(t, again, new RegExp(`no client with id "${id}"`));
 
+  // Ids registered dynamically may start with "-": after "--" they are not options.
+  assertUserError(t, await cli('client', 'delete', '--', '-not-an-option'), /no client with id "-not-an-option"/);
+
   const missing = await cli('client', 'delete');
   t.is(missing.code, 1);
   t.regex(missing.stderr, /usage: enot-id client delete <client_id>/);

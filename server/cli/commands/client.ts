@@ -41,7 +41,8 @@ export const clientCreate: Command = {
     return async ({ runtime, provider }) => {
       // RFC 7591 §2 metadata and §3.2.1 issued fields, as oidc-provider's own registration endpoint stores them.
       const metadata: Metadata = {
-        client_id: randomBytes(16).toString('base64url'),
+        // Hex, not base64url: an id starting with "-" would read as an option on the command line.
+        client_id: randomBytes(16).toString('hex'),
         client_id_issued_at: Math.floor(Date.now() / 1000),
         ...(values.public ? {} : { client_secret: randomBytes(32).toString('base64url'), client_secret_expires_at: 0 }),
         client_name: name,
@@ -95,7 +96,7 @@ export const clientList: Command = {
 export const clientDelete: Command = {
   name: 'client delete',
   synopsis: '<client_id>',
-  summary: 'delete a client with its registration access tokens (and, without REDIS_URL, its grants and tokens)',
+  summary: 'delete a client (-- before an id that starts with "-") with its registration access tokens (and, without REDIS_URL, its grants and tokens)',
   parse(args) {
     const { positionals } = parsing(() => parseArgs({ args, options: {}, allowPositionals: true }));
     if (positionals.length !== 1) throw new UsageError('client delete takes exactly one client_id');
