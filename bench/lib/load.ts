@@ -85,10 +85,18 @@ function summarise(result: autocannon.Result, options: LoadOptions, extra: { une
   };
 }
 
+// A measurement with nothing completed says nothing; on a saturated machine a
+// short (--quick) run can end before the first answer, so such a run is
+// repeated for twice as long, then four and eight times.
+
 /** The same request over and over (or built per request by `setupRequest`). */
 export async function measureRequests(options: LoadOptions, requests: () => Request[]): Promise<Measured> {
   if (options.warmup > 0) await cannon(options, requests, options.warmup);
-  return summarise(await cannon(options, requests, options.duration), options);
+  let measured = summarise(await cannon(options, requests, options.duration), options);
+  for (let seconds = options.duration * 2; measured.requests === 0 && seconds <= options.duration * 8; seconds *= 2) {
+    measured = summarise(await cannon(options, requests, seconds), options);
+  }
+  return measured;
 }
 
 /**
@@ -160,7 +168,10 @@ export async function measureFlows<T>(
   };
 
   if (options.warmup > 0) await run(options.warmup);
-  const { result, durations, failed, samples } = await run(options.duration);
+  let { result, durations, failed, samples } = await run(options.duration);
+  for (let seconds = options.duration * 2; durations.length === 0 && failed === 0 && seconds <= options.duration * 8; seconds *= 2) {
+    ({ result, durations, failed, samples } = await run(seconds));
+  }
   durations.sort((a, b) => a - b);
   const measured = summarise(result, options, { unexpected: failed, samples });
   const seconds = measured.duration;
