@@ -7,7 +7,9 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
 import { errorMiddleware } from './errors/http.ts';
-import { closeIfBodyUnread, rejectInvalidHost, rejectOversizedBodies, requestContext, securityHeaders } from './http/request-context.ts';
+import {
+  closeIfBodyUnread, ignoreInvalidOrigin, rejectInvalidHost, rejectNulInQuery, rejectOversizedBodies, requestContext, securityHeaders,
+} from './http/request-context.ts';
 import { healthRouter } from './health/router.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { InteractionDeps } from './interactions/deps.ts';
@@ -42,6 +44,8 @@ export function createApp(deps: {
   app.use(errorMiddleware(deps.logger));
   app.use(rejectOversizedBodies);
   app.use(rejectInvalidHost);
+  app.use(rejectNulInQuery);
+  app.use(ignoreInvalidOrigin);
 
   const metrics = metricsRouter(deps.metrics, deps.config.metricsToken);
   app.use(metrics.routes());

@@ -86,3 +86,27 @@ export async function rejectInvalidHost(ctx: Context, next: Next): Promise<void>
   if (!URL.canParse(ctx.href)) throw new InvalidRequest('the Host header or request URL is not valid');
   await next();
 }
+
+// RFC 6749 Appendix A: OAuth parameters are printable characters. A NUL cannot
+// be stored either (PostgreSQL text and jsonb refuse it: a `state` kept in a
+// session was a 500 in embedded mode), so a query that carries one is refused.
+export async function rejectNulInQuery(ctx: Context, next: Next): Promise<void> {
+  if (ctx.querystring.includes('%00') || ctx.querystring.includes('\u0000')) {
+    throw new InvalidRequest('request parameters must not contain NUL characters');
+  }
+  await next();
+}
+
+// A browser's Origin is scheme://host[:port] or "null" (RFC 6454 §7). Anything
+// else comes from a non-browser, and oidc-provider echoes Origin into
+// Access-Control-Allow-Origin on its public routes: a 15 KiB junk value gave a
+// response whose headers clients refuse to read. Such an Origin is ignored.
+const MAX_ORIGIN_LENGTH = 2048;
+
+export async function ignoreInvalidOrigin(ctx: Context, next: Next): Promise<void> {
+  const origin = ctx.req.headers.origin;
+  if (origin !== undefined && origin !== 'null' && (origin.length > MAX_ORIGIN_LENGTH || URL.parse(origin)?.origin !== origin)) {
+    delete ctx.req.headers.origin;
+  }
+  await next();
+}
