@@ -9,6 +9,7 @@ import { connectDatabase } from '../server/db/connect.ts';
 import { migrations } from '../migrations/index.ts';
 import { sqlAdapterFactory } from '../adapters/sql.ts';
 import { testEnvironment } from './helpers/environment.ts';
+import { verifyPassword } from '../server/accounts/passwords.ts';
 
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 const MAIN = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
@@ -19,7 +20,11 @@ interface Result {
   stderr: string;
 }
 
-type Cli = ((...args: string[]) => Promise<Result>) & { env: Record<string, string> };
+type Cli = ((...args: string[]) => Promise<Result>) & {
+  env: Record<string, string>;
+  /** The same, with `input` on standard input. */
+  withInput(input: string, ...args: string[]): Promise<Result>;
+};
 
 /** A CLI bound to fresh storage that is deleted when the test ends. */
 async function isolatedCli(t: ExecutionContext, overrides: Record<string, string> = {}): Promise<Cli> {
@@ -29,14 +34,16 @@ async function isolatedCli(t: ExecutionContext, overrides: Record<string, string
   // USER and PG* are libpq's defaults for a DATABASE_URL that names no user or password.
   const inherited = Object.entries(process.env).filter(([name]) => ['PATH', 'HOME', 'USER'].includes(name) || name.startsWith('PG'));
   const env = { ...(Object.fromEntries(inherited) as Record<string, string>), ...environment.env };
-  const cli = (...args: string[]) =>
+  const withInput = (input: string | undefined, ...args: string[]) =>
     new Promise<Result>((resolve) => {
-      execFile(NODE, [MAIN, ...args], { env, timeout: 180_000 }, (err, stdout, stderr) => {
+      const child = execFile(NODE, [MAIN, ...args], { env, timeout: 180_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout, stderr });
       });
+      child.stdin?.end(input ?? '');
     });
-  return Object.assign(cli, { env });
+  const cli = (...args: string[]) => withInput(undefined, ...args);
+  return Object.assign(cli, { env, withInput });
 }
 
 /** Parses stdout, which with --json must be exactly one JSON object. */
@@ -98,6 +105,21 @@ test('user create makes an account with roles; a second one with the same email 
   const shortPassword = await cli('user', 'create', '--email', 'bob@example.com', '--password', 'short');
   assertUserError(t, shortPassword, /password: use at least 8 characters/);
   t.is(shortPassword.stdout, '', 'without --json, errors stay off stdout');
+});
+
+test('user create --password-stdin takes the password from standard input, not the command line', async (t) => {
+  const cli = await isolatedCli(t);
+  const created = await cli.withInput('a passphrase with spaces\n', 'user', 'create', '--email', 'cy@example.com', '--password-stdin', '--json');
+  t.is(created.code, 0, created.stderr);
+  const { id } = json(t, created);
+  const hash = await withDatabase(cli, async (db) => (await db('accounts').first('password_hash').where({ id }))?.password_hash as string);
+  t.true(await verifyPassword(hash, 'a passphrase with spaces'), 'the line ending is not part of the password');
+  t.false(await verifyPassword(hash, 'a passphrase with spaces\n'));
+
+  const weak = await cli.withInput('short\n', 'user', 'create', '--email', 'dee@example.com', '--password-stdin');
+  assertUserError(t, weak, /password: use at least 8 characters/);
+  const both = await cli.withInput('whatever long\n', 'user', 'create', '--email', 'eve@example.com', '--password', 'x', '--password-stdin');
+  assertUserError(t, both, /--password or --password-stdin, not both/);
 });
 
 test('client create prints the secret once; client list shows the client without it', async (t) => {
