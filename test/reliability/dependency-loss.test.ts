@@ -6,9 +6,9 @@
 // that was answered 200 lost.
 import test from 'ava';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { testEnvironment, type TestEnvironment } from '../helpers/environment.ts';
 import { registerClient, REDIRECT_URI, TEST_IAT } from '../helpers/oidc.ts';
-import { endpointOf, startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { proxiedStorage, type ProxiedStorage } from './proxied-storage.ts';
 import { ROOT } from '../helpers/process.ts';
 import { CLIENT_SCOPE, RESOURCE_SERVERS, SMALL_RETRY_AFTER, describe, sleep, tokenLoad } from './token-load.ts';
 
@@ -30,7 +30,7 @@ const RECOVERY_MS = 5_000;
 const HANG_MS = 15_000;
 
 let server: TestServer;
-let environment: TestEnvironment;
+let storage: ProxiedStorage | undefined;
 let pgProxy: TcpProxy;
 let redisProxy: TcpProxy;
 let basic: string;
@@ -56,12 +56,9 @@ function browserPage(client: string) {
 
 test.before(async () => {
   if (!enabled) return;
-  pgProxy = await startTcpProxy(endpointOf(DATABASE_URL!, 5432));
-  redisProxy = await startTcpProxy(endpointOf(REDIS_URL!, 6379));
-  environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT, RESOURCE_SERVERS });
-  environment.env.DATABASE_URL = viaProxy(DATABASE_URL!, pgProxy);
-  environment.env.REDIS_URL = viaProxy(REDIS_URL!, redisProxy);
-  server = await startTestServer({}, environment);
+  storage = await proxiedStorage({ databaseUrl: DATABASE_URL!, redisUrl: REDIS_URL! }, { INITIAL_ACCESS_TOKEN: TEST_IAT, RESOURCE_SERVERS });
+  ({ pgProxy, redisProxy } = storage);
+  server = await startTestServer({}, storage.environment);
   const rp = await registerClient(server.issuer, { scope: `openid ${CLIENT_SCOPE}` });
   const { client_id, client_secret } = rp.clientMetadata();
   clientId = client_id;
@@ -73,12 +70,7 @@ test.after.always(async () => {
   await pgProxy?.restore();
   await redisProxy?.restore();
   await server?.stop();
-  // Clean up directly, not through the proxies.
-  environment.env.DATABASE_URL = DATABASE_URL!;
-  environment.env.REDIS_URL = REDIS_URL!;
-  await environment?.cleanup();
-  await pgProxy?.close();
-  await redisProxy?.close();
+  await storage?.cleanup();
 });
 
 for (const scenario of [

@@ -7,12 +7,12 @@
 // bound derived from those deadlines, /readyz must name the store, and within 5 s
 // of the thaw everything works again, with no token that was answered 200 lost.
 import test from 'ava';
-import { testEnvironment, type TestEnvironment } from '../helpers/environment.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { createLogger } from '../../server/logging/logger.ts';
 import { OUTAGE_WINDOW_MS } from '../../server/logging/outage-log.ts';
 import { registerClient, TEST_IAT } from '../helpers/oidc.ts';
-import { endpointOf, startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { proxiedStorage, type ProxiedStorage } from './proxied-storage.ts';
 import { loadConfig } from '../../server/config/index.ts';
 import { CLIENT_SCOPE, RESOURCE_SERVERS, SMALL_RETRY_AFTER, describe, sleep, tokenLoad, type TokenKind } from './token-load.ts';
 
@@ -42,7 +42,7 @@ const CONCURRENCY = 4;
 let server: RunningServer;
 /** The server's log from warn up, as parsed lines. */
 const log: { level: number; time: number; msg: string; dependency?: string; suppressed?: number }[] = [];
-let environment: TestEnvironment;
+let storage: ProxiedStorage | undefined;
 let pgProxy: TcpProxy;
 let redisProxy: TcpProxy;
 let basic: string;
@@ -51,12 +51,9 @@ const load = tokenLoad({ url: () => server.url, basic: () => basic, hangMs: BOUN
 
 test.before(async () => {
   if (!enabled) return;
-  pgProxy = await startTcpProxy(endpointOf(DATABASE_URL!, 5432));
-  redisProxy = await startTcpProxy(endpointOf(REDIS_URL!, 6379));
-  environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT, RESOURCE_SERVERS });
-  environment.env.DATABASE_URL = viaProxy(DATABASE_URL!, pgProxy);
-  environment.env.REDIS_URL = viaProxy(REDIS_URL!, redisProxy);
-  const config = loadConfig(environment.env);
+  storage = await proxiedStorage({ databaseUrl: DATABASE_URL!, redisUrl: REDIS_URL! }, { INITIAL_ACCESS_TOKEN: TEST_IAT, RESOURCE_SERVERS });
+  ({ pgProxy, redisProxy } = storage);
+  const config = loadConfig(storage.environment.env);
   server = await startServer(config, createLogger('warn', { destination: { write: (line: string) => log.push(JSON.parse(line) as (typeof log)[number]) } }));
   const rp = await registerClient(config.issuer, { scope: CLIENT_SCOPE });
   const { client_id, client_secret } = rp.clientMetadata();
@@ -68,12 +65,7 @@ test.after.always(async () => {
   pgProxy?.thaw();
   redisProxy?.thaw();
   await server?.close();
-  // Clean up directly, not through the proxies.
-  environment.env.DATABASE_URL = DATABASE_URL!;
-  environment.env.REDIS_URL = REDIS_URL!;
-  await environment?.cleanup();
-  await pgProxy?.close();
-  await redisProxy?.close();
+  await storage?.cleanup();
 });
 
 for (const scenario of [
