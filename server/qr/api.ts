@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import { AppError, InvalidRequest } from '../errors/index.ts';
 import { describeUserAgent } from './user-agent.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
+import { isFirstParty } from '../oidc/operator-metadata.ts';
 
 class InsufficientScope extends AppError {
   constructor() {
@@ -57,6 +58,12 @@ export function qrAppApi(deps: InteractionDeps) {
     if (!audience.includes(deps.config.appApiResource) || !(found.claims.scope ?? '').split(' ').includes('qr-login')) {
       ctx.set('WWW-Authenticate', 'Bearer error="insufficient_scope", scope="qr-login"');
       throw new InsufficientScope();
+    }
+    // Defence in depth: ISSUER/api is only granted to first-party clients
+    // (server/oidc/resource-servers.ts); a client demoted since is refused here.
+    if (!isFirstParty(await deps.provider.current.Client.find(found.claims.client_id))) {
+      ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw new InvalidToken();
     }
     return found.claims.sub;
   }
