@@ -195,7 +195,7 @@ test.serial('approval through the app API with a bearer token (qr-login scope, f
   t.is((await call('scan', { qr: 'garbage' })).status, 400);
 
   // A client the operator demoted: its ISSUER/api token stops working at once.
-  await server.runtime.adapters('Client').upsert(app.clientMetadata().client_id, { ...app.clientMetadata(), first_party: false }, 0);
+  await server.runtime.adapters('Client').upsert(app.clientMetadata().client_id, { ...(app.clientMetadata() as Record<string, unknown>), first_party: false } as never, 0);
   const demoted = await call('scan', { qr: (await desktopAtLogin()).url });
   t.is(demoted.status, 401);
   t.is(((await demoted.json()) as { error: string }).error, 'invalid_token');
