@@ -44,7 +44,7 @@ ${errorMessage('form-error', input.error)}
 ${password}
 ${input.hasPassword && codes.length ? html`<p class="muted">${t.reauthByCode}</p>` : ''}
 ${codes}
-${!input.hasPassword && !codes.length ? html`<p>${t.reauthImpossible}</p>` : ''}
+${!input.hasPassword && !codes.length ? html`<p>${t.reauthImpossible}</p><p><a href="/session/end">${t.signOut}</a></p>` : ''}
 <p><a href="/account">${t.back}</a></p>`,
     input.locale,
   );
