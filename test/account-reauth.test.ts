@@ -11,6 +11,7 @@ import { createAccount } from '../server/accounts/create-account.ts';
 import { createLimiters } from '../server/rate-limit/limiters.ts';
 import { PASSWORD_LIMITS } from '../server/verification/limits.ts';
 import { identifierChangedMessage } from '../views/messages/identifier-changed.ts';
+import { flowStore } from '../server/flows/flow.ts';
 
 type Browser = ReturnType<typeof createBrowser>;
 
@@ -270,4 +271,27 @@ test('the change notice in English and Russian: what, when, where from, what to 
       }
     }
   }
+});
+
+test.serial('flow store: only a reauth flow may start completed; the latest completed one is found for its session and account only', async (t) => {
+  const accountId = await createAccount(server.runtime.db, { email: 'store@example.com' });
+  const otherId = await createAccount(server.runtime.db, { email: 'store.other@example.com' });
+  let clock = Date.now();
+  const flows = flowStore(server.runtime.db, () => clock);
+  const identifier = { kind: 'email', value: 'store@example.com' } as const;
+  await t.throwsAsync(flows.create({ kind: 'confirm', state: 'completed', boundTo: 'session:a', accountId, identifier, locale: 'en' }));
+  const query = { kind: 'reauth', state: 'completed', boundTo: 'session:a', accountId } as const;
+  t.is(await flows.findLatest(query), undefined);
+
+  const pending = await flows.create({ kind: 'reauth', boundTo: 'session:a', accountId, identifier, locale: 'en' });
+  await flows.create({ kind: 'reauth', state: 'completed', ttlSeconds: 600, boundTo: 'session:b', accountId, identifier, locale: 'en' });
+  await flows.create({ kind: 'reauth', state: 'completed', ttlSeconds: 600, boundTo: 'session:a', accountId: otherId, identifier, locale: 'en' });
+  t.is(await flows.findLatest(query), undefined, 'not a pending one, another session\'s or another account\'s');
+
+  clock += 14 * 60_000;
+  const completed = await flows.transition(pending, 'completed', { ttlSeconds: 600 });
+  t.is(completed.expiresAt.getTime(), clock + 600_000, 'counted from completion');
+  t.is((await flows.findLatest(query))?.id, pending.id);
+  clock += 601_000;
+  t.is(await flows.findLatest(query), undefined, 'expired');
 });
