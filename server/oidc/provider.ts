@@ -47,7 +47,7 @@ export const ID_TOKEN_TTL = 3600;
 
 export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters }: ProviderDeps) {
   const findAccount = findAccountFor(db);
-  const serverInfo = resourceServerInfo(config);
+  const serverInfo = resourceServerInfo(config, db);
 
   const configuration: Configuration = {
     adapter: adapters as unknown as Configuration['adapter'],
@@ -155,7 +155,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? config.defaultResource,
-        getResourceServerInfo: (_ctx, indicator, client) => serverInfo(indicator, client),
+        getResourceServerInfo: (ctx, indicator, client) => serverInfo(ctx, indicator, client),
         // Access tokens are for the API named by the grant (RFC 9068), not only for userinfo.
         useGrantedResource: () => true,
       },

@@ -112,3 +112,21 @@ export async function operatorClient(
   const auth = secret ? oidc.ClientSecretBasic(secret) : oidc.None();
   return oidc.discovery(new URL(server.issuer), clientId, { ...stored } as Partial<oidc.ClientMetadata>, auth, insecure);
 }
+
+/**
+ * Gives a machine client a role that grants these scopes of `resource`
+ * (default: DEFAULT_RESOURCE): client credentials tokens carry only what the
+ * client's roles grant (issue 11).
+ */
+export async function grantClientScopes(
+  server: { runtime: { db: import('knex').Knex } },
+  client: oidc.Configuration,
+  scopes: string[],
+  resource = 'urn:enot-id:api',
+  role = `machine-${client.clientMetadata().client_id.slice(0, 12).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`,
+): Promise<void> {
+  const { addClientRoles } = await import('../../server/rbac/granted-scopes.ts');
+  const { grantPermissions } = await import('../../server/rbac/roles.ts');
+  await grantPermissions(server.runtime.db, role, resource, scopes);
+  await addClientRoles(server.runtime.db, client.clientMetadata().client_id, [role]);
+}
