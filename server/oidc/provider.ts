@@ -27,6 +27,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   logger: Logger;
   limiters: Limiters;
+  /** Outgoing requests (back-channel logout); oidc-provider's own, with its SSRF protection, when unset. */
+  fetch?: typeof fetch;
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -44,7 +46,7 @@ function interactionPrompts() {
 /** Lifetime of ID tokens; a retired signing key stays published at least this long. */
 export const ID_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters }: ProviderDeps) {
+export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters, fetch }: ProviderDeps) {
   const findAccount = findAccountFor(db);
   const serverInfo = resourceServerInfo(config);
 

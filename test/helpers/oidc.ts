@@ -1,6 +1,6 @@
 // Relying-party side of the tests: openid-client against the running server.
 import * as oidc from 'openid-client';
-import { createBrowser, readForm } from './browser.ts';
+import { createBrowser, readForm, type Page } from './browser.ts';
 
 export const TEST_IAT = 'test-initial-access-token-0123456789abcdef';
 export const REDIRECT_URI = 'https://rp.example.test/callback';
@@ -55,6 +55,18 @@ export async function completeAuthorization(
   return oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: started.verifier, expectedState: started.state });
 }
 
+/** From the login page: signs in with a password, through consent if asked, to the client's redirect URI. */
+export async function passLogin(browser: ReturnType<typeof createBrowser>, page: Page, input: { email: string; password: string }): Promise<Page> {
+  const login = readForm(page, /\/code$/);
+  page = await browser.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: input.email, password: input.password }, REDIRECT_URI);
+  if (!page.url.startsWith(REDIRECT_URI)) {
+    const consent = readForm(page, /\/confirm$/);
+    page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);
+  }
+  if (!page.url.startsWith(REDIRECT_URI)) throw new Error(`sign-in did not reach the client: ${page.status} ${page.body.slice(0, 300)}`);
+  return page;
+}
+
 /** Runs the authorization code + PKCE flow through the real login and consent pages. */
 export async function signIn(
   config: oidc.Configuration,
@@ -74,14 +86,7 @@ export async function signIn(
     ...(input.resource ? { resource: input.resource } : {}),
   });
 
-  let page = await browser.follow(url.href, REDIRECT_URI);
-  const login = readForm(page, /\/code$/);
-  page = await browser.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: input.email, password: input.password }, REDIRECT_URI);
-  if (!page.url.startsWith(REDIRECT_URI)) {
-    const consent = readForm(page, /\/confirm$/);
-    page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);
-  }
-  if (!page.url.startsWith(REDIRECT_URI)) throw new Error(`sign-in did not reach the client: ${page.status} ${page.body.slice(0, 300)}`);
+  const page = await passLogin(browser, await browser.follow(url.href, REDIRECT_URI), input);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: verifier, expectedState: state });
   return { tokens, browser };
 }
