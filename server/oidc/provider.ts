@@ -18,6 +18,7 @@ import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 import { storageUnavailable } from './storage-unavailable.ts';
 import { cookieSigner } from '../keys/cookie-signer.ts';
 import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
+import { httpPostMethods } from './http-post-methods.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -193,6 +194,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(storageUnavailable(provider) as Parameters<Provider['use']>[0]);
   provider.use(restartDeviceFlowWithoutSession as Parameters<Provider['use']>[0]);
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
+  provider.use(httpPostMethods([provider.pathFor('authorization'), provider.pathFor('end_session')]) as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id)) as Parameters<Provider['use']>[0]);
 
