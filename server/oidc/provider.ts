@@ -72,6 +72,8 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     // ID tokens carry the claims of the granted scopes, so a relying party needs no userinfo call.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
+    // OIDC Core §3.1.2.1: redirect_uri is REQUIRED, also for a client with one registered URI.
+    allowOmittingSingleRegisteredRedirectUri: false,
     // RFC 9700 §2.1.1: PKCE for every client of the code flow; oidc-provider 9 accepts only S256.
     pkce: { required: () => true },
     rotateRefreshToken: true,
