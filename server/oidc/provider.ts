@@ -19,6 +19,7 @@ import { storageUnavailable } from './storage-unavailable.ts';
 import { cookieSigner } from '../keys/cookie-signer.ts';
 import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
 import { httpPostMethods } from './http-post-methods.ts';
+import { preciseErrorCodes } from './error-codes.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -71,7 +72,9 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     },
     // ID tokens carry the claims of the granted scopes, so a relying party needs no userinfo call.
     conformIdTokenClaims: false,
-    responseTypes: ['code'],
+    // OIDC Core §15.2: a dynamic OP supports code, id_token and id_token token. A client gets
+    // the implicit ones only when it registers them (RFC 9700 §2.1.2); clientDefaults keep code.
+    responseTypes: ['code', 'id_token', 'id_token token'],
     // OIDC Core §3.1.2.1: redirect_uri is REQUIRED, also for a client with one registered URI.
     allowOmittingSingleRegisteredRedirectUri: false,
     // RFC 9700 §2.1.1: PKCE for every client of the code flow; oidc-provider 9 accepts only S256.
@@ -197,6 +200,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(restartDeviceFlowWithoutSession as Parameters<Provider['use']>[0]);
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
   provider.use(httpPostMethods([provider.pathFor('authorization'), provider.pathFor('end_session')]) as Parameters<Provider['use']>[0]);
+  provider.use(preciseErrorCodes as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id)) as Parameters<Provider['use']>[0]);
 
