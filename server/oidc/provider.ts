@@ -20,6 +20,7 @@ import { cookieSigner } from '../keys/cookie-signer.ts';
 import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
 import { httpPostMethods } from './http-post-methods.ts';
 import { preciseErrorCodes } from './error-codes.ts';
+import { tokenResponseScope } from './token-response-scope.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -201,6 +202,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
   provider.use(httpPostMethods([provider.pathFor('authorization'), provider.pathFor('end_session')]) as Parameters<Provider['use']>[0]);
   provider.use(preciseErrorCodes as Parameters<Provider['use']>[0]);
+  provider.use(tokenResponseScope as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id)) as Parameters<Provider['use']>[0]);
 
