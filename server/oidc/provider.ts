@@ -128,6 +128,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPrompts() },
     renderError: pages.renderError,
+    ...(fetch ? { fetch } : {}),
     discovery: {
       claim_types_supported: ['normal'],
       ui_locales_supported: ['en', 'ru'],
@@ -143,6 +144,9 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       userinfo: { enabled: true },
       // RFC 7591 §3: registration requires an initial access token.
       registration: { enabled: true, initialAccessToken: true },
+      // OIDC Back-Channel Logout 1.0: logout tokens are POSTed to clients' backchannel_logout_uri,
+      // and ID tokens of clients that need it carry `sid`.
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: pages.logoutSource,
