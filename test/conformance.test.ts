@@ -172,6 +172,7 @@ test('B4: discovery lists code, id_token and id_token token (OIDC Core §15.2)',
 
 test('B4: an id_token flow for a client registered for it (OIDC Core §3.2)', async (t) => {
   const client = await registerClient(server.issuer, IMPLICIT);
+  oidc.useIdTokenResponseType(client);
   const done = await implicitSignIn(client, 'id_token');
   const claims = await oidc.implicitAuthentication(client, new URL(done.url), done.nonce, { expectedState: done.state });
   t.is(claims.nonce, done.nonce);
@@ -212,7 +213,7 @@ test('B4: a client registered only for code is refused id_token (RFC 9700 §2.1.
   const url = oidc.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT_URI, response_type: 'id_token', scope: 'openid', nonce: 'n', state: 's' });
   const page = await createBrowser().follow(url.href, REDIRECT_URI);
   t.true(page.url.startsWith(REDIRECT_URI));
-  t.is(responseParams(page.url).get('error'), 'unauthorized_client');
+  t.is(responseParams(page.url).get('error'), 'unauthorized_client', page.url);
 });
 
 // ------------------------------------------------------------------- B5 --
