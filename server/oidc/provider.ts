@@ -21,6 +21,7 @@ import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-
 import { httpPostMethods } from './http-post-methods.ts';
 import { preciseErrorCodes } from './error-codes.ts';
 import { tokenResponseScope } from './token-response-scope.ts';
+import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-policy.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -88,6 +89,8 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
       return client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false;
     },
+    // Our client metadata rules (client-metadata-policy.ts) run inside oidc-provider's validation.
+    extraClientMetadata: { properties: [...SOFTWARE_METADATA], validator: clientMetadataValidator(config.issuer) },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
