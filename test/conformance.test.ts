@@ -272,6 +272,14 @@ test('B7: RFC 7592 read, update (with a new registration access token) and delet
   const firstToken = String(created.body.registration_access_token);
   const clientId = String(created.body.client_id);
   t.is((await manage('GET', uri, firstToken)).status, 200);
+  // What the client holds, to see that deletion ends it: a person's grant (stored beside
+  // the registration access token when there is no Redis) and a client credentials token.
+  const client = new oidc.Configuration(rp.serverMetadata(), clientId, String(created.body.client_secret));
+  oidc.allowInsecureRequests(client);
+  const { tokens } = await signIn(client, { ...user, scope: 'openid api:read' });
+  const { access_token } = await oidc.clientCredentialsGrant(client, { scope: 'api:read' });
+  t.true((await introspect(access_token)).active);
+  t.true((await introspect(tokens.access_token)).active);
 
   const { registration_access_token: _t, registration_client_uri: _u, client_secret_expires_at: _e, client_id_issued_at: _i, ...metadata } = created.body;
   const updated = await manage('PUT', uri, firstToken, { ...metadata, client_name: 'After', redirect_uris: ['https://rp.example.test/other'] });
@@ -288,16 +296,11 @@ test('B7: RFC 7592 read, update (with a new registration access token) and delet
   t.is(refused.status, 400);
   t.is(refused.body.error, 'invalid_redirect_uri');
 
-  // Something the client holds, to see that deletion ends it.
-  const client = new oidc.Configuration(rp.serverMetadata(), clientId, String(created.body.client_secret));
-  oidc.allowInsecureRequests(client);
-  const { access_token } = await oidc.clientCredentialsGrant(client, { scope: 'api:read' });
-  t.true((await introspect(access_token)).active);
-
   const deleted = await fetch(uri, { method: 'DELETE', headers: { authorization: `Bearer ${secondToken}` } });
   t.is(deleted.status, 204);
   t.is((await manage('GET', uri, secondToken)).status, 401);
   t.false((await introspect(access_token)).active);
+  t.false((await introspect(tokens.access_token)).active);
   // RFC 7592 §2.3, and what `enot-id client delete` deletes: nothing of the client stays in the database.
   const left = await server.runtime.db('oidc_models').whereRaw(`payload->>'clientId' = ?`, [clientId]).count({ n: '*' }).first();
   t.is(Number(left?.n), 0);

@@ -147,6 +147,9 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       userinfo: { enabled: true },
       // RFC 7591 §3: registration requires an initial access token.
       registration: { enabled: true, initialAccessToken: true },
+      // RFC 7592: update (PUT) and delete (DELETE) at registration_client_uri. Each update issues a
+      // new registration access token (§2.2), so a leaked one stops working at the next update.
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       // OIDC Back-Channel Logout 1.0: logout tokens are POSTed to clients' backchannel_logout_uri,
       // and ID tokens of clients that need it carry `sid`.
       backchannelLogout: { enabled: true },
