@@ -274,7 +274,7 @@ test('B7: RFC 7592 read, update (with a new registration access token) and delet
   t.is((await manage('GET', uri, firstToken)).status, 200);
   // What the client holds, to see that deletion ends it: a person's grant (stored beside
   // the registration access token when there is no Redis) and a client credentials token.
-  const client = new oidc.Configuration(rp.serverMetadata(), clientId, String(created.body.client_secret));
+  const client = new oidc.Configuration(rp.serverMetadata(), clientId, undefined, oidc.ClientSecretBasic(String(created.body.client_secret)));
   oidc.allowInsecureRequests(client);
   const { tokens } = await signIn(client, { ...user, scope: 'openid api:read' });
   const { access_token } = await oidc.clientCredentialsGrant(client, { scope: 'api:read' });

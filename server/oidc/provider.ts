@@ -22,6 +22,7 @@ import { httpPostMethods } from './http-post-methods.ts';
 import { preciseErrorCodes } from './error-codes.ts';
 import { tokenResponseScope } from './token-response-scope.ts';
 import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-policy.ts';
+import { enforceRegisteredSecretMethod } from './client-secret-method.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -198,6 +199,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  enforceRegisteredSecretMethod(provider);
 
   const jwtTokens = jwtAccessTokens({
     provider,

@@ -9,6 +9,9 @@ const insecure = { execute: [oidc.allowInsecureRequests] };
 
 /** Registers a client by RFC 7591 dynamic registration with the test's initial access token. */
 export async function registerClient(issuer: string, metadata: Partial<oidc.ClientMetadata> = {}): Promise<oidc.Configuration> {
+  // The client authenticates as it registers (RFC 7591 §2); openid-client would send the secret in the body.
+  const method = metadata.token_endpoint_auth_method ?? 'client_secret_basic';
+  const auth = method === 'none' ? oidc.None() : method === 'client_secret_post' ? oidc.ClientSecretPost() : oidc.ClientSecretBasic();
   return oidc.dynamicClientRegistration(
     new URL(issuer),
     {
@@ -18,7 +21,7 @@ export async function registerClient(issuer: string, metadata: Partial<oidc.Clie
       token_endpoint_auth_method: 'client_secret_basic',
       ...metadata,
     },
-    undefined,
+    auth,
     { ...insecure, initialAccessToken: TEST_IAT },
   );
 }
