@@ -389,8 +389,8 @@ test('B11: a refused code exchange logs why, with the request id and no secret (
   const { client_id, client_secret } = rp.clientMetadata();
   const auth = { authorization: basic(client_id, String(client_secret)) };
   const cases = [
-    { name: 'wrong verifier', form: (code: string) => ({ redirect_uri: REDIRECT_URI, code, code_verifier: oidc.randomPKCECodeVerifier() }), detail: /PKCE/ },
-    { name: 'wrong redirect_uri', form: (code: string, verifier: string) => ({ redirect_uri: `${REDIRECT_URI}/other`, code, code_verifier: verifier }), detail: /redirect_uri/ },
+    { name: 'wrong verifier', form: (code: string) => ({ redirect_uri: REDIRECT_URI, code, code_verifier: oidc.randomPKCECodeVerifier() }), detail: /code_verifier does not match/ },
+    { name: 'wrong redirect_uri', form: (code: string, verifier: string) => ({ redirect_uri: `${REDIRECT_URI}/other`, code, code_verifier: verifier }), detail: /redirect_uri mismatch/ },
   ];
   for (const { name, form, detail } of cases) {
     const { code, verifier } = await codeFor(rp);

@@ -23,6 +23,7 @@ import { preciseErrorCodes } from './error-codes.ts';
 import { tokenResponseScope } from './token-response-scope.ts';
 import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-policy.ts';
 import { enforceRegisteredSecretMethod } from './client-secret-method.ts';
+import { logRefusals } from './error-log.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -218,6 +219,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id)) as Parameters<Provider['use']>[0]);
 
+  logRefusals(provider, logger);
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, reqId: ctx.state?.reqId, route: ctx.oidc?.route }, 'oidc-provider server error');
   });
