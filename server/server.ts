@@ -69,7 +69,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       onLimited: (limit) => metrics.rateLimited.inc({ limit }),
     });
     const build = (keys: typeof signingKeys) => {
-      const built = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger, limiters, fetch: options.providerFetch });
+      const built = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger, limiters, providerFetch: options.providerFetch });
       built.provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
         metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
       });

@@ -34,7 +34,7 @@ export interface ProviderDeps {
   logger: Logger;
   limiters: Limiters;
   /** Outgoing requests (back-channel logout); oidc-provider's own, with its SSRF protection, when unset. */
-  fetch?: typeof fetch;
+  providerFetch?: typeof fetch;
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -52,7 +52,7 @@ function interactionPrompts() {
 /** Lifetime of ID tokens; a retired signing key stays published at least this long. */
 export const ID_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters, fetch }: ProviderDeps) {
+export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters, providerFetch }: ProviderDeps) {
   const findAccount = findAccountFor(db);
   const serverInfo = resourceServerInfo(config);
 
@@ -133,7 +133,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPrompts() },
     renderError: pages.renderError,
-    ...(fetch ? { fetch } : {}),
+    ...(providerFetch ? { fetch: providerFetch } : {}),
     discovery: {
       claim_types_supported: ['normal'],
       ui_locales_supported: ['en', 'ru'],
