@@ -173,6 +173,18 @@ test('client create rejects metadata oidc-provider would not accept, storing not
   t.deepEqual(json(t, listed), { clients: [] });
 });
 
+test('client create holds clients to the same metadata rules as registration (RFC 8252 §7.3, RFC 6749 §4.4)', async (t) => {
+  const cli = await isolatedCli(t);
+  const http = await cli('client', 'create', '--name', 'Plain http', '--redirect-uri', 'http://app.example.com/cb', '--json');
+  t.is(http.code, 1);
+  t.is(json(t, http).error, 'invalid_redirect_uri');
+  const publicCredentials = await cli('client', 'create', '--name', 'Public', '--public', '--redirect-uri', 'http://localhost:8080/cb', '--grant-type', 'authorization_code', '--grant-type', 'client_credentials', '--json');
+  t.is(publicCredentials.code, 1);
+  t.is(json(t, publicCredentials).error, 'invalid_client_metadata');
+  const local = await cli('client', 'create', '--name', 'Local development', '--redirect-uri', 'http://localhost:8080/cb', '--json');
+  t.is(local.code, 0, local.stderr);
+});
+
 test('client delete removes a client; deleting an unknown one fails clearly', async (t) => {
   const cli = await isolatedCli(t);
   const { client_id: id } = json(t, await cli('client', 'create', '--name', 'Temp', '--grant-type', 'client_credentials', '--json'));

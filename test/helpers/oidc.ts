@@ -1,6 +1,6 @@
 // Relying-party side of the tests: openid-client against the running server.
 import * as oidc from 'openid-client';
-import { createBrowser, readForm } from './browser.ts';
+import { createBrowser, readForm, type Page } from './browser.ts';
 
 export const TEST_IAT = 'test-initial-access-token-0123456789abcdef';
 export const REDIRECT_URI = 'https://rp.example.test/callback';
@@ -9,6 +9,9 @@ const insecure = { execute: [oidc.allowInsecureRequests] };
 
 /** Registers a client by RFC 7591 dynamic registration with the test's initial access token. */
 export async function registerClient(issuer: string, metadata: Partial<oidc.ClientMetadata> = {}): Promise<oidc.Configuration> {
+  // The client authenticates as it registers (RFC 7591 §2); openid-client would send the secret in the body.
+  const method = metadata.token_endpoint_auth_method ?? 'client_secret_basic';
+  const auth = method === 'none' ? oidc.None() : method === 'client_secret_post' ? oidc.ClientSecretPost() : oidc.ClientSecretBasic();
   return oidc.dynamicClientRegistration(
     new URL(issuer),
     {
@@ -18,7 +21,7 @@ export async function registerClient(issuer: string, metadata: Partial<oidc.Clie
       token_endpoint_auth_method: 'client_secret_basic',
       ...metadata,
     },
-    undefined,
+    auth,
     { ...insecure, initialAccessToken: TEST_IAT },
   );
 }
@@ -55,6 +58,18 @@ export async function completeAuthorization(
   return oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: started.verifier, expectedState: started.state });
 }
 
+/** From the login page: signs in with a password, through consent if asked, to the client's redirect URI. */
+export async function passLogin(browser: ReturnType<typeof createBrowser>, page: Page, input: { email: string; password: string }): Promise<Page> {
+  const login = readForm(page, /\/code$/);
+  page = await browser.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: input.email, password: input.password }, REDIRECT_URI);
+  if (!page.url.startsWith(REDIRECT_URI)) {
+    const consent = readForm(page, /\/confirm$/);
+    page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);
+  }
+  if (!page.url.startsWith(REDIRECT_URI)) throw new Error(`sign-in did not reach the client: ${page.status} ${page.body.slice(0, 300)}`);
+  return page;
+}
+
 /** Runs the authorization code + PKCE flow through the real login and consent pages. */
 export async function signIn(
   config: oidc.Configuration,
@@ -74,14 +89,7 @@ export async function signIn(
     ...(input.resource ? { resource: input.resource } : {}),
   });
 
-  let page = await browser.follow(url.href, REDIRECT_URI);
-  const login = readForm(page, /\/code$/);
-  page = await browser.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: input.email, password: input.password }, REDIRECT_URI);
-  if (!page.url.startsWith(REDIRECT_URI)) {
-    const consent = readForm(page, /\/confirm$/);
-    page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);
-  }
-  if (!page.url.startsWith(REDIRECT_URI)) throw new Error(`sign-in did not reach the client: ${page.status} ${page.body.slice(0, 300)}`);
+  const page = await passLogin(browser, await browser.follow(url.href, REDIRECT_URI), input);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: verifier, expectedState: state });
   return { tokens, browser };
 }

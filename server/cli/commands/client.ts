@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { errors } from 'oidc-provider';
-import { revokeClientInSql } from '../../../adapters/sql.ts';
 import { AppError, NotFound } from '../../errors/index.ts';
 import { validateFirstPartyScopes } from '../../oidc/operator-metadata.ts';
 import { list, parsing, required, UsageError, type Command } from '../args.ts';
@@ -111,14 +110,8 @@ export const clientDelete: Command = {
     return async ({ runtime }) => {
       const clients = runtime.adapters('Client');
       if (!(await clients.find(id))) throw new NotFound(`no client with id "${id}"`);
-      // RFC 7592 §2.3: deleting a client invalidates its registration access token,
-      // and should invalidate its grants and tokens. One query ends all of them that
-      // are stored in the database. In Redis they have no index by client (finding
-      // them would take a SCAN of every key) and stay until they expire, unusable:
-      // a token whose client is gone is inactive (oidc/token-policies.ts,
-      // oidc/jwt-access-tokens.ts). Rows go first, so a failure leaves a client that
-      // can be deleted again.
-      await revokeClientInSql(runtime.db, id);
+      // With its registration access tokens and what it holds in the database, as
+      // the RFC 7592 DELETE does: the same Client adapter (adapters/index.ts).
       await clients.destroy(id);
       return { json: { deleted: id }, text: `deleted client ${id}` };
     };
