@@ -12,6 +12,7 @@ import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
 import * as pages from './pages.ts';
 import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
+import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { OPERATOR_METADATA, pkceRequired, validateOperatorMetadata } from './operator-metadata.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { deviceFlowLimits } from './device-flow.ts';
@@ -66,7 +67,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     cookies: { keys: cookieSigner(cookieKeys) as unknown as string[] },
     // OIDC scopes and every resource server's scopes, so clients may register them (RFC 7591 §2).
     scopes: [
-      ...new Set(['openid', 'offline_access', 'email', 'phone', 'roles', ...config.resourceServers.flatMap((r) => r.scope.split(' ').filter(Boolean))]),
+      ...new Set([...OIDC_SCOPES, ...config.resourceServers.flatMap((r) => r.scope.split(' ').filter(Boolean))]),
     ],
     // OIDC Core §5.4 scope claims, plus `roles`.
     claims: {

@@ -10,6 +10,7 @@
 // token's resource scopes; an empty scope is left out.
 import type { Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { onlyOidcScopes } from './oidc-scopes.ts';
 
 const words = (scope: unknown): string[] => (typeof scope === 'string' ? scope.split(' ').filter(Boolean) : []);
 
@@ -20,7 +21,8 @@ function grantedOidcScopes(ctx: KoaContextWithOIDC): string[] {
   const source = entities.AuthorizationCode ?? entities.RefreshToken ?? entities.DeviceCode;
   if (!grant || !source) return [];
   const asked = words((params as { scope?: unknown } | undefined)?.scope ?? source.scope);
-  return words(grant.getOIDCScopeFiltered(new Set(asked)));
+  // Only OpenID Connect scopes: oidc-provider counts API scopes among them too (oidc-scopes.ts).
+  return onlyOidcScopes(words(grant.getOIDCScopeFiltered(new Set(asked))));
 }
 
 export async function tokenResponseScope(ctx: KoaContextWithOIDC, next: Next): Promise<void> {

@@ -21,3 +21,15 @@ export async function addPermissions(db: Knex, resource: string, scopes: string[
   if (!scopes.length) return;
   await db('permissions').insert(scopes.map((scope) => ({ resource, scope }))).onConflict(['resource', 'scope']).ignore();
 }
+
+/** Gives an account these roles (created when missing). */
+export async function addAccountRoles(db: Knex, accountId: string, roles: string[]): Promise<void> {
+  if (!roles.length) return;
+  await db('roles').insert(roles.map((name) => ({ name }))).onConflict('name').ignore();
+  await db('account_roles').insert(roles.map((role_name) => ({ account_id: accountId, role_name }))).onConflict(['account_id', 'role_name']).ignore();
+}
+
+/** Takes these roles away from an account. */
+export async function removeAccountRoles(db: Knex, accountId: string, roles: string[]): Promise<void> {
+  await db('account_roles').where({ account_id: accountId }).whereIn('role_name', roles).delete();
+}
