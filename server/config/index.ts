@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
+/** A role name: lower-case letters, digits, `_ : . -` (DEFAULT_ROLES, the CLI, the admin API). */
+export const ROLE_NAME = /^[a-z][a-z0-9_:.-]{0,63}$/;
+
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z
     .string()
@@ -104,7 +107,7 @@ const schema = z.object({
     .trim()
     .default('user')
     .transform((v) => (v === 'none' ? [] : [...new Set(v.split(/[,\s]+/).filter(Boolean))]))
-    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_:.-]{0,63}$/, 'must list role names such as user or support:read (lower-case letters, digits, _ : . -), or be none'))),
+    .pipe(z.array(z.string().regex(ROLE_NAME, 'must list role names such as user or support:read (lower-case letters, digits, _ : . -), or be none'))),
   /** A fixed initial access token for dynamic client registration (RFC 7591 §3), for automation. */
   INITIAL_ACCESS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** SMTP server for mail, e.g. smtps://user:pass@smtp.example.com:465; unset means the dev outbox. */
