@@ -15,7 +15,7 @@ scaleOutTest('sign-in, refresh, introspection, userinfo and revocation across tw
   await createAccount(a.runtime.db, { email: 'two@example.com', password: 'two processes, one truth', roles: ['ops'] });
   const rp = await registerClient(issuer, { scope: 'openid email roles offline_access api:read' });
   const { tokens } = await signIn(rp, { email: 'two@example.com', password: 'two processes, one truth', scope: 'openid email roles offline_access api:read' });
-  t.deepEqual(tokens.claims()!.roles, ['ops']);
+  t.deepEqual(tokens.claims()!.roles, ['ops', 'user']);
 
   for (let i = 0; i < 2; i++) {
     t.true((await oidc.tokenIntrospection(rp, tokens.access_token)).active, `introspection ${i}`);
