@@ -154,10 +154,21 @@ test('client create prints the secret once; client list shows the client without
   t.deepEqual(stored.map((r: { role_name: string }) => r.role_name), ['auditor', 'reporting']);
   t.is((await cli('client', 'create', '--name', 'Bad', '--grant-type', 'client_credentials', '--role', 'Not A Role')).code, 1);
 
+  // An API's own client, registered as the resource server that may introspect its tokens (RFC 7662 §4).
+  const apiClient = await cli('client', 'create', '--name', 'API', '--grant-type', 'client_credentials', '--resource-server', 'urn:enot-id:api', '--json');
+  t.is(apiClient.code, 0, apiClient.stderr);
+  const api = json(t, apiClient);
+  t.deepEqual(api.resource_server_of, ['urn:enot-id:api']);
+  const served = await withDatabase(cli, (db) => db('resource_clients').where({ client_id: api.client_id }).select('resource'));
+  t.deepEqual(served, [{ resource: 'urn:enot-id:api' }]);
+  const unknown = await cli('client', 'create', '--name', 'Bad', '--grant-type', 'client_credentials', '--resource-server', 'https://nowhere.example');
+  assertUserError(t, unknown, /no resource "https:\/\/nowhere\.example"/);
+  assertUserError(t, await cli('client', 'create', '--name', 'Bad', '--public', '--redirect-uri', 'http://127.0.0.1/cb', '--resource-server', 'urn:enot-id:api'), /confidential/);
+
   const listed = await cli('client', 'list', '--json');
   t.is(listed.code, 0, listed.stderr);
   const { clients } = json(t, listed);
-  t.deepEqual(clients.map((c: { client_id: string }) => c.client_id).sort(), [client.client_id, pub.client_id, reports.client_id].sort());
+  t.deepEqual(clients.map((c: { client_id: string }) => c.client_id).sort(), [client.client_id, pub.client_id, reports.client_id, api.client_id].sort());
   const shop = clients.find((c: { client_id: string }) => c.client_id === client.client_id);
   t.is(shop.client_name, 'Shop');
   t.false('client_secret' in shop);

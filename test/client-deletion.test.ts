@@ -1,5 +1,6 @@
 // A deleted client's tokens are dead (RFC 7592 §2.3): another client (a
-// resource server) introspecting them hears `active: false` (RFC 7662 §2.2),
+// resource server registered for their resources, RFC 7662 §4) introspecting
+// them hears `active: false` (RFC 7662 §2.2),
 // userinfo refuses them (RFC 6750 §3.1), its refresh tokens are refused. Never a
 // 500. `enot-id client delete` also deletes its registration access token.
 import test, { type ExecutionContext } from 'ava';
@@ -11,6 +12,7 @@ import { serverMode } from './helpers/environment.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { clientDelete } from '../server/cli/commands/client.ts';
 import { CLIENT_CACHE_TTL_MS } from '../adapters/client-cache.ts';
+import { addResourceClient } from '../server/rbac/resource-clients.ts';
 
 const OPAQUE_RESOURCE = 'urn:test:opaque-api';
 const SCOPE = 'openid offline_access api:read opaque:read';
@@ -30,6 +32,8 @@ test.before(async () => {
     RESOURCE_SERVERS: JSON.stringify([{ identifier: OPAQUE_RESOURCE, scope: 'opaque:read', accessTokenFormat: 'opaque' }]),
   });
   api = await registerClient(server.issuer, { scope: SCOPE });
+  // RFC 7662 §4: only a resource server registered for a token's audience may introspect another client's token.
+  for (const resource of ['urn:enot-id:api', OPAQUE_RESOURCE]) await addResourceClient(server.runtime.db, resource, api.clientMetadata().client_id);
   await createAccount(server.runtime.db, { ...user, roles: [] });
 });
 
@@ -78,13 +82,18 @@ async function tokensOf(client: oidc.Configuration) {
 
 type Tokens = Awaited<ReturnType<typeof tokensOf>>;
 
-async function assertAllActive(t: ExecutionContext, tokens: Tokens) {
+async function assertAllActive(t: ExecutionContext, client: oidc.Configuration, tokens: Tokens) {
   t.is(tokens.access['user opaque'].split('.').length, 1, 'opaque, not a JWT');
   t.is(tokens.access['user JWT'].split('.').length, 3, 'a JWT');
-  for (const [name, token] of Object.entries({ ...tokens.access, ...tokens.refresh })) {
+  for (const [name, token] of Object.entries(tokens.access)) {
     const { status, body } = await introspect(token);
     t.is(status, 200, name);
     t.true(body.active, `${name} is active before deletion`);
+  }
+  // A refresh token is introspectable by its own client only (RFC 7662 §4; it never goes to a resource server).
+  for (const [name, token] of Object.entries(tokens.refresh)) {
+    t.true((await oidc.tokenIntrospection(client, token)).active, `${name} is active before deletion`);
+    t.deepEqual((await introspect(token)).body, { active: false }, `${name}: not the resource server's to introspect`);
   }
   t.is((await userinfo(tokens.userinfoToken)).status, 200);
 }
@@ -118,7 +127,7 @@ test('every token of a deleted client is inactive, refused at userinfo and refre
   const doomed = await registerClient(server.issuer, DOOMED);
   const doomedId = doomed.clientMetadata().client_id;
   const tokens = await tokensOf(doomed);
-  await assertAllActive(t, tokens);
+  await assertAllActive(t, doomed, tokens);
   t.is(Number((await registrationTokens(doomedId))?.n), 1, 'dynamic registration stored a registration access token');
 
   // What `enot-id client delete` runs, here against the server's own storage (the embedded database admits one process).
@@ -141,7 +150,7 @@ test('every token of a deleted client is inactive, refused at userinfo and refre
 test('tokens that outlive their client, as grants and tokens in Redis do, are inactive all the same', async (t) => {
   const doomed = await registerClient(server.issuer, DOOMED);
   const tokens = await tokensOf(doomed);
-  await assertAllActive(t, tokens);
+  await assertAllActive(t, doomed, tokens);
   // Only the client goes; everything it was given stays stored. (The Client adapter's
   // destroy deletes its rows too, adapters/index.ts, so the row is deleted directly,
   // and this process may remember the client for up to CLIENT_CACHE_TTL_MS.)
@@ -157,7 +166,7 @@ serverModeOnly('a client deleted by the CLI in another process is refused within
   const doomed = await registerClient(server.issuer, DOOMED);
   const doomedId = doomed.clientMetadata().client_id;
   const tokens = await tokensOf(doomed);
-  await assertAllActive(t, tokens);
+  await assertAllActive(t, doomed, tokens);
 
   const inherited = Object.entries(process.env).filter(([name]) => ['PATH', 'HOME', 'USER'].includes(name) || name.startsWith('PG'));
   const env = { ...(Object.fromEntries(inherited) as Record<string, string>), ...server.environment.env };

@@ -10,6 +10,7 @@ import { registerClient, signIn, passLogin, beginAuthorization, oidc, TEST_IAT, 
 import { createBrowser, readForm } from './helpers/browser.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { createLogger } from '../server/logging/logger.ts';
+import { addResourceClient } from '../server/rbac/resource-clients.ts';
 
 const LOGGED_OUT_URI = 'https://rp.example.test/logged-out';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -41,6 +42,9 @@ const loopbackFetch: typeof fetch = (url, init) => {
 test.before(async () => {
   server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT }, undefined, { providerFetch: loopbackFetch }, createLogger('info', { destination: logStream }));
   rp = await registerClient(server.issuer, { scope: 'openid email offline_access api:read', post_logout_redirect_uris: [LOGGED_OUT_URI] });
+  // rp also plays the API that introspects other clients' tokens (A8, B7): RFC 7662 §4 allows that
+  // only to a client registered as the resource server of the tokens' audience.
+  await addResourceClient(server.runtime.db, 'urn:enot-id:api', rp.clientMetadata().client_id);
   await createAccount(server.runtime.db, user);
 });
 

@@ -16,7 +16,7 @@ import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { OPERATOR_METADATA, pkceRequired, validateOperatorMetadata } from './operator-metadata.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { deviceFlowLimits } from './device-flow.ts';
-import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
+import { introspectionPolicy, revocationAllowed } from './token-policies.ts';
 import { storageUnavailable } from './storage-unavailable.ts';
 import { cookieSigner } from '../keys/cookie-signer.ts';
 import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
@@ -58,6 +58,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   const findAccount = findAccountFor(db);
   const serverInfo = resourceServerInfo(config, db);
   const metadataRules = clientMetadataValidator(config.issuer);
+  const introspectionAllowed = introspectionPolicy(db);
 
   const configuration: Configuration = {
     adapter: adapters as unknown as Configuration['adapter'],
@@ -229,7 +230,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(preciseErrorCodes as Parameters<Provider['use']>[0]);
   provider.use(tokenResponseScope as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
-  provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id), config.defaultResource) as Parameters<Provider['use']>[0]);
+  provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id), config.defaultResource, introspectionAllowed) as Parameters<Provider['use']>[0]);
 
   logRefusals(provider, logger);
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

@@ -7,7 +7,7 @@ import type { Context, Next } from 'koa';
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import { GRANT_CLAIM, looksLikeJwt, type AccessTokenClaims, type JwtAccessTokens } from './jwt-access-tokens.ts';
 import { InvalidRequest } from './protocol-errors.ts';
-import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
+import { revocationAllowed, type IntrospectionPolicy } from './token-policies.ts';
 import { challenge, presentedToken, senderProblem, type PresentedToken, type SenderProblem } from './dpop.ts';
 
 /** oidc-provider's DPoP replay store (its ReplayDetection model, in our adapters: shared by every process). */
@@ -65,10 +65,12 @@ export function structuredTokenEndpoints(
   accountIsActive: (id: string) => Promise<boolean>,
   /** The only audience userinfo accepts: DEFAULT_RESOURCE, what a client gets when it names no API. */
   userinfoAudience: string,
+  /** The same policy oidc-provider applies to stored tokens (token-policies.ts). */
+  introspectionAllowed: IntrospectionPolicy,
 ) {
   async function introspect(ctx: KoaContextWithOIDC, token: string) {
     const found = await tokens.active(token);
-    const allowed = found && (await introspectionAllowed(ctx, ctx.oidc.client!, { clientId: found.claims.client_id }));
+    const allowed = found && (await introspectionAllowed(ctx, ctx.oidc.client!, { clientId: found.claims.client_id, aud: found.claims.aud }));
     ctx.status = 200;
     ctx.body = allowed ? introspectionResponse(found.claims) : { active: false };
   }

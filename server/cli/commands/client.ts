@@ -4,6 +4,8 @@ import { errors } from 'oidc-provider';
 import { AppError, NotFound } from '../../errors/index.ts';
 import { validateFirstPartyScopes } from '../../oidc/operator-metadata.ts';
 import { addClientRoles } from '../../rbac/granted-scopes.ts';
+import { addResourceClient } from '../../rbac/resource-clients.ts';
+import { findResource } from '../../rbac/resources.ts';
 import { ROLE_NAME as ROLE } from '../../config/index.ts';
 import { list, parsing, required, UsageError, type Command } from '../args.ts';
 
@@ -18,7 +20,7 @@ function withoutSecret({ client_secret: _secret, ...metadata }: Metadata): Metad
 
 export const clientCreate: Command = {
   name: 'client create',
-  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--scope S] [--post-logout-redirect-uri U ...] [--first-party] [--pkce-exempt] [--role R ...]',
+  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--scope S] [--post-logout-redirect-uri U ...] [--first-party] [--pkce-exempt] [--role R ...] [--resource-server R ...]',
   summary: 'register a client (confidential with a secret, or --public for PKCE-only apps)',
   parse(args) {
     const { values } = parsing(() =>
@@ -36,6 +38,8 @@ export const clientCreate: Command = {
           'pkce-exempt': { type: 'boolean', default: false },
           // Roles of a machine client: what its client-credentials tokens may carry (issue 11).
           role: { type: 'string', multiple: true },
+          // Resources (RFC 8707) whose tokens this client may introspect: it is their API (RFC 7662 §4).
+          'resource-server': { type: 'string', multiple: true },
         },
       }),
     );
@@ -48,6 +52,10 @@ export const clientCreate: Command = {
     for (const role of roles) {
       if (!ROLE.test(role)) throw new UsageError(`role "${role}" must match ${ROLE.source}`);
     }
+    // Not split at commas as other lists are: a URI may hold one (RFC 3986 §2.2).
+    const served = [...new Set((values['resource-server'] ?? []).map((v) => v.trim()).filter(Boolean))];
+    // RFC 7662 §2.1: introspection needs a client that authenticates.
+    if (served.length && values.public) throw new UsageError('--resource-server needs a confidential client, not --public');
 
     return async ({ runtime, provider }) => {
       // RFC 7591 §2 metadata and §3.2.1 issued fields, as oidc-provider's own registration endpoint stores them.
@@ -66,6 +74,9 @@ export const clientCreate: Command = {
         ...(values['first-party'] ? { first_party: true } : {}),
         ...(values['pkce-exempt'] ? { pkce_exempt: true } : {}),
       };
+      for (const resource of served) {
+        if (!(await findResource(runtime.db, resource))) throw new NotFound(`no resource "${resource}" (configure it in RESOURCE_SERVERS)`);
+      }
       const { Client } = await provider();
       try {
         validateFirstPartyScopes(metadata);
@@ -79,6 +90,8 @@ export const clientCreate: Command = {
       await runtime.adapters('Client').upsert(String(metadata.client_id), metadata, 0);
       if (roles.length) await addClientRoles(runtime.db, String(metadata.client_id), roles);
       if (roles.length) metadata.roles = roles;
+      for (const resource of served) await addResourceClient(runtime.db, resource, String(metadata.client_id));
+      if (served.length) metadata.resource_server_of = served;
 
       const lines = [`created client ${metadata.client_id as string}`];
       if (metadata.client_secret) lines.push(`client_secret: ${metadata.client_secret as string}`, '(shown only now: store it)');
