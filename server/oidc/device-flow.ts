@@ -11,13 +11,25 @@ import { errorPage } from '../../views/error.ts';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
+/**
+ * Whether a path may be the user-code entry (POST /device): matched the way
+ * oidc-provider's router matches (lib/helpers/router.js folds ASCII case and
+ * drops one trailing slash), so /DEVICE and /device/ are counted too (RFC 8628
+ * §5.1). Over-matching only makes a request checked; what is counted is
+ * confirmed after the provider ran, by its route name.
+ */
+export function mayBeCodeEntry(path: string): boolean {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return trimmed.toLowerCase() === '/device';
+}
+
 export function deviceFlowLimits(limiters: Limiters, pollIntervalSeconds: number) {
   const polls = limiters.custom('device-poll', 1, pollIntervalSeconds);
   const wrongPerIp = limiters.custom('device-user-code-ip', DEVICE_LIMITS.failuresPerIpPer15Minutes, 15 * 60);
   const wrongGlobal = limiters.custom('device-user-code-global', DEVICE_LIMITS.failuresGlobalPerHour, 3600);
 
   return async function deviceFlow(ctx: KoaContextWithOIDC, next: Next): Promise<void> {
-    const enteringCode = ctx.method === 'POST' && ctx.path === '/device';
+    const enteringCode = ctx.method === 'POST' && mayBeCodeEntry(ctx.path);
     if (enteringCode) {
       try {
         await wrongPerIp.check(ctx.ip);
@@ -38,7 +50,7 @@ export function deviceFlowLimits(limiters: Limiters, pollIntervalSeconds: number
     if (route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
       (ctx.body as Record<string, unknown>).interval = pollIntervalSeconds;
     }
-    if (enteringCode && ctx.state.userCodeRejected) {
+    if (enteringCode && route === 'code_verification' && ctx.state.userCodeRejected) {
       await Promise.allSettled([wrongPerIp.consume(ctx.ip), wrongGlobal.consume('all')]);
     }
     const body = ctx.body as { error?: string } | undefined;
