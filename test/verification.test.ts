@@ -14,7 +14,7 @@ import { migrateToLatest } from '../server/db/migrate.ts';
 import { connectRedis } from '../server/redis/connect.ts';
 import { CodeAttemptsExhausted, CodeExpired, CodeInvalid, RateLimited } from '../server/errors/index.ts';
 import { createLimiters } from '../server/rate-limit/limiters.ts';
-import { createCodes, identifierKey, purgeExpiredCodes, type CodeChannel } from '../server/verification/codes.ts';
+import { createCodes, codeIdentifierKey, purgeExpiredCodes, type CodeChannel } from '../server/verification/codes.ts';
 import { loadCodeSecret } from '../server/verification/code-secret.ts';
 import { CODE_LIMITS } from '../server/verification/limits.ts';
 import { testEnvironment, type TestEnvironment } from './helpers/environment.ts';
@@ -274,7 +274,7 @@ function register(name: string, overrides: Record<string, string>) {
 
   test(title('100 failed entries for one identifier lock it until a right code clears the count'), async (t) => {
     const s = setup();
-    const key = identifierKey('email', s.identifier);
+    const key = codeIdentifierKey('email', s.identifier);
     const { code } = await s.issue();
     // 99 earlier failures (on earlier codes); this code's first wrong try is the 100th.
     await s.limiters.codeFailuresPerIdentifier.consume(key, CODE_LIMITS.verifyFailuresPerIdentifierPerDay - 1);
@@ -283,7 +283,7 @@ function register(name: string, overrides: Record<string, string>) {
     t.true((err as RateLimited).retryAfter > 86_000, 'for the rest of the day');
 
     const u = setup();
-    const ukey = identifierKey('email', u.identifier);
+    const ukey = codeIdentifierKey('email', u.identifier);
     await u.limiters.codeFailuresPerIdentifier.consume(ukey, CODE_LIMITS.verifyFailuresPerIdentifierPerDay - 1);
     await u.verify((await u.issue()).code);
     const next = await u.issue();

@@ -9,6 +9,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { deletedCount } from '../db/deleted-count.ts';
+import { identifierKey } from '../accounts/identifiers.ts';
 import { CodeAttemptsExhausted, CodeExpired, CodeInvalid, RateLimited } from '../errors/index.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { CODE_LIMITS } from './limits.ts';
@@ -48,13 +49,9 @@ interface CodeRow {
 
 const TABLE = 'verification_codes';
 
-/**
- * The key under which per-identifier limits count an address. Emails are
- * lower-cased here (only for counting), so changing the case of an address
- * does not get it a fresh hour of sends or guesses.
- */
-export function identifierKey(channel: CodeChannel, identifier: string): string {
-  return `${channel}:${channel === 'email' ? identifier.toLowerCase() : identifier}`;
+/** The identifier a code was sent to, as the per-identifier limits count it (accounts/identifiers.ts). */
+export function codeIdentifierKey(channel: CodeChannel, identifier: string): string {
+  return identifierKey({ kind: channel === 'email' ? 'email' : 'phone', value: identifier });
 }
 
 /** ASVS V2.7.6 / NIST SP 800-63B §5.1.3.2: from a CSPRNG, every value equally likely. */
@@ -105,7 +102,7 @@ export function createCodes(deps: CodeDeps) {
       // Before the counters, so an early resend does not use up the hour's sends.
       throwIfTooSoon(await find(input.flowId), at);
       await limiters.codeSendsPerIp.consume(input.ip);
-      await limiters.codeSendsPerIdentifier.consume(identifierKey(input.channel, input.identifier));
+      await limiters.codeSendsPerIdentifier.consume(codeIdentifierKey(input.channel, input.identifier));
 
       const code = newCode();
       const row = {
@@ -142,7 +139,7 @@ export function createCodes(deps: CodeDeps) {
       const dead = deadCodeError(row, at);
       if (dead || !row) throw dead;
       const failures = limiters.codeFailuresPerIdentifier;
-      const key = identifierKey(row.channel, row.identifier);
+      const key = codeIdentifierKey(row.channel, row.identifier);
       await failures.check(key);
 
       // Each update below re-checks the row is the same live code, so only

@@ -1,7 +1,7 @@
 // The login prompt: the sign-in page, and sign-in by password.
 import type { Router, RouterMiddleware } from '@koa/router';
 import { readForm, field } from '../../http/read-form.ts';
-import { parseIdentifier } from '../../accounts/identifiers.ts';
+import { identifierKey, parseIdentifier } from '../../accounts/identifiers.ts';
 import { findAccountByIdentifier } from '../../accounts/queries.ts';
 import { verifyPassword } from '../../accounts/passwords.ts';
 import { AppError, RateLimited } from '../../errors/index.ts';
@@ -55,10 +55,12 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       if (err instanceof AppError) return page(400, { error: err.description });
       throw err;
     }
+    // Counted under the normalised identifier: the account lookup ignores an email's case.
+    const key = identifierKey(identifier);
     try {
       await Promise.all([
         deps.limiters.passwordAttemptsPerIp.check(ctx.ip),
-        deps.limiters.passwordFailuresPerIdentifier.check(identifier.value),
+        deps.limiters.passwordFailuresPerIdentifier.check(key),
       ]);
     } catch (err) {
       if (err instanceof RateLimited) return page(429, { error: t.tooMany(err.retryAfter) });
@@ -70,14 +72,14 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
     if (!account || !matches || account.status !== 'active') {
       // NIST SP 800-63B §5.2.2: failed attempts are limited per account (and per address here).
       await Promise.allSettled([
-        deps.limiters.passwordFailuresPerIdentifier.consume(identifier.value),
+        deps.limiters.passwordFailuresPerIdentifier.consume(key),
         deps.limiters.passwordAttemptsPerIp.consume(ctx.ip),
       ]);
       deps.metrics.signIns.inc({ method: 'password', outcome: 'failure' });
       return page(401, { passwordError: t.wrongPassword });
     }
     deps.metrics.signIns.inc({ method: 'password', outcome: 'success' });
-    await deps.limiters.passwordFailuresPerIdentifier.reset(identifier.value);
+    await deps.limiters.passwordFailuresPerIdentifier.reset(key);
     await tools.finish(ctx, tools.loginResult(interaction, account.id, ['pwd']));
   });
 }
