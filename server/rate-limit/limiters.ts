@@ -10,12 +10,21 @@ import { RateLimited } from '../errors/index.ts';
 import { CODE_LIMITS, DAY_SECONDS, HOUR_SECONDS, PASSWORD_LIMITS } from '../verification/limits.ts';
 
 export interface Limiter {
-  /** Counts `points` (1 by default) for `key`; throws RateLimited(retryAfterSeconds) past the limit. */
-  consume(key: string, points?: number): Promise<void>;
+  /**
+   * Counts `points` (1 by default) for `key` and returns the points used so far
+   * in the window, these included; throws RateLimited(retryAfterSeconds) past
+   * the limit (the points stay counted). Counting is atomic in the store, so
+   * consuming before an attempt lets no concurrent attempt past the limit.
+   */
+  consume(key: string, points?: number): Promise<number>;
+  /** Gives back `points` (1 by default) consumed for an attempt that turned out not to count. */
+  reward(key: string, points?: number): Promise<void>;
   /** Throws RateLimited when `key` has no points left; counts nothing. For limits on failures, checked before trying. */
   check(key: string): Promise<void>;
   /** Forgets the count of `key`. */
   reset(key: string): Promise<void>;
+  /** Refuses `key` for `seconds` from now, whatever its count (a wait set by the caller). */
+  block(key: string, seconds: number): Promise<void>;
 }
 
 export interface LimiterDeps {
@@ -64,7 +73,7 @@ function wrap(limiter: RateLimiterAbstract, onLimited: () => void): Limiter {
   return {
     async consume(key, points = 1) {
       try {
-        await limiter.consume(hashKey(key), points);
+        return (await limiter.consume(hashKey(key), points)).consumedPoints;
       } catch (err) {
         if (err instanceof RateLimiterRes) {
           onLimited();
@@ -82,6 +91,12 @@ function wrap(limiter: RateLimiterAbstract, onLimited: () => void): Limiter {
     },
     async reset(key) {
       await limiter.delete(hashKey(key));
+    },
+    async reward(key, points = 1) {
+      await limiter.reward(hashKey(key), points);
+    },
+    async block(key, seconds) {
+      await limiter.block(hashKey(key), seconds);
     },
   };
 }

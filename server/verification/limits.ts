@@ -56,12 +56,24 @@ export const DAY_SECONDS = 86_400;
 
 /**
  * Device flow user codes (RFC 8628 §5.1): 8 characters of a 20-letter alphabet
- * give 20^8 ≈ 2.6·10^10 codes. Wrong entries are limited per IP and globally, so
- * guessing any live code stays improbable even with many devices waiting.
+ * give 20^8 ≈ 2.6·10^10 codes (≈ 34.6 bits, the example of §6.1). Wrong entries
+ * are counted before they are checked, per IP and globally, so guessing any
+ * live code stays improbable even with many devices waiting. The arithmetic is
+ * in docs/qr.md ("Guessing user codes").
  */
 export const DEVICE_LIMITS = {
-  /** Wrong user codes from one IP address per 15 minutes. */
+  /** Wrong user codes from one IP address per 15 minutes (§5.1). */
   failuresPerIpPer15Minutes: 10,
-  /** Wrong user codes from everyone per hour (RFC 8628 §5.1: a global limit too). */
+  /**
+   * Wrong user codes from everyone per hour (§5.1: a global limit too). Over it,
+   * only addresses still within freshAddressTriesOverGlobalLimit may try.
+   */
   failuresGlobalPerHour: 1000,
+  /**
+   * Tries (counted as per failuresPerIpPer15Minutes) an address still gets while
+   * the global limit is exceeded: a flood from many addresses must not lock
+   * everyone out (a denial of service); 3 leave room for a typo or two before
+   * the right code, and cut a flooding address from 40 guesses an hour to 12.
+   */
+  freshAddressTriesOverGlobalLimit: 3,
 } as const;
