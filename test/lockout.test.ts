@@ -6,25 +6,36 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { registerClient, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
 import { createBrowser, readForm, type Page } from './helpers/browser.ts';
 import { fetchFrom } from './helpers/local-address.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
+import { identifierKey } from '../server/accounts/identifiers.ts';
+import { createLimiters } from '../server/rate-limit/limiters.ts';
+import { CODE_LIMITS, PASSWORD_LIMITS } from '../server/verification/limits.ts';
+import { waitAfterFailures } from '../server/verification/password-attempts.ts';
 
 type Browser = ReturnType<typeof createBrowser>;
 
 let server: TestServer;
+let smtp: SmtpCapture;
 let rp: oidc.Configuration;
 let nextAddress = 10;
 
 test.before(async () => {
-  server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT });
+  smtp = await startSmtpServer();
+  server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT, SMTP_URL: smtp.url });
   rp = await registerClient(server.issuer, { scope: 'openid email' });
 });
 
 test.after.always(async () => {
   await server?.stop();
+  await smtp?.close();
 });
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const tooMany = (page: Page) => Number(/Too many attempts\. Try again in (\d+) s\./.exec(page.body)?.[1] ?? NaN);
 
 /** A browser with an IP of its own (127.0.0.10, .11, …): no test shares another's per-IP counts. */
 const browserWithOwnIp = (): Browser => createBrowser({ fetch: fetchFrom(`127.0.0.${nextAddress++}`) });
@@ -35,12 +46,12 @@ async function newPerson() {
   return person;
 }
 
-/** Opens an authorization request in `browser`; returns the sign-in page and what finishing needs. */
+/** Opens an authorization request in `browser` (prompt=login: also when it is signed in); returns the sign-in page. */
 async function openSignIn(browser: Browser) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(rp, {
-    redirect_uri: REDIRECT_URI, scope: 'openid email', state,
+    redirect_uri: REDIRECT_URI, scope: 'openid email', state, prompt: 'login',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
   });
   const page = await browser.follow(url.href, REDIRECT_URI);
@@ -55,21 +66,220 @@ async function passwordForm(browser: Browser) {
     browser.submit(form.action.replace(/\/code$/, '/login'), { ...form.hidden, identifier, password }, REDIRECT_URI);
 }
 
-test('wrong passwords count for the address however its case is typed', async (t) => {
+/** The same address typed three other ways. */
+const spellings = (email: string) => [email.toUpperCase(), email.replace(/^p/, 'P'), ` ${email.replace('@example.com', '@EXAMPLE.com')} `];
+
+test('wrong passwords from unknown browsers count for the address however its case is typed', async (t) => {
   const person = await newPerson();
   const attempt = await passwordForm(browserWithOwnIp());
-  let refusedAfter = 0;
-  for (let i = 1; i <= 101; i++) {
-    const page = await attempt(person.email, `wrong ${i}`);
-    if (page.status === 429) break;
-    t.is(page.status, 401);
-    refusedAfter = i;
+  let failedSentAt = 0;
+  for (let i = 0; i < PASSWORD_LIMITS.freeFailuresPerIdentifier; i++) {
+    failedSentAt = Date.now();
+    t.is((await attempt(person.email, `wrong ${i}`)).status, 401);
   }
-  t.true(refusedAfter <= 100, `refused after ${refusedAfter} wrong passwords`);
-  // From another address, so only the identifier's count can refuse it.
+  // From another address, so only the identifier's wait can refuse it. The wait is 1 s
+  // from the last failure: a try answered within it must be refused (a slow run checks less).
   const elsewhere = await passwordForm(browserWithOwnIp());
-  for (const spelling of [person.email.toUpperCase(), person.email.replace(/^p/, 'P'), ` ${person.email.replace('@example.com', '@EXAMPLE.com')} `]) {
+  for (const spelling of spellings(person.email)) {
     const page = await elsewhere(spelling, 'another wrong one');
-    t.is(page.status, 429, `${spelling}: ${page.body.match(/Too many[^<]*/)?.[0] ?? 'not refused'}`);
+    if (Date.now() - failedSentAt < 1000) t.is(page.status, 429, `${spelling}: ${page.body.match(/Too many[^<]*/)?.[0] ?? 'not refused'}`);
   }
+});
+
+test('wrong passwords from a known device count for the address however its case is typed', async (t) => {
+  const person = await newPerson();
+  const own = browserWithOwnIp();
+  t.true(await reachedClient(own, await signInWithPassword(own, person)), 'signed in once: a known device');
+  /** The same browser (its cookies, so the same device) from another address: per-IP counts stay apart. */
+  const sameDevice = () => {
+    const browser = browserWithOwnIp();
+    for (const [name, cookie] of own.cookies) browser.cookies.set(name, cookie);
+    return browser;
+  };
+  const [first, second, third] = spellings(person.email);
+  const half = PASSWORD_LIMITS.failuresPerKnownDevicePerDay / 2;
+  for (const [browser, spelling] of [[own, person.email], [sameDevice(), first!]] as const) {
+    const attempt = await passwordForm(browser);
+    for (let i = 0; i < half; i++) t.is((await attempt(spelling, `wrong ${i}`)).status, 401, `${spelling} ${i + 1}`);
+  }
+  for (const spelling of [second!, third!]) {
+    const page = await (await passwordForm(sameDevice()))(spelling, person.password);
+    t.is(page.status, 429, `${spelling}: the device's 100 failures, however typed, refuse even the right password`);
+  }
+});
+
+/** From the page after a sign-in: through consent if asked, to the client; true when it got there. */
+async function reachedClient(browser: Browser, page: Page): Promise<boolean> {
+  if (!page.url.startsWith(REDIRECT_URI) && /\/confirm"/.test(page.body)) {
+    const consent = readForm(page, /\/confirm$/);
+    page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);
+  }
+  return page.url.startsWith(REDIRECT_URI);
+}
+
+/** Signs in with the right password: the browser becomes a known device of the account. */
+async function signInWithPassword(browser: Browser, person: { email: string; password: string }): Promise<Page> {
+  const attempt = await passwordForm(browser);
+  return attempt(person.email, person.password);
+}
+
+/** Starts a sign-in by code for `email` in `browser`: the code page (200) or a refusal (429). */
+async function startCodeSignIn(browser: Browser, email: string): Promise<Page> {
+  const { form } = await openSignIn(browser);
+  return browser.submit(form.action, { ...form.hidden, identifier: email }, REDIRECT_URI);
+}
+
+/** The code in the first mail to `email` from `from` on in the capture's list. */
+async function codeMailedTo(email: string, from: number): Promise<string> {
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    const mail = smtp.messages.slice(from).find((m) => m.envelopeTo.includes(email));
+    if (mail) return /\b(\d{6})\b/.exec(mail.text ?? '')![1]!;
+    await sleep(50);
+  }
+  throw new Error(`no mail to ${email}`);
+}
+
+/** The limiters of this server's storage, as another process of the deployment sees them. */
+function storageLimiters() {
+  const { db, redis, config } = server.runtime;
+  return createLimiters({ db, redis, prefix: config.redisPrefix });
+}
+
+test('strangers starting sign-ins for a person do not stop the person\'s own known browser getting a code', async (t) => {
+  const person = await newPerson();
+  const own = browserWithOwnIp();
+  t.true(await reachedClient(own, await signInWithPassword(own, person)), 'signed in once: a known device');
+
+  // Three strangers, each from their own address, start more sign-ins than the person's hourly codes.
+  const sent: number[] = [];
+  for (const stranger of [browserWithOwnIp(), browserWithOwnIp(), browserWithOwnIp()]) {
+    let codes = 0;
+    for (let i = 0; i < CODE_LIMITS.sendsPerIdentifierPerIpPerHour + 1; i++) {
+      const page = await startCodeSignIn(stranger, person.email);
+      if (page.status === 200 && /one-time-code/.test(page.body)) codes++;
+      else t.is(page.status, 429, `stranger flow ${i + 1}: ${page.status}`);
+    }
+    sent.push(codes);
+  }
+  t.true(sent.every((n) => n <= CODE_LIMITS.sendsPerIdentifierPerIpPerHour), `per address: ${sent.join(', ')}`);
+  t.is(sent.reduce((a, b) => a + b, 0), CODE_LIMITS.sendsPerIdentifierPerHour, 'strangers together: the identifier-wide cap');
+
+  const before = smtp.messages.length;
+  const codePage = await startCodeSignIn(own, person.email);
+  t.is(codePage.status, 200, codePage.body.match(/Too many[^<]*/)?.[0] ?? '');
+  const code = await codeMailedTo(person.email, before);
+  const form = readForm(codePage, /\/code$/);
+  t.true(await reachedClient(own, await own.submit(form.action, { ...form.hidden, code }, REDIRECT_URI)), 'signed in by code');
+});
+
+test('a stranger\'s 100+ wrong passwords do not stop the person\'s known browser; the 100-failure cap binds only unknown browsers', async (t) => {
+  const person = await newPerson();
+  const own = browserWithOwnIp();
+  t.true(await reachedClient(own, await signInWithPassword(own, person)), 'signed in once: a known device');
+
+  const stranger = await passwordForm(browserWithOwnIp());
+  const statuses: number[] = [];
+  for (let i = 0; i < 105; i++) statuses.push((await stranger(person.email, `wrong ${i}`)).status);
+  t.true(statuses.every((s) => s === 401 || s === 429), statuses.join(','));
+  // 5 free failures, then a wait of 1, 2, 4, … s before each: the loop's few seconds allow a handful more.
+  const checked = statuses.filter((s) => s === 401).length;
+  t.true(checked >= PASSWORD_LIMITS.freeFailuresPerIdentifier && checked <= PASSWORD_LIMITS.freeFailuresPerIdentifier + 4, `${checked} checked, the rest told to wait`);
+
+  t.true(await reachedClient(own, await signInWithPassword(own, person)), 'the known browser signs in with the right password');
+
+  // Even with the NIST SP 800-63B §5.2.2 cap of 100 reached by strangers, as over a day:
+  const key = identifierKey({ kind: 'email', value: person.email });
+  await storageLimiters().passwordFailuresPerIdentifier.consume(key, PASSWORD_LIMITS.failuresPerIdentifierPerDay);
+  const unknown = await (await passwordForm(browserWithOwnIp()))(person.email, person.password);
+  t.is(unknown.status, 429, 'an unknown browser is refused, even with the right password');
+  t.true(tooMany(unknown) > PASSWORD_LIMITS.maxWaitSeconds, `for the rest of the day: ${tooMany(unknown)} s`);
+  t.true(await reachedClient(own, await signInWithPassword(own, person)), 'the known browser still signs in');
+});
+
+test('an unknown browser waits longer after each wrong password, not 24 hours; the right password clears it', async (t) => {
+  const person = await newPerson();
+  const attempt = await passwordForm(browserWithOwnIp());
+  const free = PASSWORD_LIMITS.freeFailuresPerIdentifier;
+  let failures = 0;
+  let failedSentAt = 0;
+  let failedAt = 0;
+  for (let i = 0; i < free; i++) {
+    failedSentAt = Date.now();
+    t.is((await attempt(person.email, `wrong ${i}`)).status, 401, `free failure ${i + 1}`);
+    failedAt = Date.now();
+    failures++;
+  }
+  // Each failure sets its wait between our sending it and its answer, so a try answered within
+  // `wait` of sending the failure surely came too soon, and one answered within the growth of the
+  // wait is surely told more than the wait before. A slower machine only makes fewer such tries.
+  const grew: string[] = [];
+  let probedAfter = 0;
+  for (;;) {
+    const wait = waitAfterFailures(failures);
+    const sentAt = Date.now();
+    const page = await attempt(person.email, `try after ${failures} failures`);
+    const since = Date.now() - failedSentAt;
+    if (since < wait * 1000) t.is(page.status, 429, `within ${wait} s of failure ${failures}`);
+    if (page.status === 429) {
+      const told = tooMany(page);
+      const before = waitAfterFailures(failures - 1);
+      t.true(told >= 1 && told <= wait, `told ${told} s after failure ${failures}, the wait is ${wait} s`);
+      if (probedAfter !== failures && since < (wait - before) * 1000) {
+        t.true(told > before, `after failure ${failures} told ${told} s, more than the ${before} s before`);
+        grew.push(`${told} s`);
+      }
+      probedAfter = failures;
+      if (failures >= free + 2) break;
+      await sleep(Math.max(0, failedAt + wait * 1000 + 200 - Date.now()));
+      continue;
+    }
+    t.is(page.status, 401);
+    failures++;
+    [failedSentAt, failedAt] = [sentAt, Date.now()];
+  }
+  t.log(`told waits that show the growth: ${grew.join(', ') || 'none (a slow run)'}`);
+  await sleep(Math.max(0, failedAt + waitAfterFailures(failures) * 1000 + 200 - Date.now()));
+
+  const browser = browserWithOwnIp();
+  t.true(await reachedClient(browser, await (await passwordForm(browser))(person.email, person.password)), 'the right password, from anywhere, once the wait is over');
+  t.is((await attempt(person.email, 'wrong after success')).status, 401, 'the count starts again');
+});
+
+test('strangers\' wrong codes do not lock the person\'s known browser out of sign-in by code', async (t) => {
+  const person = await newPerson();
+  const own = browserWithOwnIp();
+  t.true(await reachedClient(own, await signInWithPassword(own, person)), 'signed in once: a known device');
+  // As if strangers had entered 100 wrong codes for the address (NIST SP 800-63B §5.2.2), over a day.
+  const key = identifierKey({ kind: 'email', value: person.email });
+  await storageLimiters().codeFailuresPerIdentifier.consume(key, CODE_LIMITS.verifyFailuresPerIdentifierPerDay);
+
+  const stranger = browserWithOwnIp();
+  let before = smtp.messages.length;
+  let page = await startCodeSignIn(stranger, person.email);
+  let code = await codeMailedTo(person.email, before);
+  let form = readForm(page, /\/code$/);
+  t.is((await stranger.submit(form.action, { ...form.hidden, code }, REDIRECT_URI)).status, 429, 'an unknown browser is refused, even the right code');
+
+  before = smtp.messages.length;
+  page = await startCodeSignIn(own, person.email);
+  code = await codeMailedTo(person.email, before);
+  form = readForm(page, /\/code$/);
+  t.true(await reachedClient(own, await own.submit(form.action, { ...form.hidden, code }, REDIRECT_URI)), 'the known browser signs in by code');
+});
+
+test('concurrent wrong passwords from unknown browsers: once the free failures are used, one try at a time', async (t) => {
+  const person = await newPerson();
+  const attempt = await passwordForm(browserWithOwnIp());
+  let failedAt = 0;
+  for (let i = 0; i < PASSWORD_LIMITS.freeFailuresPerIdentifier; i++) {
+    t.is((await attempt(person.email, `wrong ${i}`)).status, 401);
+    failedAt = Date.now();
+  }
+  // Ten strangers' sign-in pages open, then all of them try at once when the wait is over.
+  const forms = [];
+  for (let i = 0; i < 10; i++) forms.push(await passwordForm(browserWithOwnIp()));
+  await sleep(Math.max(0, failedAt + waitAfterFailures(PASSWORD_LIMITS.freeFailuresPerIdentifier) * 1000 + 200 - Date.now()));
+  const statuses = (await Promise.all(forms.map((form, i) => form(person.email, `at once ${i}`)))).map((p) => p.status);
+  t.is(statuses.filter((s) => s === 401).length, 1, `one checked: ${statuses.join(',')}`);
+  t.is(statuses.filter((s) => s === 429).length, 9);
 });

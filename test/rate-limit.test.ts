@@ -200,6 +200,12 @@ function register(name: string, overrides: Record<string, string>) {
     t.is(await allowedCount(named.codeFailuresPerIdentifier, newKey(), 150), CODE_LIMITS.verifyFailuresPerIdentifierPerDay);
     t.is(await allowedCount(named.passwordFailuresPerIdentifier, newKey(), 150), PASSWORD_LIMITS.failuresPerIdentifierPerDay);
     t.is(await allowedCount(named.passwordAttemptsPerIp, newKey(), 150), PASSWORD_LIMITS.failuresPerIpPerHour);
+    t.is(await allowedCount(named.codeSendsPerIdentifierIp, newKey(), 50), CODE_LIMITS.sendsPerIdentifierPerIpPerHour);
+    t.is(await allowedCount(named.codeSendsPerKnownDevice, newKey(), 50), CODE_LIMITS.sendsPerKnownDevicePerHour);
+    t.is(await allowedCount(named.codeFailuresPerKnownDevice, newKey(), 150), CODE_LIMITS.verifyFailuresPerKnownDevicePerDay);
+    t.is(await allowedCount(named.passwordFailuresPerKnownDevice, newKey(), 150), PASSWORD_LIMITS.failuresPerKnownDevicePerDay);
+    t.is(await allowedCount(named.passwordWait, newKey(), 5), 1, 'a wait is one point, set by block');
+    t.is(await allowedCount(named.passwordTriesInFlight, newKey(), 50), PASSWORD_LIMITS.triesAtOncePerIdentifier);
   });
 
   test(title('storage holds prefixed, hashed keys, never the key itself'), async (t) => {

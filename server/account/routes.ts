@@ -11,6 +11,7 @@ import { chooseLocale, type Locale } from '../i18n/locale.ts';
 import { csrfTokens } from '../interactions/csrf.ts';
 import { renderHtml, viaOf } from '../interactions/interaction.ts';
 import { sendFlowCode } from '../interactions/flows/send-code.ts';
+import { requesterOf } from '../devices/device-cookie.ts';
 import { codeProblem, resendInSeconds } from '../interactions/flows/code-problems.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 import type { Flow } from '../flows/flow.ts';
@@ -106,7 +107,7 @@ export function accountRouter(deps: InteractionDeps) {
     }
     const flow = await deps.flows.create({ kind: 'confirm', boundTo: me.binding, accountId: me.account.id, identifier, locale: locale(ctx) });
     try {
-      await sendFlowCode(deps, flow, ctx.ip);
+      await sendFlowCode(deps, flow, requesterOf(ctx));
     } catch (err) {
       await deps.flows.remove(flow.id);
       const problem = codeProblem(err, t);
@@ -131,7 +132,7 @@ export function accountRouter(deps: InteractionDeps) {
     const flow = await deps.flows.find(ctx.params.flowId!, me.binding);
     const t = strings(flow.locale);
     try {
-      await sendFlowCode(deps, flow, ctx.ip);
+      await sendFlowCode(deps, flow, requesterOf(ctx));
     } catch (err) {
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, me.binding, flow, problem.status, { error: problem.error });
