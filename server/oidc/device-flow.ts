@@ -7,21 +7,10 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { DEVICE_LIMITS } from '../verification/limits.ts';
 import { RateLimited } from '../errors/index.ts';
+import { matchesRoute } from './route-match.ts';
 import { errorPage } from '../../views/error.ts';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-
-/**
- * Whether a path may be the user-code entry (POST /device): matched the way
- * oidc-provider's router matches (lib/helpers/router.js folds ASCII case and
- * drops one trailing slash), so /DEVICE and /device/ are counted too (RFC 8628
- * §5.1). Over-matching only makes a request checked; what is counted is
- * confirmed after the provider ran, by its route name.
- */
-export function mayBeCodeEntry(path: string): boolean {
-  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  return trimmed.toLowerCase() === '/device';
-}
 
 export function deviceFlowLimits(limiters: Limiters, pollIntervalSeconds: number) {
   const polls = limiters.custom('device-poll', 1, pollIntervalSeconds);
@@ -58,7 +47,9 @@ export function deviceFlowLimits(limiters: Limiters, pollIntervalSeconds: number
   }
 
   return async function deviceFlow(ctx: KoaContextWithOIDC, next: Next): Promise<void> {
-    const enteringCode = ctx.method === 'POST' && mayBeCodeEntry(ctx.path);
+    // Matched as oidc-provider's router matches (/DEVICE, /device/ too); what is counted is
+    // confirmed after the provider ran, by its route name.
+    const enteringCode = ctx.method === 'POST' && matchesRoute(ctx.path, '/device');
     if (enteringCode) {
       const refused = await admit(ctx.ip);
       if (refused) {
