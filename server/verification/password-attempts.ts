@@ -75,9 +75,9 @@ export function passwordAttempts(limiters: Limiters) {
           await wait.check(key);
           await perIdentifier.check(key);
           // Past the free failures, one try at a time: two cannot both pass the same wait.
-          // Not `> 1`: a try that ended just after its window did leaves the new window at -1,
-          // which must not let two through (it refuses for at most tryHoldSeconds instead).
-          if (running !== 1 && (await perIdentifier.used(key)) >= PASSWORD_LIMITS.freeFailuresPerIdentifier) throw new RateLimited(1);
+          // (A try that ends just after the window of its count began anew gives its point
+          // back to the new window, at -1: then two may run at once, rarely, never more.)
+          if (running > 1 && (await perIdentifier.used(key)) >= PASSWORD_LIMITS.freeFailuresPerIdentifier) throw new RateLimited(1);
         }
       } catch (err) {
         await undo();
