@@ -4,7 +4,7 @@
 // Clients are told apart by IP (bound to 127.0.0.x local addresses, all
 // loopback on Linux) and by the known-device cookie.
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { registerClient, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
@@ -285,4 +285,42 @@ test('concurrent wrong passwords from unknown browsers: once the free failures a
   const statuses = (await Promise.all(forms.map((form, i) => form(person.email, `at once ${i}`)))).map((p) => p.status);
   t.is(statuses.filter((s) => s === 401).length, 1, `one checked: ${statuses.join(',')}`);
   t.is(statuses.filter((s) => s === 429).length, 9);
+});
+
+test('a sign-in makes the browser a known device: a signed, httpOnly, SameSite=Lax cookie for a year; only its hash is stored', async (t) => {
+  const person = await newPerson();
+  const browser = browserWithOwnIp();
+  const { form } = await openSignIn(browser);
+  // The answer to the password itself (before the redirects), where the cookie is set.
+  const answer = await browser.request(form.action.replace(/\/code$/, '/login'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'lockout-test/1.0' },
+    body: new URLSearchParams({ ...form.hidden, identifier: person.email, password: person.password }).toString(),
+  });
+  t.is(answer.status, 303);
+  const cookies = answer.headers.getSetCookie().filter((c) => c.startsWith('enot_device'));
+  const device = cookies.find((c) => c.startsWith('enot_device='));
+  t.truthy(device, cookies.join(' | '));
+  t.truthy(cookies.find((c) => c.startsWith('enot_device.sig=')), 'signed');
+  t.regex(device!, /; httponly/i);
+  t.regex(device!, /; samesite=lax/i);
+  t.regex(device!, /; path=\//);
+  const expires = new Date(/; expires=([^;]+)/.exec(device!)![1]!).getTime();
+  t.true(Math.abs(expires - Date.now() - 365 * 24 * 3600 * 1000) < 24 * 3600 * 1000, `expires ${new Date(expires).toISOString()}`);
+
+  const id = /^enot_device=([^;]+)/.exec(device!)![1]!;
+  const account = await server.runtime.db('accounts').first('id').where({ email: person.email });
+  const rows = await server.runtime.db('known_devices').where({ account_id: account.id });
+  t.is(rows.length, 1);
+  t.is(rows[0].device_hash, createHash('sha256').update(id).digest('base64url'));
+  t.is(rows[0].user_agent, 'lockout-test/1.0');
+  t.false(JSON.stringify(rows).includes(id), 'the id itself is not stored');
+
+  // With strangers' 100 failures reached, only known devices sign in: the device id
+  // without its signature is no known device.
+  await storageLimiters().passwordFailuresPerIdentifier.consume(identifierKey({ kind: 'email', value: person.email }), PASSWORD_LIMITS.failuresPerIdentifierPerDay);
+  const forger = browserWithOwnIp();
+  forger.cookies.set('enot_device;/', { name: 'enot_device', value: id, path: '/' });
+  t.is((await signInWithPassword(forger, person)).status, 429, 'the unsigned id counts as an unknown browser');
+  t.true(await reachedClient(browser, await signInWithPassword(browser, person)), 'the signed one is the known device');
 });
