@@ -15,6 +15,7 @@ import * as flowsBoundTo from './011-flows-bound-to.ts';
 import * as qrLogins from './012-qr-logins.ts';
 import * as knownDevices from './013-known-devices.ts';
 import * as flowsReauth from './014-flows-reauth.ts';
+import * as rbac from './015-rbac.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -31,4 +32,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['012-qr-logins', qrLogins],
   ['013-known-devices', knownDevices],
   ['014-flows-reauth', flowsReauth],
+  ['015-rbac', rbac],
 ];
