@@ -13,6 +13,7 @@ import * as accountIndex from './009-oidc-models-account-index.ts';
 import * as flows from './010-flows.ts';
 import * as flowsBoundTo from './011-flows-bound-to.ts';
 import * as qrLogins from './012-qr-logins.ts';
+import * as knownDevices from './013-known-devices.ts';
 import * as flowsReauth from './014-flows-reauth.ts';
 import * as rbac from './015-rbac.ts';
 import * as resourceServersClients from './017-resource-servers-clients.ts';
@@ -30,6 +31,7 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['010-flows', flows],
   ['011-flows-bound-to', flowsBoundTo],
   ['012-qr-logins', qrLogins],
+  ['013-known-devices', knownDevices],
   ['014-flows-reauth', flowsReauth],
   ['015-rbac', rbac],
   ['017-resource-servers-clients', resourceServersClients],

@@ -13,6 +13,7 @@ import { createDelivery } from './delivery/index.ts';
 import { loadCodeSecret } from './verification/code-secret.ts';
 import { createLimiters } from './rate-limit/limiters.ts';
 import { createCodes, purgeExpiredCodes } from './verification/codes.ts';
+import { passwordAttempts } from './verification/password-attempts.ts';
 import { flowStore } from './flows/flow.ts';
 import { registerAccountClient } from './account/first-party-client.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -89,6 +90,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       csrfSecret: cookieKeys[0]!,
       codes: createCodes({ db: runtime.db, secret: codeSecret, limiters, now }),
       limiters,
+      passwordAttempts: passwordAttempts(limiters),
       delivery,
       flows,
       qr,

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { maskIdentifier, normalizeEmail, normalizePhone, parseIdentifier } from '../server/accounts/identifiers.ts';
+import { identifierKey, maskIdentifier, normalizeEmail, normalizePhone, parseIdentifier } from '../server/accounts/identifiers.ts';
 import { InvalidRequest } from '../server/errors/index.ts';
 
 test('emails: trimmed, domain lower-cased, local part kept', (t) => {
@@ -38,4 +38,12 @@ test('new passwords: NIST SP 800-63B length and common-password checks', async (
   t.is(await newPasswordProblem('correct horse battery staple'), undefined);
   t.is(await newPasswordProblem('🦝🦝🦝🦝🦝🦝🦝🦝'), undefined, 'eight emoji are eight characters');
   t.is(await newPasswordProblem('Tr0ub4dor&3x'), undefined, 'no composition rules');
+});
+
+test('identifierKey: one key per address however it is typed, as account lookup compares them', (t) => {
+  const key = (typed: string) => identifierKey(parseIdentifier(typed, 'DE'));
+  t.is(key('Ada.Lovelace@Example.COM'), 'email:ada.lovelace@example.com');
+  t.is(key(' ADA.LOVELACE@example.com '), key('ada.lovelace@example.com'));
+  t.is(key('0151 23456789'), key('+49 151 23456789'));
+  t.not(key('ada@example.com'), key('ada@example.org'));
 });

@@ -123,6 +123,29 @@ function register(name: string, overrides: Record<string, string>) {
     await t.notThrowsAsync(limiter.reset(newKey()), 'resetting an unknown key is fine');
   });
 
+  test(title('consume returns the points used; reward gives points back'), async (t) => {
+    const limiter = limiters().custom(newKey('name'), 2, 60);
+    const key = newKey();
+    t.is(await limiter.consume(key), 1);
+    t.is(await limiter.consume(key), 2);
+    await limiter.reward(key);
+    t.is(await limiter.consume(key), 2, 'the point given back is usable again');
+    t.true((await rejectionOf(limiter.consume(key))) instanceof RateLimited);
+  });
+
+  test(title('block refuses a key for the given time, whatever its count'), async (t) => {
+    const limiter = limiters().custom(newKey('name'), 5, 10);
+    const key = newKey();
+    await limiter.block(key, 300);
+    const err = await rejectionOf(limiter.check(key));
+    t.true(err instanceof RateLimited, 'refused at once');
+    const retryAfter = (err as RateLimited).retryAfter;
+    t.true(retryAfter > 290 && retryAfter <= 300, `retryAfter ${retryAfter} is the block's 300 s, not the 10 s window`);
+    t.true((await rejectionOf(limiter.consume(key))) instanceof RateLimited);
+    await limiter.reset(key);
+    await t.notThrowsAsync(limiter.consume(key), 'reset lifts the block');
+  });
+
   test(title('check counts nothing and throws once the points are used'), async (t) => {
     const limiter = limiters().custom(newKey('name'), 2, 60);
     const key = newKey();
@@ -177,6 +200,12 @@ function register(name: string, overrides: Record<string, string>) {
     t.is(await allowedCount(named.codeFailuresPerIdentifier, newKey(), 150), CODE_LIMITS.verifyFailuresPerIdentifierPerDay);
     t.is(await allowedCount(named.passwordFailuresPerIdentifier, newKey(), 150), PASSWORD_LIMITS.failuresPerIdentifierPerDay);
     t.is(await allowedCount(named.passwordAttemptsPerIp, newKey(), 150), PASSWORD_LIMITS.failuresPerIpPerHour);
+    t.is(await allowedCount(named.codeSendsPerIdentifierIp, newKey(), 50), CODE_LIMITS.sendsPerIdentifierPerIpPerHour);
+    t.is(await allowedCount(named.codeSendsPerKnownDevice, newKey(), 50), CODE_LIMITS.sendsPerKnownDevicePerHour);
+    t.is(await allowedCount(named.codeFailuresPerKnownDevice, newKey(), 150), CODE_LIMITS.verifyFailuresPerKnownDevicePerDay);
+    t.is(await allowedCount(named.passwordFailuresPerKnownDevice, newKey(), 150), PASSWORD_LIMITS.failuresPerKnownDevicePerDay);
+    t.is(await allowedCount(named.passwordWait, newKey(), 5), 1, 'a wait is one point, set by block');
+    t.is(await allowedCount(named.passwordTriesInFlight, newKey(), 50), PASSWORD_LIMITS.triesAtOncePerIdentifier);
   });
 
   test(title('storage holds prefixed, hashed keys, never the key itself'), async (t) => {

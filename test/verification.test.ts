@@ -14,7 +14,7 @@ import { migrateToLatest } from '../server/db/migrate.ts';
 import { connectRedis } from '../server/redis/connect.ts';
 import { CodeAttemptsExhausted, CodeExpired, CodeInvalid, RateLimited } from '../server/errors/index.ts';
 import { createLimiters } from '../server/rate-limit/limiters.ts';
-import { createCodes, identifierKey, purgeExpiredCodes, type CodeChannel } from '../server/verification/codes.ts';
+import { createCodes, codeIdentifierKey, purgeExpiredCodes, type CodeChannel } from '../server/verification/codes.ts';
 import { loadCodeSecret } from '../server/verification/code-secret.ts';
 import { createSealer } from '../server/keys/sealed-secrets.ts';
 
@@ -242,7 +242,7 @@ function register(name: string, overrides: Record<string, string>) {
     t.deepEqual(await s.verify(next.code), { identifier: '+15555550199', channel: 'sms', purpose: 'confirm-phone' });
   });
 
-  test(title('the 6th send to one identifier within the hour is RateLimited; early resends do not count'), async (t) => {
+  test(title('sends to one identifier from strangers stop at sendsPerIdentifierPerHour, whatever their IPs; early resends do not count'), async (t) => {
     const s = setup();
     await s.issue();
     for (let i = 0; i < 3; i++) await rejectsWith(t, s.issue(), RateLimited, 'early resend');
@@ -252,6 +252,40 @@ function register(name: string, overrides: Record<string, string>) {
     await rejectsWith(t, s.issue({ flowId: newFlow(), identifier: s.identifier.toUpperCase() }), RateLimited, 'the same address in capitals');
     await t.notThrowsAsync(s.issue({ flowId: newFlow(), identifier: newEmail() }), 'another identifier is fine');
     await t.notThrowsAsync(s.issue({ flowId: newFlow(), channel: 'sms', identifier: '+15555550100' }), 'so is a phone number');
+  });
+
+  test(title('sends to one identifier from one IP stop at 5 an hour; other IPs still get theirs'), async (t) => {
+    const s = setup();
+    for (let i = 0; i < CODE_LIMITS.sendsPerIdentifierPerIpPerHour; i++) await s.issue({ flowId: newFlow() });
+    await rejectsWith(t, s.issue({ flowId: newFlow() }), RateLimited, '6th send from the IP');
+    await rejectsWith(t, s.issue({ flowId: newFlow(), identifier: s.identifier.toUpperCase() }), RateLimited, 'in capitals too');
+    await t.notThrowsAsync(s.issue({ flowId: newFlow(), ip: newIp() }), 'another IP is fine');
+  });
+
+  test(title('a known device has its own sends, apart from the strangers\' cap'), async (t) => {
+    const s = setup();
+    for (let i = 0; i < CODE_LIMITS.sendsPerIdentifierPerHour; i++) await s.issue({ flowId: newFlow(), ip: newIp() });
+    await rejectsWith(t, s.issue({ flowId: newFlow(), ip: newIp() }), RateLimited, 'strangers used up the identifier');
+    const device = random();
+    for (let i = 0; i < CODE_LIMITS.sendsPerKnownDevicePerHour; i++) {
+      await t.notThrowsAsync(s.codes.issue({ flowId: newFlow(), purpose: 'sign-in', channel: 'email', identifier: s.identifier, ip: s.ip, knownDevice: device }), `known device send ${i + 1}`);
+    }
+    await rejectsWith(t, s.codes.issue({ flowId: newFlow(), purpose: 'sign-in', channel: 'email', identifier: s.identifier, ip: newIp(), knownDevice: device }), RateLimited, 'its own 5 an hour');
+    await t.notThrowsAsync(s.codes.issue({ flowId: newFlow(), purpose: 'sign-in', channel: 'email', identifier: s.identifier, ip: s.ip, knownDevice: random() }), 'another known device');
+  });
+
+  test(title('wrong codes from a known device count apart; a right one clears the identifier'), async (t) => {
+    const s = setup();
+    const key = codeIdentifierKey('email', s.identifier);
+    await s.limiters.codeFailuresPerIdentifier.consume(key, CODE_LIMITS.verifyFailuresPerIdentifierPerDay);
+    const { code } = await s.issue();
+    await rejectsWith(t, s.verify(code), RateLimited, 'strangers reached 100: refused');
+    const device = random();
+    t.is(await invalid(t, s.codes.verify({ flowId: s.flowId, code: wrong(code), ip: s.ip, knownDevice: device })), 4, 'a known device still tries');
+    t.is((await s.codes.verify({ flowId: s.flowId, code, ip: s.ip, knownDevice: device })).purpose, 'sign-in');
+    const nextFlow = newFlow();
+    const next = await s.issue({ flowId: nextFlow });
+    t.is(await invalid(t, s.verify(wrong(next.code), { flowId: nextFlow })), 4, 'the right code cleared the strangers\' count');
   });
 
   test(title('sends per IP are limited to 30 an hour'), async (t) => {
@@ -278,7 +312,7 @@ function register(name: string, overrides: Record<string, string>) {
 
   test(title('100 failed entries for one identifier lock it until a right code clears the count'), async (t) => {
     const s = setup();
-    const key = identifierKey('email', s.identifier);
+    const key = codeIdentifierKey('email', s.identifier);
     const { code } = await s.issue();
     // 99 earlier failures (on earlier codes); this code's first wrong try is the 100th.
     await s.limiters.codeFailuresPerIdentifier.consume(key, CODE_LIMITS.verifyFailuresPerIdentifierPerDay - 1);
@@ -287,7 +321,7 @@ function register(name: string, overrides: Record<string, string>) {
     t.true((err as RateLimited).retryAfter > 86_000, 'for the rest of the day');
 
     const u = setup();
-    const ukey = identifierKey('email', u.identifier);
+    const ukey = codeIdentifierKey('email', u.identifier);
     await u.limiters.codeFailuresPerIdentifier.consume(ukey, CODE_LIMITS.verifyFailuresPerIdentifierPerDay - 1);
     await u.verify((await u.issue()).code);
     const next = await u.issue();

@@ -14,6 +14,7 @@ import type { AccountRow } from '../accounts/queries.ts';
 import { RateLimited } from '../errors/index.ts';
 import { renderHtml } from '../interactions/interaction.ts';
 import { sendFlowCode } from '../interactions/flows/send-code.ts';
+import { requesterOf } from '../devices/device-cookie.ts';
 import { codeProblem } from '../interactions/flows/code-problems.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 import type { Flow } from '../flows/flow.ts';
@@ -64,28 +65,27 @@ export function reauthRoutes(router: Router, deps: InteractionDeps, tools: Accou
     const password = field(form, 'password', 1024);
     const t = strings(tools.locale(ctx));
     const { account } = me;
-    // The same counters as sign-in by password (NIST SP 800-63B §5.2.2, ASVS
-    // V2.2.1): guesses from a stolen session count against the account's
-    // identifiers and the IP, and cannot add to what sign-in allows.
-    const keys = [account.email, account.phone].filter((key): key is string => key !== null);
+    // The same counts as sign-in by password from a browser that is not a known device
+    // (NIST SP 800-63B §5.2.2, ASVS V2.2.1; verification/password-attempts.ts): guesses
+    // from a stolen session wait as a stranger's do and cannot add to what sign-in allows.
+    const identifier: Identifier = account.email ? { kind: 'email', value: account.email } : { kind: 'phone', value: account.phone! };
+    let attempt;
     try {
-      await Promise.all([
-        deps.limiters.passwordAttemptsPerIp.check(ctx.ip),
-        ...keys.map((key) => deps.limiters.passwordFailuresPerIdentifier.check(key)),
-      ]);
+      attempt = await deps.passwordAttempts.begin({ identifier, ip: ctx.ip });
     } catch (err) {
       if (err instanceof RateLimited) return page(ctx, me, 429, { passwordError: t.tooMany(err.retryAfter) });
       throw err;
     }
-    // verifyPassword takes as long without a password hash, and answers false.
-    if (!(await verifyPassword(account.password_hash, password))) {
-      await Promise.allSettled([
-        ...keys.map((key) => deps.limiters.passwordFailuresPerIdentifier.consume(key)),
-        deps.limiters.passwordAttemptsPerIp.consume(ctx.ip),
-      ]);
-      return page(ctx, me, 401, { passwordError: t.reauthWrongPassword });
+    try {
+      // verifyPassword takes as long without a password hash, and answers false.
+      if (!(await verifyPassword(account.password_hash, password))) {
+        await attempt.failed();
+        return page(ctx, me, 401, { passwordError: t.reauthWrongPassword });
+      }
+      await attempt.succeeded();
+    } finally {
+      await attempt.release();
     }
-    await Promise.all(keys.map((key) => deps.limiters.passwordFailuresPerIdentifier.reset(key)));
     await deps.flows.create({
       kind: 'reauth',
       state: 'completed',
@@ -93,7 +93,7 @@ export function reauthRoutes(router: Router, deps: InteractionDeps, tools: Accou
       boundTo: me.binding,
       accountId: account.id,
       // The column is required; for a password it names the account's identifier.
-      identifier: account.email ? { kind: 'email', value: account.email } : { kind: 'phone', value: account.phone! },
+      identifier,
       locale: tools.locale(ctx),
       data: { method: 'password' },
     });
@@ -115,7 +115,7 @@ export function reauthRoutes(router: Router, deps: InteractionDeps, tools: Accou
     });
     try {
       // The message is the sign-in code's: the account exists and the code signs the person in again.
-      await sendFlowCode(deps, flow, ctx.ip);
+      await sendFlowCode(deps, flow, requesterOf(ctx));
     } catch (err) {
       await deps.flows.remove(flow.id);
       const problem = codeProblem(err, t);

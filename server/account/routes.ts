@@ -10,6 +10,7 @@ import { setIdentifier } from '../accounts/queries.ts';
 import { AppError, Conflict } from '../errors/index.ts';
 import { renderHtml, viaOf } from '../interactions/interaction.ts';
 import { sendFlowCode } from '../interactions/flows/send-code.ts';
+import { requesterOf } from '../devices/device-cookie.ts';
 import { codeProblem, resendInSeconds } from '../interactions/flows/code-problems.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 import type { Flow } from '../flows/flow.ts';
@@ -112,7 +113,7 @@ export function accountRouter(deps: InteractionDeps) {
     }
     const flow = await deps.flows.create({ kind: 'confirm', boundTo: me.binding, accountId: me.account.id, identifier, locale: locale(ctx) });
     try {
-      await sendFlowCode(deps, flow, ctx.ip);
+      await sendFlowCode(deps, flow, requesterOf(ctx));
     } catch (err) {
       await deps.flows.remove(flow.id);
       const problem = codeProblem(err, t);
@@ -138,7 +139,7 @@ export function accountRouter(deps: InteractionDeps) {
     const t = strings(flow.locale);
     if (flow.state !== 'code_sent') return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
     try {
-      await sendFlowCode(deps, flow, ctx.ip);
+      await sendFlowCode(deps, flow, requesterOf(ctx));
     } catch (err) {
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, me.binding, flow, problem.status, { error: problem.error });

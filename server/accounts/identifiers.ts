@@ -37,6 +37,17 @@ export function parseIdentifier(input: string, defaultRegion: string): Identifie
     : { kind: 'phone', value: normalizePhone(input, defaultRegion) };
 }
 
+/**
+ * The key under which every per-identifier limit counts an address. Account
+ * lookup ignores the case of an email (lower(email) = lower(?)), so the key
+ * lower-cases the whole address: typing it in other capitals must not earn a
+ * fresh hour of sends, codes or passwords. Only for counting; never stored as
+ * the address.
+ */
+export function identifierKey(identifier: Identifier): string {
+  return `${identifier.kind}:${identifier.kind === 'email' ? identifier.value.toLowerCase() : identifier.value}`;
+}
+
 /** For pages and logs: a@example.com → a…@example.com, +4915123456789 → +49…789. */
 export function maskIdentifier(identifier: Identifier): string {
   if (identifier.kind === 'email') {

@@ -9,6 +9,7 @@ import type { FlowStore } from '../flows/flow.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { JwtAccessTokens } from '../oidc/jwt-access-tokens.ts';
 import type { QrLogins } from '../qr/qr-login.ts';
+import type { PasswordAttempts } from '../verification/password-attempts.ts';
 
 /** What the browser flows need; built once in server.ts. */
 export interface InteractionDeps {
@@ -19,6 +20,7 @@ export interface InteractionDeps {
   csrfSecret: string;
   codes: ReturnType<typeof createCodes>;
   limiters: ReturnType<typeof createLimiters>;
+  passwordAttempts: PasswordAttempts;
   delivery: Delivery;
   flows: FlowStore;
   qr: QrLogins;

@@ -6,6 +6,8 @@ import { errors as oidcErrors, type InteractionResults } from 'oidc-provider';
 import { InteractionExpired } from '../errors/index.ts';
 import { chooseLocale, type Locale } from '../i18n/locale.ts';
 import { csrfTokens } from './csrf.ts';
+import { remember } from '../devices/known-devices.ts';
+import { keepDeviceId } from '../devices/device-cookie.ts';
 import type { InteractionDeps } from './deps.ts';
 import type { Via } from '../../views/fields.ts';
 
@@ -51,8 +53,13 @@ export function interactionTools(deps: InteractionDeps) {
       return { login: { accountId, amr }, ...(interaction.prompt.name === 'create' ? { create: {} } : {}) };
     },
 
-    /** Hands the result to oidc-provider and sends the browser back to it (303 after a POST). */
+    /**
+     * Hands the result to oidc-provider and sends the browser back to it (303 after a POST).
+     * A sign-in makes this browser a known device of the account (devices/known-devices.ts).
+     */
     async finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
+      const accountId = (result.login as { accountId?: string } | undefined)?.accountId;
+      if (accountId) await remember(deps.db, accountId, keepDeviceId(ctx), ctx.get('user-agent'));
       const redirectTo = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
       ctx.status = 303;
       ctx.redirect(redirectTo);

@@ -10,12 +10,23 @@ import { RateLimited } from '../errors/index.ts';
 import { CODE_LIMITS, DAY_SECONDS, HOUR_SECONDS, PASSWORD_LIMITS } from '../verification/limits.ts';
 
 export interface Limiter {
-  /** Counts `points` (1 by default) for `key`; throws RateLimited(retryAfterSeconds) past the limit. */
-  consume(key: string, points?: number): Promise<void>;
+  /**
+   * Counts `points` (1 by default) for `key` and returns the points used so far
+   * in the window, these included; throws RateLimited(retryAfterSeconds) past
+   * the limit (the points stay counted). Counting is atomic in the store, so
+   * consuming before an attempt lets no concurrent attempt past the limit.
+   */
+  consume(key: string, points?: number): Promise<number>;
+  /** Gives back `points` (1 by default) consumed for an attempt that turned out not to count. */
+  reward(key: string, points?: number): Promise<void>;
   /** Throws RateLimited when `key` has no points left; counts nothing. For limits on failures, checked before trying. */
   check(key: string): Promise<void>;
+  /** The points used for `key` in its window (0 when none); counts nothing. */
+  used(key: string): Promise<number>;
   /** Forgets the count of `key`. */
   reset(key: string): Promise<void>;
+  /** Refuses `key` for `seconds` from now, whatever its count (a wait set by the caller). */
+  block(key: string, seconds: number): Promise<void>;
 }
 
 export interface LimiterDeps {
@@ -64,7 +75,7 @@ function wrap(limiter: RateLimiterAbstract, onLimited: () => void): Limiter {
   return {
     async consume(key, points = 1) {
       try {
-        await limiter.consume(hashKey(key), points);
+        return (await limiter.consume(hashKey(key), points)).consumedPoints;
       } catch (err) {
         if (err instanceof RateLimiterRes) {
           onLimited();
@@ -80,8 +91,17 @@ function wrap(limiter: RateLimiterAbstract, onLimited: () => void): Limiter {
         throw new RateLimited(res.msBeforeNext / 1000);
       }
     },
+    async used(key) {
+      return Math.max(0, (await limiter.get(hashKey(key)))?.consumedPoints ?? 0);
+    },
     async reset(key) {
       await limiter.delete(hashKey(key));
+    },
+    async reward(key, points = 1) {
+      await limiter.reward(hashKey(key), points);
+    },
+    async block(key, seconds) {
+      await limiter.block(hashKey(key), seconds);
     },
   };
 }
@@ -96,16 +116,28 @@ export function createLimiters(deps: LimiterDeps) {
     return wrap(new RateLimiterPostgres({ ...options, storeClient: store, storeType: 'pool', tableName: TABLE, tableCreated: true }), onLimited);
   }
   return {
-    /** Codes sent to one identifier (key: channel:identifier). */
+    /** Codes sent to one identifier for requesters that are not its account's known devices (key: identifierKey). */
     codeSendsPerIdentifier: custom('code-sends-identifier', CODE_LIMITS.sendsPerIdentifierPerHour, HOUR_SECONDS),
+    /** Codes sent to one identifier for one IP address (key: identifierKey and IP). */
+    codeSendsPerIdentifierIp: custom('code-sends-identifier-ip', CODE_LIMITS.sendsPerIdentifierPerIpPerHour, HOUR_SECONDS),
+    /** Codes sent to one identifier for one known device of its account (key: identifierKey and device id). */
+    codeSendsPerKnownDevice: custom('code-sends-known-device', CODE_LIMITS.sendsPerKnownDevicePerHour, HOUR_SECONDS),
     /** Codes sent from one IP address. */
     codeSendsPerIp: custom('code-sends-ip', CODE_LIMITS.sendsPerIpPerHour, HOUR_SECONDS),
     /** Code entries from one IP address. */
     codeVerifiesPerIp: custom('code-verifies-ip', CODE_LIMITS.verifyAttemptsPerIpPerHour, HOUR_SECONDS),
-    /** Code entries for one identifier since its last correct code. */
+    /** Wrong codes for one identifier from requesters that are not known devices, since its last correct code. */
     codeFailuresPerIdentifier: custom('code-failures-identifier', CODE_LIMITS.verifyFailuresPerIdentifierPerDay, DAY_SECONDS),
-    /** Wrong passwords for one identifier since its last correct one. */
+    /** Wrong codes for one identifier from one known device of its account, since its last correct code. */
+    codeFailuresPerKnownDevice: custom('code-failures-known-device', CODE_LIMITS.verifyFailuresPerKnownDevicePerDay, DAY_SECONDS),
+    /** Wrong passwords for one identifier from unknown browsers, since its last correct one. */
     passwordFailuresPerIdentifier: custom('password-failures-identifier', PASSWORD_LIMITS.failuresPerIdentifierPerDay, DAY_SECONDS),
+    /** Wrong passwords for one identifier from one known device of its account, since its last correct one. */
+    passwordFailuresPerKnownDevice: custom('password-failures-known-device', PASSWORD_LIMITS.failuresPerKnownDevicePerDay, DAY_SECONDS),
+    /** The growing wait before the next password try for an identifier from unknown browsers (set by block). */
+    passwordWait: custom('password-wait', 1, PASSWORD_LIMITS.maxWaitSeconds),
+    /** Password tries for one identifier from unknown browsers being checked right now. */
+    passwordTriesInFlight: custom('password-tries-in-flight', PASSWORD_LIMITS.triesAtOncePerIdentifier, PASSWORD_LIMITS.tryHoldSeconds),
     /** Wrong passwords from one IP address. */
     passwordAttemptsPerIp: custom('password-failures-ip', PASSWORD_LIMITS.failuresPerIpPerHour, HOUR_SECONDS),
     custom,

@@ -9,6 +9,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { deletedCount } from '../db/deleted-count.ts';
+import { identifierKey } from '../accounts/identifiers.ts';
 import { CodeAttemptsExhausted, CodeExpired, CodeInvalid, RateLimited } from '../errors/index.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { CODE_LIMITS } from './limits.ts';
@@ -48,13 +49,9 @@ interface CodeRow {
 
 const TABLE = 'verification_codes';
 
-/**
- * The key under which per-identifier limits count an address. Emails are
- * lower-cased here (only for counting), so changing the case of an address
- * does not get it a fresh hour of sends or guesses.
- */
-export function identifierKey(channel: CodeChannel, identifier: string): string {
-  return `${channel}:${channel === 'email' ? identifier.toLowerCase() : identifier}`;
+/** The identifier a code was sent to, as the per-identifier limits count it (accounts/identifiers.ts). */
+export function codeIdentifierKey(channel: CodeChannel, identifier: string): string {
+  return identifierKey({ kind: channel === 'email' ? 'email' : 'phone', value: identifier });
 }
 
 /** ASVS V2.7.6 / NIST SP 800-63B §5.1.3.2: from a CSPRNG, every value equally likely. */
@@ -100,12 +97,25 @@ export function createCodes(deps: CodeDeps) {
   }
 
   return {
-    async issue(input: { flowId: string; purpose: string; channel: CodeChannel; identifier: string; ip: string }): Promise<IssuedCode> {
+    /**
+     * `knownDevice`: the id of a known device of the account holding the
+     * identifier, when that is who asks; its sends have their own count, apart
+     * from strangers' (limits.ts, docs/verification.md "Lockout").
+     */
+    async issue(input: {
+      flowId: string; purpose: string; channel: CodeChannel; identifier: string; ip: string; knownDevice?: string;
+    }): Promise<IssuedCode> {
       const at = now();
       // Before the counters, so an early resend does not use up the hour's sends.
       throwIfTooSoon(await find(input.flowId), at);
       await limiters.codeSendsPerIp.consume(input.ip);
-      await limiters.codeSendsPerIdentifier.consume(identifierKey(input.channel, input.identifier));
+      const key = codeIdentifierKey(input.channel, input.identifier);
+      if (input.knownDevice) {
+        await limiters.codeSendsPerKnownDevice.consume(`${key} ${input.knownDevice}`);
+      } else {
+        await limiters.codeSendsPerIdentifierIp.consume(`${key} ${input.ip}`);
+        await limiters.codeSendsPerIdentifier.consume(key);
+      }
 
       const code = newCode();
       const row = {
@@ -135,14 +145,17 @@ export function createCodes(deps: CodeDeps) {
       return { code, expiresAt: row.expires_at };
     },
 
-    async verify(input: { flowId: string; code: string; ip: string }): Promise<VerifiedCode> {
+    /** `knownDevice` as for issue: its wrong codes are counted apart from strangers'. */
+    async verify(input: { flowId: string; code: string; ip: string; knownDevice?: string }): Promise<VerifiedCode> {
       const at = now();
       await limiters.codeVerifiesPerIp.consume(input.ip);
       const row = await find(input.flowId);
       const dead = deadCodeError(row, at);
       if (dead || !row) throw dead;
-      const failures = limiters.codeFailuresPerIdentifier;
-      const key = identifierKey(row.channel, row.identifier);
+      const identifier = codeIdentifierKey(row.channel, row.identifier);
+      const [failures, key] = input.knownDevice
+        ? [limiters.codeFailuresPerKnownDevice, `${identifier} ${input.knownDevice}`]
+        : [limiters.codeFailuresPerIdentifier, identifier];
       await failures.check(key);
 
       // Each update below re-checks the row is the same live code, so only
@@ -157,7 +170,8 @@ export function createCodes(deps: CodeDeps) {
       if (sameMac(row.code_hmac, candidate)) {
         const [used] = await live(db(TABLE)).update({ consumed_at: new Date(at) }).returning(['identifier', 'channel', 'purpose']);
         if (!used) throw deadCodeError(await find(input.flowId), at) ?? new CodeInvalid(0);
-        await failures.reset(key);
+        // A right code ends the run of failures for the identifier, from anywhere (NIST SP 800-63B §5.2.2).
+        await Promise.all([failures.reset(key), limiters.codeFailuresPerIdentifier.reset(identifier)]);
         return { identifier: used.identifier, channel: used.channel, purpose: used.purpose };
       }
 

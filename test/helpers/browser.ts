@@ -28,7 +28,9 @@ function parseSetCookie(header: string): Cookie & { expired: boolean } {
   return cookie;
 }
 
-export function createBrowser() {
+/** `fetch`: another transport, e.g. fetchFrom('127.0.0.2') (./local-address.ts) for a browser with its own IP. */
+export function createBrowser(options: { fetch?: (input: URL, init: RequestInit) => Promise<Response> } = {}) {
+  const send = options.fetch ?? fetch;
   const jar = new Map<string, Cookie>();
 
   function cookieHeader(url: URL): string {
@@ -53,7 +55,7 @@ export function createBrowser() {
     const cookies = cookieHeader(target);
     if (cookies) headers.set('cookie', cookies);
     if (!headers.has('accept')) headers.set('accept', 'text/html');
-    const response = await fetch(target, { ...init, headers, redirect: 'manual' });
+    const response = await send(target, { ...init, headers, redirect: 'manual' });
     store(response);
     return { url, status: response.status, headers: response.headers, body: await response.text() };
   }

@@ -21,6 +21,8 @@ import { passwordIssueText, strings } from '../../../views/strings.ts';
 import type { Via } from '../../../views/fields.ts';
 import { renderHtml, viaOf, type Interaction, type InteractionTools } from '../interaction.ts';
 import { sendFlowCode } from './send-code.ts';
+import { readDeviceId, requesterOf } from '../../devices/device-cookie.ts';
+import { knownDeviceOf } from '../../devices/known-devices.ts';
 import { codeProblem, resendInSeconds } from './code-problems.ts';
 import type { InteractionDeps } from '../deps.ts';
 
@@ -76,7 +78,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
       const data = password ? { passwordHash: await hashPassword(password) } : {};
       const flow = await deps.flows.create({ kind, boundTo: `interaction:${interaction.uid}`, identifier, locale, data });
       try {
-        await sendFlowCode(deps, flow, ctx.ip);
+        await sendFlowCode(deps, flow, requesterOf(ctx));
       } catch (err) {
         await deps.flows.remove(flow.id);
         const problem = codeProblem(err, t);
@@ -117,7 +119,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const t = strings(flow.locale);
     if (flow.state !== 'code_sent') return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
     try {
-      await sendFlowCode(deps, flow, ctx.ip);
+      await sendFlowCode(deps, flow, requesterOf(ctx));
     } catch (err) {
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, interaction, flow, problem.status, { error: problem.error });
@@ -135,7 +137,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     if (flow.state !== 'code_sent') return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
     const code = field(form, 'code', 32).replace(/\s+/g, '');
     try {
-      await deps.codes.verify({ flowId: flow.id, code, ip: ctx.ip });
+      await deps.codes.verify({ flowId: flow.id, code, ip: ctx.ip, knownDevice: await knownDeviceOf(deps.db, flow.identifier, readDeviceId(ctx)) });
     } catch (err) {
       deps.metrics.signIns.inc({ method: 'code', outcome: 'failure' });
       const problem = codeProblem(err, t);

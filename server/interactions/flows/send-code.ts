@@ -3,6 +3,8 @@
 // (OWASP ASVS V2.2 / Authentication Cheat Sheet, "Authentication Responses").
 import type { Flow } from '../../flows/flow.ts';
 import { findAccountByIdentifier } from '../../accounts/queries.ts';
+import { isKnown } from '../../devices/known-devices.ts';
+import type { Requester } from '../../devices/device-cookie.ts';
 import { verificationCodeMessage, type CodePurpose } from '../../../views/messages/verification-code.ts';
 import { CODE_LIMITS } from '../../verification/limits.ts';
 import type { InteractionDeps } from '../deps.ts';
@@ -14,11 +16,13 @@ function purposeOf(flow: Flow, accountExists: boolean): CodePurpose {
   return flow.kind === 'recover' ? 'password-reset' : 'sign-in';
 }
 
-export async function sendFlowCode(deps: InteractionDeps, flow: Flow, ip: string): Promise<void> {
+/** `requester`: who asks (devices/device-cookie.ts requesterOf); a known device of the account has its own count of sends. */
+export async function sendFlowCode(deps: InteractionDeps, flow: Flow, requester: Requester): Promise<void> {
   const account = await findAccountByIdentifier(deps.db, flow.identifier);
   const purpose = purposeOf(flow, account !== undefined);
   const channel = flow.identifier.kind === 'email' ? 'email' : 'sms';
-  const { code } = await deps.codes.issue({ flowId: flow.id, purpose, channel, identifier: flow.identifier.value, ip });
+  const knownDevice = requester.deviceId && (await isKnown(deps.db, account?.id ?? '', requester.deviceId)) ? requester.deviceId : undefined;
+  const { code } = await deps.codes.issue({ flowId: flow.id, purpose, channel, identifier: flow.identifier.value, ip: requester.ip, knownDevice });
   const delivered = deps.delivery.send(
     verificationCodeMessage({
       channel,

@@ -3,6 +3,8 @@ import type { Router, RouterMiddleware } from '@koa/router';
 import { readForm, field } from '../../http/read-form.ts';
 import { parseIdentifier } from '../../accounts/identifiers.ts';
 import { findAccountByIdentifier } from '../../accounts/queries.ts';
+import { knownDeviceOf } from '../../devices/known-devices.ts';
+import { readDeviceId } from '../../devices/device-cookie.ts';
 import { verifyPassword } from '../../accounts/passwords.ts';
 import { AppError, RateLimited } from '../../errors/index.ts';
 import { signInPage } from '../../../views/sign-in.ts';
@@ -54,29 +56,33 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       if (err instanceof AppError) return page(400, { error: err.description });
       throw err;
     }
-    try {
-      await Promise.all([
-        deps.limiters.passwordAttemptsPerIp.check(ctx.ip),
-        deps.limiters.passwordFailuresPerIdentifier.check(identifier.value),
-      ]);
-    } catch (err) {
-      if (err instanceof RateLimited) return page(429, { error: t.tooMany(err.retryAfter) });
-      throw err;
-    }
     const account = await findAccountByIdentifier(deps.db, identifier);
-    // Always verify, so a missing account costs the same time as a wrong password.
-    const matches = await verifyPassword(account?.password_hash, password);
-    if (!account || !matches || account.status !== 'active') {
-      // NIST SP 800-63B §5.2.2: failed attempts are limited per account (and per address here).
-      await Promise.allSettled([
-        deps.limiters.passwordFailuresPerIdentifier.consume(identifier.value),
-        deps.limiters.passwordAttemptsPerIp.consume(ctx.ip),
-      ]);
-      deps.metrics.signIns.inc({ method: 'password', outcome: 'failure' });
-      return page(401, { passwordError: t.wrongPassword });
+    let attempt;
+    try {
+      attempt = await deps.passwordAttempts.begin({
+        identifier,
+        ip: ctx.ip,
+        knownDevice: await knownDeviceOf(deps.db, identifier, readDeviceId(ctx)),
+      });
+    } catch (err) {
+      if (!(err instanceof RateLimited)) throw err;
+      ctx.set('Retry-After', String(err.retryAfter));
+      return page(429, { error: t.tooMany(err.retryAfter) });
     }
-    deps.metrics.signIns.inc({ method: 'password', outcome: 'success' });
-    await deps.limiters.passwordFailuresPerIdentifier.reset(identifier.value);
+    try {
+      // Always verify, so a missing account costs the same time as a wrong password.
+      const matches = await verifyPassword(account?.password_hash, password);
+      if (!account || !matches || account.status !== 'active') {
+        // NIST SP 800-63B §5.2.2: failed attempts are limited per account (and per address here).
+        await attempt.failed();
+        deps.metrics.signIns.inc({ method: 'password', outcome: 'failure' });
+        return page(401, { passwordError: t.wrongPassword });
+      }
+      deps.metrics.signIns.inc({ method: 'password', outcome: 'success' });
+      await attempt.succeeded();
+    } finally {
+      await attempt.release();
+    }
     await tools.finish(ctx, tools.loginResult(interaction, account.id, ['pwd']));
   });
 }
