@@ -15,6 +15,7 @@ import * as flowsBoundTo from './011-flows-bound-to.ts';
 import * as qrLogins from './012-qr-logins.ts';
 import * as flowsReauth from './014-flows-reauth.ts';
 import * as rbac from './015-rbac.ts';
+import * as auditLog from './016-audit-log.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -31,4 +32,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['012-qr-logins', qrLogins],
   ['014-flows-reauth', flowsReauth],
   ['015-rbac', rbac],
+  ['016-audit-log', auditLog],
 ];

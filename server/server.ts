@@ -17,6 +17,7 @@ import { flowStore } from './flows/flow.ts';
 import { registerAccountClient } from './account/first-party-client.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { qrLogins } from './qr/qr-login.ts';
+import { purgeAuditLog } from './audit/record.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -138,7 +139,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     const { port } = server.address() as AddressInfo;
 
     const purge = setInterval(() => {
-      Promise.all([purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db), qr.purgeExpired()]).catch((err) =>
+      Promise.all([
+        purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db), qr.purgeExpired(),
+        purgeAuditLog(runtime.db, config.auditRetentionDays),
+      ]).catch((err) =>
         logger.warn({ err }, 'purge of expired rows failed'),
       );
     }, PURGE_EVERY_MS);
