@@ -20,6 +20,7 @@ import { qrAppApi } from './qr/api.ts';
 import { deviceQrRouter } from './device/qr-image.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { cookieSigner } from './keys/cookie-signer.ts';
+import { adminApi } from './admin/router.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -60,6 +61,8 @@ export function createApp(deps: {
   app.use(deviceQrRouter(deps.config.issuer).routes());
   const qrApi = qrAppApi(deps.interactions);
   app.use(qrApi.routes()).use(qrApi.allowedMethods());
+  const admin = adminApi(deps.interactions);
+  app.use(admin.routes()).use(admin.allowedMethods());
 
   // oidc-provider 9: the Provider is itself a Koa application.
   const mounted = new WeakMap<Provider, Koa.Middleware>();
