@@ -18,6 +18,7 @@ import net from 'node:net';
 import { gzipSync, deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { machineClient, clientToken } from '../helpers/admin.ts';
 import { beginAuthorization, registerClient, signIn, oidc, insecure, REDIRECT_URI, TEST_IAT } from '../helpers/oidc.ts';
 import { createAccount } from '../../server/accounts/create-account.ts';
 import { ROOT } from '../helpers/process.ts';
@@ -49,6 +50,8 @@ const real = {
   /** A client of its own with its registration access token, for RFC 7592 GET, PUT and DELETE at /reg/{client}. */
   registeredClientId: '',
   registrationToken: '',
+  /** A machine admin's token for the admin API, so fuzzed input reaches its validation. */
+  adminToken: '',
 };
 
 function cookieHeader(jar: Map<string, { name: string; value: string }>) {
@@ -84,6 +87,7 @@ async function freshRegistration() {
 test.before(async () => {
   server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT });
   await createAccount(server.runtime.db, user);
+  real.adminToken = await clientToken(await machineClient(server), server.issuer);
   rp = await registerClient(server.issuer, { scope: 'openid email offline_access api:read' });
   const { client_id, client_secret } = rp.clientMetadata();
   real.clientId = client_id;
@@ -177,6 +181,9 @@ const PATHS = [
   'POST /account/flows/{id}/resend', 'POST /account/flows/{id}/code', 'GET /account/reauth', 'POST /account/reauth/password',
   'POST /account/reauth/code', 'GET /qr/{id}', 'POST /qr/{id}/approve', 'POST /qr/{id}/deny',
   'POST /api/qr/scan', 'POST /api/qr/approve', 'POST /api/qr/deny',
+  // admin API (server/admin/)
+  'GET /api/admin/openapi.json', 'GET /api/admin/accounts', 'GET /api/admin/accounts/{id}', 'POST /api/admin/accounts/{id}/block',
+  'POST /api/admin/accounts/{id}/unblock',
   // operations
   'GET /healthz', 'GET /readyz', 'GET /metrics',
 ];
@@ -238,6 +245,7 @@ const headers = fc.record({
       fc.constant('{basic}'),
       fc.constant('{bearer}'),
       fc.constant('{registration}'),
+      fc.constant('{admin}'),
       fc.tuple(fc.constantFrom('Basic ', 'Bearer ', 'DPoP ', 'basic ', ''), headerValue).map(([s, v]) => s + v),
       fc.tuple(nasty, nasty).map(([a, b]) => `Basic ${Buffer.from(`${a}:${b}`).toString('base64')}`),
       fc.tuple(fc.constantFrom(...['', 'x']), nasty).map(([s, v]) => `Basic ${Buffer.from(`${real.clientId}${s}:${v}`).toString('base64')}`),
@@ -289,7 +297,8 @@ function build(r: FuzzRequest): Sent {
     h.authorization = hd.authorization
       .replace('{basic}', real.basic)
       .replace('{bearer}', `Bearer ${real.accessToken}`)
-      .replace('{registration}', `Bearer ${real.registrationToken}`);
+      .replace('{registration}', `Bearer ${real.registrationToken}`)
+      .replace('{admin}', `Bearer ${real.adminToken}`);
   }
   if (hd.cookie !== null) {
     const tampered = real.sessionCookies.replace(/=(.)/g, (_, c: string) => `=${c === 'a' ? 'b' : 'a'}`);
