@@ -79,6 +79,15 @@ function parse<S extends Schema>(schema: S, value: unknown, where: string): Out<
   return result.data as Out<S>;
 }
 
+/** The audited target: the route's first path parameter (id, name, identifier), or what a create returned. */
+function targetOf(params: Record<string, string>, result: unknown): string | undefined {
+  const fromPath = Object.values(params)[0];
+  if (typeof fromPath === 'string') return fromPath;
+  const created = result as { id?: unknown; name?: unknown; identifier?: unknown } | undefined;
+  const id = created?.id ?? created?.name ?? created?.identifier;
+  return typeof id === 'string' ? id : undefined;
+}
+
 function outcomeOf(status: number): Outcome {
   if (status < 400) return 'success';
   return status === 401 || status === 403 ? 'refused' : 'failure';
@@ -112,9 +121,7 @@ export function adminRouter(routes: AnyRoute[], deps: AuthoriseDeps, extra: (rou
       } finally {
         // Written for every call, refused ones included (ASVS 7.2.1, 7.2.2). Awaited: a
         // change that could not be audited is answered 503, not reported as done.
-        const paramsId = (input?.params as { id?: unknown } | undefined)?.id ?? (ctx.params as { id?: unknown }).id;
-        const resultId = (result as { id?: unknown } | undefined)?.id;
-        const targetId = typeof paramsId === 'string' ? paramsId : typeof resultId === 'string' ? resultId : undefined;
+        const targetId = targetOf(ctx.params, result);
         await recordAudit(deps.db, {
           actor: actor ?? { kind: 'anonymous' },
           action: route.operationId,

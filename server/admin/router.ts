@@ -9,6 +9,8 @@ import type { JwtAccessTokens } from '../oidc/jwt-access-tokens.ts';
 import { adminRouter, type AnyRoute } from './guard.ts';
 import { openApiDocument } from './openapi.ts';
 import { accountRoutes } from './accounts/routes.ts';
+import { roleRoutes } from './roles/routes.ts';
+import { resourceRoutes } from './resources/routes.ts';
 
 export interface AdminDeps {
   provider: { current: Provider; accessTokens: JwtAccessTokens };
@@ -18,7 +20,7 @@ export interface AdminDeps {
 }
 
 export function adminRoutes(deps: AdminDeps): AnyRoute[] {
-  return [...accountRoutes(deps)];
+  return [...accountRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config)];
 }
 
 export function adminApi(deps: AdminDeps): Router {

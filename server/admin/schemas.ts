@@ -24,3 +24,15 @@ export const page = <T extends z.ZodType>(item: T) =>
 
 /** A timestamp as it leaves the API (RFC 3339). */
 export const timestamp = z.iso.datetime({ offset: true });
+
+/** RFC 8707 §2: a resource indicator is an absolute URI without a fragment. */
+export const resourceIdentifier = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    const url = URL.parse(value);
+    return url !== null && !url.hash && !value.includes('#');
+  }, 'must be an absolute URI without a fragment (RFC 8707 §2)');
+
+/** RFC 6749 §3.3 scope-token: printable ASCII but space, `"` and `\`. */
+export const scopeToken = z.string().max(200).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token (RFC 6749 §3.3)');

@@ -3,6 +3,7 @@
 // client deletion) will later. ASVS 7.1.1/7.1.2: no secrets, codes, passwords or
 // tokens in a record; ASVS 7.2: who, what, on whom, when, from where, outcome.
 import type { Knex } from 'knex';
+import { deletedCount } from '../db/deleted-count.ts';
 
 export type ActorKind = 'account' | 'client' | 'anonymous' | 'system';
 export type Outcome = 'success' | 'refused' | 'failure';
@@ -98,5 +99,5 @@ export async function queryAudit(db: Knex, filter: AuditFilter): Promise<AuditRe
 
 /** Deletes records older than the retention (AUDIT_RETENTION_DAYS); run by the periodic purge. */
 export async function purgeAuditLog(db: Knex, retentionDays: number): Promise<number> {
-  return db('audit_log').where('at', '<', db.raw(`now() - make_interval(days => ?)`, [retentionDays])).delete();
+  return deletedCount(await db('audit_log').where('at', '<', db.raw(`now() - make_interval(days => ?)`, [retentionDays])).delete());
 }

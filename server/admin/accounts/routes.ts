@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import { InvalidRequest, NotFound } from '../../errors/index.ts';
 import { findAccountById, listAccounts, setAccountStatus, type AccountRow } from '../../accounts/queries.ts';
+import { missingRoles, setAccountRoles } from '../../rbac/roles.ts';
+import { roleName } from '../roles/routes.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { page, paging, timestamp, uuidParams } from '../schemas.ts';
 
@@ -115,6 +117,27 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
       errors: [404],
       async handler({ params }) {
         if (!(await setAccountStatus(db, params.id, 'active'))) throw new NotFound('no account has this id');
+        return accountOf(await existing(db, params.id));
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/accounts/:id/roles',
+      operationId: 'accounts.setRoles',
+      summary: 'Replace the roles an account holds (each must exist); applies to its next token, and to this API at once',
+      tag: 'accounts',
+      params: uuidParams,
+      body: z.object({ roles: z.array(roleName).max(100) }),
+      response: accountSchema,
+      status: 200,
+      errors: [404],
+      audit: ({ body }) => ({ roles: body.roles }),
+      async handler({ params, body }) {
+        await existing(db, params.id);
+        const roles = [...new Set(body.roles)];
+        const missing = await missingRoles(db, roles);
+        if (missing.length) throw new InvalidRequest(`body.roles: no such role: ${missing.join(', ')}`);
+        await setAccountRoles(db, params.id, roles);
         return accountOf(await existing(db, params.id));
       },
     }),
