@@ -112,6 +112,8 @@ test('bad input on the roles and resources routes is 400, never 5xx', async (t) 
     ['patch', `/resources/${enc('https://x.example/')}`, { access_token_format: 'paper' }],
     ['get', '/roles/Bad%20Name', undefined],
     ['get', '/resources/not%20a%20uri', undefined],
+    ['post', '/roles', { name: 'nul', description: 'a\u0000b' }],
+    ['get', '/roles/a%00b', undefined],
   ];
   for (const [method, path, body] of cases) {
     const answer = await api.call(t, method, path, { token, body });
@@ -120,4 +122,8 @@ test('bad input on the roles and resources routes is 400, never 5xx', async (t) 
   }
   const notJson = await api.call(t, 'post', '/roles', { token, rawBody: '{"name":' });
   t.is(notJson.status, 400);
+  // Refused before validation, and still audited: the path's NUL cannot break the record.
+  const anonymous = await api.call(t, 'get', '/resources/%00');
+  t.is(anonymous.status, 401);
+  t.like(await server.runtime.db('audit_log').where({ action: 'resources.read', outcome: 'refused' }).first(), { target_id: '\uFFFD' });
 });

@@ -74,6 +74,8 @@ function describe(where: string, error: z.ZodError): string {
 
 function parse<S extends Schema>(schema: S, value: unknown, where: string): Out<S> {
   if (!schema) return undefined as Out<S>;
+  // PostgreSQL text cannot hold U+0000: refused here as bad input, not failed later as a 500.
+  if (JSON.stringify(value ?? null).includes('\\u0000')) throw new InvalidRequest(`${where}: must not contain NUL characters`);
   const result = schema.safeParse(value);
   if (!result.success) throw new InvalidRequest(describe(where, result.error));
   return result.data as Out<S>;

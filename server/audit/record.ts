@@ -36,10 +36,23 @@ export interface AuditRecord {
 const SECRET_KEY = /secret|password|passwd|token|code|hash|key|cookie|authorization|otp/i;
 const MAX_TEXT = 512;
 
+/**
+ * At most MAX_TEXT characters of what a caller sent (a path segment, a user
+ * agent), with NUL replaced: PostgreSQL text and jsonb cannot hold U+0000, and
+ * a refused request must still leave its record.
+ */
+function clip(value: string): string;
+function clip(value: string | null | undefined): string | null;
+function clip(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const text = value.replaceAll('\u0000', '\uFFFD');
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
+}
+
 /** A copy of `value` without members that could hold a secret, texts cut to MAX_TEXT. */
 export function withoutSecrets(value: unknown, depth = 0): unknown {
   if (depth > 5) return '[nested]';
-  if (typeof value === 'string') return value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT)}…` : value;
+  if (typeof value === 'string') return clip(value);
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => withoutSecrets(v, depth + 1));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
@@ -51,7 +64,6 @@ export function withoutSecrets(value: unknown, depth = 0): unknown {
   return value;
 }
 
-const clip = (value: string | null | undefined) => (value ? value.slice(0, MAX_TEXT) : null);
 
 export async function recordAudit(db: Knex, entry: AuditEntry): Promise<void> {
   await db('audit_log').insert({
