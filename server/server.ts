@@ -98,7 +98,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       metrics,
       now,
     };
-    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys, interactions, metrics });
+    const app = createApp({
+      config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys, interactions, metrics,
+      admin: { sealer: runtime.sealer, adapters: runtime.adapters, refreshSigningKeys: () => refreshSigningKeys() },
+    });
 
     // oidc-provider fixes its keystore at construction, so a rotation means a new
     // provider instance; requests already running finish on the old one.

@@ -8,7 +8,12 @@ import type { Config } from '../config/index.ts';
 import type { JwtAccessTokens } from '../oidc/jwt-access-tokens.ts';
 import { adminRouter, type AnyRoute } from './guard.ts';
 import { openApiDocument } from './openapi.ts';
+import type { Sealer } from '../keys/sealed-secrets.ts';
+import type { AdapterFactory } from '../../adapters/types.ts';
 import { accountRoutes } from './accounts/routes.ts';
+import { keyRoutes } from './keys/routes.ts';
+import { clientRoutes } from './clients/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { roleRoutes } from './roles/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 
@@ -17,10 +22,16 @@ export interface AdminDeps {
   db: Knex;
   config: Config;
   revokeAccount(accountId: string): Promise<void>;
+  sealer: Sealer;
+  /** oidc-provider's storage (runtime.adapters): clients go through the same adapter as the CLI's and RFC 7592's. */
+  adapters: AdapterFactory;
+  /** Makes this process sign with new keys at once (others notice within a minute). */
+  refreshSigningKeys(): Promise<boolean>;
 }
 
 export function adminRoutes(deps: AdminDeps): AnyRoute[] {
-  return [...accountRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config)];
+  return [...accountRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config),
+    ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db)];
 }
 
 export function adminApi(deps: AdminDeps): Router {
