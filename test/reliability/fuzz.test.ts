@@ -291,6 +291,8 @@ function build(r: FuzzRequest): Sent {
   const uid = r.route.uid === '{real}' ? real.uid : r.route.uid;
   let path = template.replace('{uid}', uid).replace('{client}', r.route.id).replace('{id}', r.route.id) + r.route.suffix;
   if (!path.startsWith('/')) path = `/${path}`;
+  // The fuzz's own relying party must live on: with the admin token a fuzzed call could delete it or rotate its secret.
+  if (path.startsWith('/api/admin/clients/') && real.clientId) path = path.replaceAll(real.clientId, 'not-the-fuzz-rp');
   if (r.query) path += `?${formOf(r.query[0], r.query[1])}`;
   const method = r.route.otherMethod ?? defaultMethod;
 
