@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Identifier } from './identifiers.ts';
 import { Conflict } from '../errors/index.ts';
+import { deletedCount } from '../db/deleted-count.ts';
 
 export interface AccountRow {
   id: string;
@@ -119,4 +120,16 @@ export async function listAccounts(
 export async function setAccountStatus(db: Knex, id: string, status: AccountRow['status']): Promise<boolean> {
   if (!UUID.test(id)) return false;
   return (await db('accounts').where({ id }).update({ status, updated_at: db.fn.now() })) > 0;
+}
+
+/** Removes the account's email or phone (an operator's correction; the other identifier must remain). */
+export async function clearIdentifier(db: Knex, id: string, kind: Identifier['kind']): Promise<void> {
+  const values = kind === 'email' ? { email: null, email_verified_at: null } : { phone: null, phone_verified_at: null };
+  await db('accounts').where({ id }).update({ ...values, updated_at: db.fn.now() });
+}
+
+/** Deletes an account with its roles, flows and QR logins (ON DELETE CASCADE); false when there is none. */
+export async function deleteAccount(db: Knex, id: string): Promise<boolean> {
+  if (!UUID.test(id)) return false;
+  return deletedCount(await db('accounts').where({ id }).delete()) > 0;
 }

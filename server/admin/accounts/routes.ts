@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { InvalidRequest, NotFound } from '../../errors/index.ts';
-import { findAccountById, listAccounts, setAccountStatus, type AccountRow } from '../../accounts/queries.ts';
+import { deleteAccount, findAccountById, listAccounts, setAccountStatus, type AccountRow } from '../../accounts/queries.ts';
+import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
+import { changeIdentifiers, createAccountAsOperator, identifierOf } from './manage.ts';
 import { missingRoles, setAccountRoles } from '../../rbac/roles.ts';
 import { roleName } from '../roles/routes.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
@@ -38,6 +40,7 @@ export function accountOf(row: AccountRow): z.input<typeof accountSchema> {
 
 export interface AccountDeps {
   db: Knex;
+  config: { defaultPhoneRegion: string };
   /** Ends every session and grant of the account, wherever they are stored (adapters/index.ts). */
   revokeAccount(accountId: string): Promise<void>;
 }
@@ -71,6 +74,88 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
         const rows = await listAccounts(db, { email: query.email, phone: query.phone, after, limit: query.limit + 1 });
         const items = rows.slice(0, query.limit);
         return { items: items.map(accountOf), next_cursor: rows.length > query.limit ? items.at(-1)!.id : null };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/accounts',
+      operationId: 'accounts.create',
+      summary: 'Create an account with an email and/or phone (taken as confirmed), an optional password and roles (409 with existing_id when taken)',
+      tag: 'accounts',
+      body: z
+        .object({
+          email: z.string().max(320).optional(),
+          phone: z.string().max(32).optional(),
+          password: z.string().max(PASSWORD_MAX_LENGTH).optional().describe('checked against the password policy; never stored or logged in the clear'),
+          roles: z.array(roleName).max(100).default([]).describe('besides DEFAULT_ROLES'),
+        })
+        .refine((b) => b.email !== undefined || b.phone !== undefined, 'an email or a phone is required'),
+      response: accountSchema,
+      status: 201,
+      errors: [409],
+      audit: ({ body }) => ({ email: body.email !== undefined, phone: body.phone !== undefined, password: body.password !== undefined, roles: body.roles }),
+      async handler({ body }) {
+        const identifiers = [
+          ...(body.email !== undefined ? [identifierOf('email', body.email, deps.config.defaultPhoneRegion)] : []),
+          ...(body.phone !== undefined ? [identifierOf('phone', body.phone, deps.config.defaultPhoneRegion)] : []),
+        ];
+        const roles = [...new Set(body.roles)];
+        const missing = await missingRoles(db, roles);
+        if (missing.length) throw new InvalidRequest(`body.roles: no such role: ${missing.join(', ')}`);
+        const id = await createAccountAsOperator(db, { identifiers, password: body.password, roles });
+        return accountOf(await existing(db, id));
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/accounts/:id',
+      operationId: 'accounts.update',
+      summary: 'Set (taken as confirmed) or remove (null) the email and phone; one must remain (409 with existing_id when taken)',
+      tag: 'accounts',
+      params: uuidParams,
+      body: z.object({ email: z.string().max(320).nullable().optional(), phone: z.string().max(32).nullable().optional() }),
+      response: accountSchema,
+      status: 200,
+      errors: [404, 409],
+      audit: ({ body }) => ({ changed: Object.keys(body) }),
+      async handler({ params, body }) {
+        const account = await existing(db, params.id);
+        const region = deps.config.defaultPhoneRegion;
+        await changeIdentifiers(db, account, {
+          email: body.email === undefined ? undefined : body.email === null ? null : identifierOf('email', body.email, region),
+          phone: body.phone === undefined ? undefined : body.phone === null ? null : identifierOf('phone', body.phone, region),
+        });
+        return accountOf(await existing(db, params.id));
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/accounts/:id',
+      operationId: 'accounts.delete',
+      summary: 'Delete an account: every session, grant and token it held ends with it',
+      tag: 'accounts',
+      params: uuidParams,
+      status: 204,
+      errors: [404],
+      async handler({ params }) {
+        // The row first: from then on nothing of the account is found (find-account.ts,
+        // jwt-access-tokens.ts); then what it held in Redis or the database goes.
+        if (!(await deleteAccount(db, params.id))) throw new NotFound('no account has this id');
+        await deps.revokeAccount(params.id);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/accounts/:id/sessions/revoke',
+      operationId: 'accounts.revokeSessions',
+      summary: 'End every session and grant of the account (and so its refresh and access tokens); it may sign in again',
+      tag: 'accounts',
+      params: uuidParams,
+      status: 204,
+      errors: [404],
+      async handler({ params }) {
+        await existing(db, params.id);
+        await deps.revokeAccount(params.id);
       },
     }),
     defineRoute({
