@@ -33,7 +33,7 @@ export function createApp(deps: {
   interactions: InteractionDeps;
   metrics: Metrics;
   /** What the admin API needs beyond the interactions' deps. */
-  admin: Pick<AdminDeps, 'sealer' | 'adapters' | 'refreshSigningKeys'>;
+  admin: Pick<AdminDeps, 'sealer' | 'adapters' | 'accountModels' | 'refreshSigningKeys'>;
 }): Koa {
   const app = new Koa();
   app.proxy = deps.config.trustProxy;

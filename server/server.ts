@@ -100,7 +100,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     };
     const app = createApp({
       config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys, interactions, metrics,
-      admin: { sealer: runtime.sealer, adapters: runtime.adapters, refreshSigningKeys: () => refreshSigningKeys() },
+      admin: { sealer: runtime.sealer, adapters: runtime.adapters, accountModels: runtime.accountModels, refreshSigningKeys: () => refreshSigningKeys() },
     });
 
     // oidc-provider fixes its keystore at construction, so a rotation means a new

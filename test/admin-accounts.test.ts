@@ -91,3 +91,34 @@ test('ending sessions stops refresh and access tokens; the person may sign in ag
   t.is((await api.call(t, 'delete', `/accounts/${id}`, { token })).status, 404);
   await t.throwsAsync(signIn(rp, { ...person, scope: 'openid' }));
 });
+
+test('sessions and grants: listed; one grant revoked stops its tokens only; one session ended', async (t) => {
+  const person = { email: 'two-devices@example.com', password: 'two devices 1' };
+  const { id } = (await api.call(t, 'post', '/accounts', { token, body: person })).body;
+  const laptop = (await signIn(rp, { ...person, scope: 'openid offline_access api:read' })).tokens;
+  const phone = (await signIn(rp, { ...person, scope: 'openid offline_access api:read' })).tokens;
+
+  const sessions = await api.call(t, 'get', `/accounts/${id}/sessions`, { token });
+  t.is(sessions.body.items.length, 2);
+  t.deepEqual(sessions.body.items[0].clients, [rp.clientMetadata().client_id]);
+  const grants = await api.call(t, 'get', `/accounts/${id}/grants`, { token });
+  t.is(grants.body.items.length, 2);
+  t.like(grants.body.items[0], { client_id: rp.clientMetadata().client_id });
+  t.true(grants.body.items[0].scope.split(' ').includes('openid'));
+
+  const laptopGrant = JSON.parse(Buffer.from(laptop.access_token.split('.')[1]!, 'base64url').toString()).grant_id as string;
+  t.true(grants.body.items.some((g: { id: string }) => g.id === laptopGrant));
+  t.is((await api.call(t, 'delete', `/accounts/${id}/grants/${laptopGrant}`, { token })).status, 204);
+  t.false((await oidc.tokenIntrospection(rp, laptop.access_token)).active);
+  await t.throwsAsync(oidc.refreshTokenGrant(rp, laptop.refresh_token!));
+  t.true((await oidc.tokenIntrospection(rp, phone.access_token)).active, 'the other grant lives on');
+  t.is((await api.call(t, 'get', `/accounts/${id}/grants`, { token })).body.items.length, 1);
+  t.is((await api.call(t, 'delete', `/accounts/${id}/grants/${laptopGrant}`, { token })).status, 404);
+
+  t.is((await api.call(t, 'delete', `/accounts/${id}/sessions/${sessions.body.items[0].id}`, { token })).status, 204);
+  t.is((await api.call(t, 'get', `/accounts/${id}/sessions`, { token })).body.items.length, 1);
+  // Another account's session is not this account's to end.
+  const other = (await api.call(t, 'post', '/accounts', { token, body: { email: 'someone-else@example.com' } })).body;
+  t.is((await api.call(t, 'delete', `/accounts/${other.id}/sessions/${sessions.body.items[1].id}`, { token })).status, 404);
+  t.is((await api.call(t, 'delete', `/accounts/${id}/sessions/bad%20id`, { token })).status, 400);
+});

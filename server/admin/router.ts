@@ -9,8 +9,10 @@ import type { JwtAccessTokens } from '../oidc/jwt-access-tokens.ts';
 import { adminRouter, type AnyRoute } from './guard.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Sealer } from '../keys/sealed-secrets.ts';
+import type { Runtime } from '../runtime.ts';
 import type { AdapterFactory } from '../../adapters/types.ts';
 import { accountRoutes } from './accounts/routes.ts';
+import { sessionRoutes } from './accounts/sessions.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { clientRoutes } from './clients/routes.ts';
 import { auditRoutes } from './audit/routes.ts';
@@ -23,6 +25,7 @@ export interface AdminDeps {
   config: Config;
   revokeAccount(accountId: string): Promise<void>;
   sealer: Sealer;
+  accountModels: Runtime['accountModels'];
   /** oidc-provider's storage (runtime.adapters): clients go through the same adapter as the CLI's and RFC 7592's. */
   adapters: AdapterFactory;
   /** Makes this process sign with new keys at once (others notice within a minute). */
@@ -30,7 +33,7 @@ export interface AdminDeps {
 }
 
 export function adminRoutes(deps: AdminDeps): AnyRoute[] {
-  return [...accountRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config),
+  return [...accountRoutes(deps), ...sessionRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config),
     ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db)];
 }
 

@@ -184,7 +184,8 @@ const PATHS = [
   // admin API (server/admin/)
   'GET /api/admin/openapi.json', 'GET /api/admin/accounts', 'GET /api/admin/accounts/{id}', 'POST /api/admin/accounts/{id}/block',
   'POST /api/admin/accounts/{id}/unblock', 'PUT /api/admin/accounts/{id}/roles', 'POST /api/admin/accounts', 'PATCH /api/admin/accounts/{id}',
-  'DELETE /api/admin/accounts/{id}', 'POST /api/admin/accounts/{id}/sessions/revoke',
+  'DELETE /api/admin/accounts/{id}', 'POST /api/admin/accounts/{id}/sessions/revoke', 'GET /api/admin/accounts/{id}/sessions',
+  'DELETE /api/admin/accounts/{id}/sessions/{id}', 'GET /api/admin/accounts/{id}/grants', 'DELETE /api/admin/accounts/{id}/grants/{id}',
   'GET /api/admin/roles', 'POST /api/admin/roles', 'GET /api/admin/roles/{id}', 'PATCH /api/admin/roles/{id}', 'DELETE /api/admin/roles/{id}',
   'PUT /api/admin/roles/{id}/permissions', 'GET /api/admin/resources', 'POST /api/admin/resources', 'GET /api/admin/resources/{id}',
   'PATCH /api/admin/resources/{id}', 'DELETE /api/admin/resources/{id}', 'POST /api/admin/resources/{id}/permissions',
