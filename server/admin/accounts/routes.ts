@@ -5,8 +5,8 @@ import { InvalidRequest, NotFound } from '../../errors/index.ts';
 import { deleteAccount, findAccountById, listAccounts, setAccountStatus, type AccountRow } from '../../accounts/queries.ts';
 import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 import { changeIdentifiers, createAccountAsOperator, identifierOf } from './manage.ts';
-import { missingRoles, setAccountRoles } from '../../rbac/roles.ts';
-import { roleName } from '../roles/routes.ts';
+import { setAccountRoles } from '../../rbac/roles.ts';
+import { requireRoles, roleName } from '../roles/routes.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { page, paging, timestamp, uuidParams } from '../schemas.ts';
 
@@ -100,8 +100,7 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
           ...(body.phone !== undefined ? [identifierOf('phone', body.phone, deps.config.defaultPhoneRegion)] : []),
         ];
         const roles = [...new Set(body.roles)];
-        const missing = await missingRoles(db, roles);
-        if (missing.length) throw new InvalidRequest(`body.roles: no such role: ${missing.join(', ')}`);
+        await requireRoles(db, roles);
         const id = await createAccountAsOperator(db, { identifiers, password: body.password, roles });
         return accountOf(await existing(db, id));
       },
@@ -220,8 +219,7 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
       async handler({ params, body }) {
         await existing(db, params.id);
         const roles = [...new Set(body.roles)];
-        const missing = await missingRoles(db, roles);
-        if (missing.length) throw new InvalidRequest(`body.roles: no such role: ${missing.join(', ')}`);
+        await requireRoles(db, roles);
         await setAccountRoles(db, params.id, roles);
         return accountOf(await existing(db, params.id));
       },

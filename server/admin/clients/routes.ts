@@ -9,8 +9,8 @@ import type { AdapterFactory } from '../../../adapters/types.ts';
 import { InvalidRequest, NotFound } from '../../errors/index.ts';
 import { newClientId, newClientSecret, validateClientMetadata, withoutSecret, type ClientMetadata } from '../../clients/operator-clients.ts';
 import { clientRoles } from '../../rbac/granted-scopes.ts';
-import { missingRoles, setClientRoles } from '../../rbac/roles.ts';
-import { roleName } from '../roles/routes.ts';
+import { setClientRoles } from '../../rbac/roles.ts';
+import { requireRoles, roleName } from '../roles/routes.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { page, paging } from '../schemas.ts';
 
@@ -77,11 +77,6 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
     await clients().upsert(String(metadata.client_id), metadata, 0);
   }
 
-  async function checkRoles(roles: string[]): Promise<void> {
-    const missing = await missingRoles(db, roles);
-    if (missing.length) throw new InvalidRequest(`body.roles: no such role: ${missing.join(', ')}`);
-  }
-
   return [
     defineRoute({
       method: 'get', path: '/clients', operationId: 'clients.list', summary: 'Clients in id order (never their secrets)', tag: 'clients',
@@ -112,7 +107,7 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
       audit: ({ body }) => ({ client_name: body.client_name, grant_types: body.grant_types, first_party: body.first_party, roles: body.roles }),
       async handler({ body }) {
         const roles = [...new Set(body.roles)];
-        await checkRoles(roles);
+        await requireRoles(db, roles);
         // RFC 7591 §2 metadata and §3.2.1 issued fields, as the CLI and the registration endpoint store them.
         const metadata: ClientMetadata = {
           client_id: newClientId(),
@@ -190,7 +185,7 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
       async handler({ params, body }) {
         const current = await existing(params.id);
         const roles = [...new Set(body.roles)];
-        await checkRoles(roles);
+        await requireRoles(db, roles);
         await setClientRoles(db, params.id, roles);
         return view(current);
       },

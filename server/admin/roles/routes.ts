@@ -5,12 +5,18 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import { Conflict, InvalidRequest, NotFound } from '../../errors/index.ts';
 import { ROLE_NAME } from '../../config/index.ts';
-import { deleteRole, findRole, insertRole, listRoles, setRolePermissions, updateRoleDescription, type RoleRow } from '../../rbac/roles.ts';
+import { deleteRole, findRole, insertRole, listRoles, missingRoles, setRolePermissions, updateRoleDescription, type RoleRow } from '../../rbac/roles.ts';
 import { ADMIN_ROLE } from '../../rbac/bootstrap.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { resourceIdentifier, scopeToken } from '../schemas.ts';
 
 export const roleName = z.string().regex(ROLE_NAME, 'must be a role name: lower-case letters, digits, _ : . - (at most 64)');
+
+/** 400 naming the roles in `body.roles` that do not exist: roles are created here, not by giving them. */
+export async function requireRoles(db: Knex, roles: string[]): Promise<void> {
+  const missing = await missingRoles(db, roles);
+  if (missing.length) throw new InvalidRequest(`body.roles: no such role: ${missing.join(', ')}`);
+}
 
 const permission = z.object({ resource: resourceIdentifier, scope: scopeToken });
 
