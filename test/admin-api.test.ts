@@ -2,6 +2,8 @@
 // accounts (list, read, block, unblock), an audit record for every call, and
 // every response checked against the OpenAPI document the server serves.
 import test from 'ava';
+import { createHash, randomUUID } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { registerClient, operatorClient, signIn, oidc, TEST_IAT } from './helpers/oidc.ts';
@@ -255,4 +257,23 @@ test('audit records older than AUDIT_RETENTION_DAYS are purged, newer ones kept'
   t.is(left.length, 2);
   t.is(left[0].id, oldest.id);
   t.deepEqual(left[1].details, { note: 'kept' }, 'a password member is never written');
+});
+
+test('a DPoP-bound admin token works only with its proof (RFC 9449 §7.1), not as a Bearer token', async (t) => {
+  const machine = await machineClient(server);
+  const keyPair = (await generateKeyPair('ES256', { extractable: true })) as oidc.CryptoKeyPair;
+  const bound = (await oidc.clientCredentialsGrant(machine, { resource: `${server.issuer}/admin`, scope: 'admin' }, { DPoP: oidc.getDPoPHandle(machine, keyPair) })).access_token;
+  t.truthy(claimsOf(bound).cnf?.jkt);
+  const asBearer = await api.call(t, 'get', '/accounts', { token: bound });
+  t.is(asBearer.status, 401);
+  t.regex(asBearer.headers.get('www-authenticate') ?? '', /^DPoP /);
+  const proof = async (htu: string) =>
+    new SignJWT({ htm: 'GET', htu, jti: randomUUID(), iat: Math.floor(Date.now() / 1000), ath: createHash('sha256').update(bound).digest('base64url') })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keyPair.publicKey) })
+      .sign(keyPair.privateKey);
+  const withProof = await api.call(t, 'get', '/accounts', { headers: { authorization: `DPoP ${bound}`, dpop: await proof(`${server.issuer}/api/admin/accounts`) } });
+  t.is(withProof.status, 200);
+  const otherUrl = await api.call(t, 'get', '/accounts', { headers: { authorization: `DPoP ${bound}`, dpop: await proof(`${server.issuer}/api/admin/roles`) } });
+  t.is(otherUrl.status, 401);
+  t.is(otherUrl.body.error, 'invalid_dpop_proof');
 });
