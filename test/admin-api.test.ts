@@ -60,6 +60,9 @@ test('no token: 401 with a Bearer challenge and a JSON error; a bad token: inval
   t.is(none.status, 401);
   t.regex(none.headers.get('www-authenticate') ?? '', /^Bearer/);
   t.is(none.body.error, 'invalid_token');
+  const fromBrowser = await api.call(t, 'get', '/accounts', { headers: { accept: 'text/html' } });
+  t.is(fromBrowser.status, 401);
+  t.is(fromBrowser.body.error, 'invalid_token', 'JSON, whatever the Accept header');
   const bad = await api.call(t, 'get', '/accounts', { token: 'not.a.token' });
   t.is(bad.status, 401);
   t.regex(bad.headers.get('www-authenticate') ?? '', /error="invalid_token"/);

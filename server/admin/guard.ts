@@ -12,7 +12,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError, InvalidRequest } from '../errors/index.ts';
-import { toAppError } from '../errors/http.ts';
+import { JSON_ERRORS, toAppError } from '../errors/http.ts';
 import { readJson } from '../http/read-json.ts';
 import { recordAudit, type Outcome } from '../audit/record.ts';
 import { identify, requireAdmin, type Actor, type AuthoriseDeps } from './authorise.ts';
@@ -97,6 +97,11 @@ function outcomeOf(status: number): Outcome {
 
 export function adminRouter(routes: AnyRoute[], deps: AuthoriseDeps, extra: (router: Router) => void = () => {}): Router {
   const router = new Router({ prefix: '/api/admin' });
+  // Every answer of this API is JSON, errors too (a browser's Accept: text/html included).
+  router.use((ctx, next) => {
+    ctx.state[JSON_ERRORS] = true;
+    return next();
+  });
   extra(router);
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {

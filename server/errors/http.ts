@@ -30,9 +30,12 @@ export function toAppError(err: unknown): AppError | undefined {
   return undefined;
 }
 
+/** Set by an API (the admin API) whose errors are JSON whatever the Accept header says, as its OpenAPI document declares. */
+export const JSON_ERRORS = 'jsonErrors';
+
 export function respondWithError(ctx: Context, status: number, error: string, description: string): void {
   ctx.status = status;
-  if (ctx.accepts('json', 'html') === 'html') {
+  if (!ctx.state[JSON_ERRORS] && ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
     ctx.body = errorPage({ status, error, description });
   } else {
