@@ -10,6 +10,7 @@ import { registerClient, operatorClient, signIn, oidc, TEST_IAT } from './helper
 import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { purgeAuditLog, recordAudit } from '../server/audit/record.ts';
+import { ConfigError, loadConfig } from '../server/config/index.ts';
 import { addAccountRoles, grantPermissions, removeAccountRoles } from '../server/rbac/roles.ts';
 
 const OPAQUE = 'https://opaque.example.test';
@@ -279,4 +280,14 @@ test('a DPoP-bound admin token works only with its proof (RFC 9449 §7.1), not a
   const otherUrl = await api.call(t, 'get', '/accounts', { headers: { authorization: `DPoP ${bound}`, dpop: await proof(`${server.issuer}/api/admin/roles`) } });
   t.is(otherUrl.status, 401);
   t.is(otherUrl.body.error, 'invalid_dpop_proof');
+});
+
+test('configuration: AUDIT_RETENTION_DAYS is validated; RESOURCE_SERVERS cannot redefine ISSUER/admin', (t) => {
+  t.is(loadConfig({}).auditRetentionDays, 365);
+  t.is(loadConfig({ AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays, 30);
+  t.throws(() => loadConfig({ AUDIT_RETENTION_DAYS: 'forever' }), { instanceOf: ConfigError, message: /AUDIT_RETENTION_DAYS/ });
+  t.throws(() => loadConfig({ AUDIT_RETENTION_DAYS: '0' }), { instanceOf: ConfigError });
+  const config = loadConfig({ ISSUER: 'https://id.example', RESOURCE_SERVERS: JSON.stringify([{ identifier: 'https://id.example/admin', scope: 'admin everything', accessTokenFormat: 'opaque' }]) });
+  t.is(config.adminApiResource, 'https://id.example/admin');
+  t.false(config.resourceServers.some((r) => r.identifier === config.adminApiResource));
 });
