@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
-import { revokeAccountInSql, revokeClientInSql, sqlAdapterFactory } from './sql.ts';
-import { redisAdapterFactory, revokeAccountInRedis } from './redis.ts';
-import { DURABLE_MODELS, type Adapter, type AdapterFactory } from './types.ts';
+import { accountModelsInSql, revokeAccountInSql, revokeClientInSql, sqlAdapterFactory } from './sql.ts';
+import { accountModelsInRedis, redisAdapterFactory, revokeAccountInRedis } from './redis.ts';
+import { DURABLE_MODELS, type Adapter, type AdapterFactory, type AdapterPayload } from './types.ts';
 import { cachedClients } from './client-cache.ts';
 import type { Sealer } from '../server/keys/sealed-secrets.ts';
 
@@ -49,4 +49,10 @@ export function accountRevoker(db: Knex, redis?: { client: Redis; prefix: string
       redis ? revokeAccountInRedis(redis.client, redis.prefix, accountId) : undefined,
     ]);
   };
+}
+
+/** Lists an account's live sessions or grants, from wherever they are stored (Redis when configured). */
+export function accountModelLister(db: Knex, redis?: { client: Redis; prefix: string }) {
+  return (accountId: string, model: 'Session' | 'Grant'): Promise<{ id: string; payload: AdapterPayload }[]> =>
+    redis ? accountModelsInRedis(redis.client, redis.prefix, accountId, model) : accountModelsInSql(db, accountId, model);
 }

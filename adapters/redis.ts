@@ -138,3 +138,17 @@ export function redisAdapterFactory(client: Redis, prefix: string) {
     };
   };
 }
+
+/**
+ * The live sessions or grants of an account in Redis: the members of its
+ * account set (kept for revocation) of this model; expired ones are gone.
+ */
+export async function accountModelsInRedis(client: Redis, prefix: string, accountId: string, model: 'Session' | 'Grant'): Promise<{ id: string; payload: AdapterPayload }[]> {
+  const modelPrefix = `${prefix}${model}:`;
+  const keys = (await client.smembers(accountKey(prefix, accountId))).filter((k) => k.startsWith(modelPrefix)).sort().slice(0, 1000);
+  const hashes = await Promise.all(keys.map((k) => client.hgetall(k)));
+  return keys.flatMap((k, i) => {
+    const payload = fromHash(hashes[i] ?? null);
+    return payload ? [{ id: k.slice(modelPrefix.length), payload }] : [];
+  });
+}

@@ -124,3 +124,15 @@ export async function revokeAccountInSql(db: Knex, accountId: string): Promise<n
 export async function revokeClientInSql(db: Knex, clientId: string): Promise<number> {
   return deletedCount(await db('oidc_models').whereRaw(`payload->>'clientId' = ?`, [clientId]).delete());
 }
+
+/** The live sessions or grants of an account stored in the database (the admin API lists them). */
+export async function accountModelsInSql(db: Knex, accountId: string, model: 'Session' | 'Grant'): Promise<{ id: string; payload: AdapterPayload }[]> {
+  const rows = await db('oidc_models')
+    .select('id', 'payload')
+    .where({ model })
+    .whereRaw(`payload->>'accountId' = ?`, [accountId])
+    .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
+    .orderBy('id')
+    .limit(1000);
+  return rows.map((r: { id: string; payload: AdapterPayload }) => ({ id: r.id, payload: r.payload }));
+}

@@ -16,6 +16,7 @@ import * as qrLogins from './012-qr-logins.ts';
 import * as knownDevices from './013-known-devices.ts';
 import * as flowsReauth from './014-flows-reauth.ts';
 import * as rbac from './015-rbac.ts';
+import * as auditLog from './016-audit-log.ts';
 import * as resourceServersClients from './017-resource-servers-clients.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
@@ -34,5 +35,6 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['013-known-devices', knownDevices],
   ['014-flows-reauth', flowsReauth],
   ['015-rbac', rbac],
+  ['016-audit-log', auditLog],
   ['017-resource-servers-clients', resourceServersClients],
 ];

@@ -20,6 +20,7 @@ import { qrAppApi } from './qr/api.ts';
 import { deviceQrRouter } from './device/qr-image.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { cookieSigner } from './keys/cookie-signer.ts';
+import { adminApi, type AdminDeps } from './admin/router.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -31,6 +32,8 @@ export function createApp(deps: {
   cookieKeys: string[];
   interactions: InteractionDeps;
   metrics: Metrics;
+  /** What the admin API needs beyond the interactions' deps. */
+  admin: Pick<AdminDeps, 'sealer' | 'adapters' | 'accountModels' | 'refreshSigningKeys'>;
 }): Koa {
   const app = new Koa();
   app.proxy = deps.config.trustProxy;
@@ -60,6 +63,8 @@ export function createApp(deps: {
   app.use(deviceQrRouter(deps.config.issuer).routes());
   const qrApi = qrAppApi(deps.interactions);
   app.use(qrApi.routes()).use(qrApi.allowedMethods());
+  const admin = adminApi({ ...deps.interactions, ...deps.admin });
+  app.use(admin.routes()).use(admin.allowedMethods());
 
   // oidc-provider 9: the Provider is itself a Koa application.
   const mounted = new WeakMap<Provider, Koa.Middleware>();

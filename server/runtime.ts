@@ -7,7 +7,7 @@ import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { connectRedis } from './redis/connect.ts';
-import { accountRevoker, chooseAdapters } from '../adapters/index.ts';
+import { accountModelLister, accountRevoker, chooseAdapters } from '../adapters/index.ts';
 import type { AdapterFactory } from '../adapters/types.ts';
 import { createSealer, type Sealer } from './keys/sealed-secrets.ts';
 import { resealSecrets } from './keys/reseal-secrets.ts';
@@ -22,6 +22,8 @@ export interface Runtime {
   sealer: Sealer;
   /** Ends every session and grant of an account (password reset, blocking). */
   revokeAccount(accountId: string): Promise<void>;
+  /** An account's live sessions or grants (the admin API). */
+  accountModels: ReturnType<typeof accountModelLister>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
     adapters,
     sealer,
     revokeAccount: accountRevoker(db, redisStore),
+    accountModels: accountModelLister(db, redisStore),
     async close() {
       await Promise.allSettled([db!.destroy(), redis?.quit()]);
       unlock();

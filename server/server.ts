@@ -18,6 +18,7 @@ import { flowStore } from './flows/flow.ts';
 import { registerAccountClient } from './account/first-party-client.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { qrLogins } from './qr/qr-login.ts';
+import { purgeAuditLog } from './audit/record.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -99,7 +100,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       metrics,
       now,
     };
-    const app = createApp({ config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys, interactions, metrics });
+    const app = createApp({
+      config, logger, db: runtime.db, redis: runtime.redis, provider, cookieKeys, interactions, metrics,
+      admin: { sealer: runtime.sealer, adapters: runtime.adapters, accountModels: runtime.accountModels, refreshSigningKeys: () => refreshSigningKeys() },
+    });
 
     // oidc-provider fixes its keystore at construction, so a rotation means a new
     // provider instance; requests already running finish on the old one.
@@ -140,7 +144,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     const { port } = server.address() as AddressInfo;
 
     const purge = setInterval(() => {
-      Promise.all([purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db), qr.purgeExpired()]).catch((err) =>
+      Promise.all([
+        purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db), qr.purgeExpired(),
+        purgeAuditLog(runtime.db, config.auditRetentionDays),
+      ]).catch((err) =>
         logger.warn({ err }, 'purge of expired rows failed'),
       );
     }, PURGE_EVERY_MS);

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Identifier } from './identifiers.ts';
 import { Conflict } from '../errors/index.ts';
+import { deletedCount } from '../db/deleted-count.ts';
 
 export interface AccountRow {
   id: string;
@@ -12,12 +13,13 @@ export interface AccountRow {
   password_hash: string | null;
   status: 'active' | 'blocked';
   roles: string[];
+  created_at: Date;
 }
 
 const withRoles = (db: Knex) =>
   db('accounts as a')
     .select(
-      'a.id', 'a.email', 'a.email_verified_at', 'a.phone', 'a.phone_verified_at', 'a.password_hash', 'a.status',
+      'a.id', 'a.email', 'a.email_verified_at', 'a.phone', 'a.phone_verified_at', 'a.password_hash', 'a.status', 'a.created_at',
       db.raw(`coalesce((select array_agg(r.role_name order by r.role_name) from account_roles r where r.account_id = a.id), '{}') as roles`),
     );
 
@@ -94,4 +96,40 @@ export async function insertAccount(
     [id],
   );
   return id;
+}
+
+/** `%` and `_` match themselves in a LIKE pattern built from `text`. */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * A page of accounts in id order, after the id `after`: those whose email
+ * contains `email` (any case) and whose phone starts with `phone`.
+ */
+export async function listAccounts(
+  db: Knex,
+  filter: { email?: string; phone?: string; after?: string; limit: number },
+): Promise<AccountRow[]> {
+  const query = withRoles(db).orderBy('a.id').limit(filter.limit);
+  if (filter.email) query.whereRaw(`lower(a.email) like ? escape '\\'`, [`%${likeLiteral(filter.email.toLowerCase())}%`]);
+  if (filter.phone) query.whereRaw(`a.phone like ? escape '\\'`, [`${likeLiteral(filter.phone)}%`]);
+  if (filter.after) query.where('a.id', '>', filter.after);
+  return query;
+}
+
+/** Sets an account's status; false when there is no such account. */
+export async function setAccountStatus(db: Knex, id: string, status: AccountRow['status']): Promise<boolean> {
+  if (!UUID.test(id)) return false;
+  return (await db('accounts').where({ id }).update({ status, updated_at: db.fn.now() })) > 0;
+}
+
+/** Removes the account's email or phone (an operator's correction; the other identifier must remain). */
+export async function clearIdentifier(db: Knex, id: string, kind: Identifier['kind']): Promise<void> {
+  const values = kind === 'email' ? { email: null, email_verified_at: null } : { phone: null, phone_verified_at: null };
+  await db('accounts').where({ id }).update({ ...values, updated_at: db.fn.now() });
+}
+
+/** Deletes an account with its roles, flows and QR logins (ON DELETE CASCADE); false when there is none. */
+export async function deleteAccount(db: Knex, id: string): Promise<boolean> {
+  if (!UUID.test(id)) return false;
+  return deletedCount(await db('accounts').where({ id }).delete()) > 0;
 }

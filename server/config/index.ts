@@ -108,6 +108,8 @@ const schema = z.object({
     .default('user')
     .transform((v) => (v === 'none' ? [] : [...new Set(v.split(/[,\s]+/).filter(Boolean))]))
     .pipe(z.array(z.string().regex(ROLE_NAME, 'must list role names such as user or support:read (lower-case letters, digits, _ : . -), or be none'))),
+  /** Days an audit record is kept (server/audit/); older ones are purged. ASVS 7.3.4 asks for a retention one can state. */
+  AUDIT_RETENTION_DAYS: wholeNumber(365, 1, 36_500),
   /** A fixed initial access token for dynamic client registration (RFC 7591 §3), for automation. */
   INITIAL_ACCESS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** SMTP server for mail, e.g. smtps://user:pass@smtp.example.com:465; unset means the dev outbox. */
@@ -182,9 +184,13 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
       { identifier: env.DEFAULT_RESOURCE, scope: env.DEFAULT_RESOURCE_SCOPES, accessTokenFormat: 'jwt' as const },
       // Enot ID's own API for first-party apps (QR approval), audience ISSUER/api.
       { identifier: `${env.ISSUER}/api`, scope: 'qr-login', accessTokenFormat: 'jwt' as const },
-      ...env.RESOURCE_SERVERS.filter((r) => r.identifier !== env.DEFAULT_RESOURCE && r.identifier !== `${env.ISSUER}/api`),
+      ...env.RESOURCE_SERVERS.filter((r) => ![env.DEFAULT_RESOURCE, `${env.ISSUER}/api`, `${env.ISSUER}/admin`].includes(r.identifier)),
     ],
     appApiResource: `${env.ISSUER}/api`,
+    // The admin API (issue 11 §2): bootstrapped on its own (server/rbac/bootstrap.ts),
+    // since its permission goes to the role `admin`, never to the default roles.
+    adminApiResource: `${env.ISSUER}/admin`,
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     defaultResource: env.DEFAULT_RESOURCE,
     defaultRoles: env.DEFAULT_ROLES,
     initialAccessToken: env.INITIAL_ACCESS_TOKEN,

@@ -2,7 +2,7 @@
 // oidc-provider answers its protocol endpoints itself (RFC 6749 §5.2 bodies);
 // this covers interactions, health and everything else we mount.
 import type { Context, Next } from 'koa';
-import { AppError, MethodNotAllowed, MethodNotImplemented, NotFound, RateLimited, RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceUnavailable } from './index.ts';
+import { AppError, Conflict, MethodNotAllowed, TokenRefused, MethodNotImplemented, NotFound, RateLimited, RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceUnavailable } from './index.ts';
 import { isStorageUnavailable } from './connection.ts';
 import { errorPage } from '../../views/error.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -14,7 +14,8 @@ interface HttpLikeError {
   message?: string;
 }
 
-function toAppError(err: unknown): AppError | undefined {
+/** The AppError an error is answered as, or undefined for an unexpected one (500). */
+export function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   // PostgreSQL or Redis unreachable: the client may try again (503), it is not our bug (500).
   if (isStorageUnavailable(err)) return new ServiceUnavailable();
@@ -29,9 +30,12 @@ function toAppError(err: unknown): AppError | undefined {
   return undefined;
 }
 
+/** Set by an API (the admin API) whose errors are JSON whatever the Accept header says, as its OpenAPI document declares. */
+export const JSON_ERRORS = 'jsonErrors';
+
 export function respondWithError(ctx: Context, status: number, error: string, description: string): void {
   ctx.status = status;
-  if (ctx.accepts('json', 'html') === 'html') {
+  if (!ctx.state[JSON_ERRORS] && ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
     ctx.body = errorPage({ status, error, description });
   } else {
@@ -43,7 +47,11 @@ export function respondWithError(ctx: Context, status: number, error: string, de
 export function respondWithAppError(ctx: Context, known: AppError): void {
   // RFC 6585 §4 (429) and RFC 9110 §15.6.4 (503): Retry-After (RFC 9110 §10.2.3) says when.
   if (known instanceof RateLimited || known instanceof ServiceUnavailable) ctx.set('Retry-After', String(known.retryAfter));
+  // RFC 6750 §3: a refused access token says why in WWW-Authenticate.
+  if (known instanceof TokenRefused) ctx.set('WWW-Authenticate', known.challenge);
   respondWithError(ctx, known.status, known.code, known.description);
+  // A conflict names what is already there, so an API caller can use it (admin API creates).
+  if (known instanceof Conflict && known.existingId && typeof ctx.body === 'object') ctx.body = { ...ctx.body, existing_id: known.existingId };
 }
 
 /**

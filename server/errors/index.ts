@@ -68,9 +68,32 @@ export class InteractionExpired extends AppError {
   }
 }
 
+/**
+ * An access token refused at one of our APIs (RFC 6750 §3): 401 without a usable
+ * token, 403 for one that lacks the scope or whose holder may not do this.
+ * `challenge` is the WWW-Authenticate value the mapping in http.ts sends.
+ */
+export class TokenRefused extends AppError {
+  readonly challenge: string;
+  constructor(status: 401 | 403, code: string, description: string, challenge: string) {
+    super(status, code, description);
+    this.challenge = challenge;
+  }
+}
+
+/** Authenticated, but not allowed to do this (RFC 9110 §15.5.4). */
+export class Forbidden extends AppError {
+  constructor(description = 'you may not do this') {
+    super(403, 'forbidden', description);
+  }
+}
+
 export class Conflict extends AppError {
-  constructor(description: string) {
+  /** The id of what is already there, when the caller may use it (the admin API's 409 bodies). */
+  readonly existingId: string | undefined;
+  constructor(description: string, existingId?: string) {
     super(409, 'conflict', description);
+    this.existingId = existingId;
   }
 }
 

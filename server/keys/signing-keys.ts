@@ -71,3 +71,20 @@ export async function signingKeysVersion(db: Knex): Promise<string> {
     .where((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()));
   return String(row?.version ?? '');
 }
+
+/** Published keys, never their private parts: what the admin API lists. */
+export async function listSigningKeys(db: Knex): Promise<{ kid: string; alg: string; created_at: Date; retired_at: Date | null; expires_at: Date | null }[]> {
+  return db('signing_keys')
+    .select('kid', 'alg', 'created_at', 'retired_at', 'expires_at')
+    .where((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
+    .orderByRaw('retired_at is not null, created_at desc, kid');
+}
+
+// Covers servers that sign with the old key until their next key check (every minute,
+// server/server.ts) and relying parties whose clocks run late.
+const CLOCK_SLACK_SECONDS = 300;
+
+/** How long a retired key stays published: the longest lifetime of anything it signed, plus slack. */
+export function retiredKeyKeepSeconds(accessTokenTtl: number, idTokenTtl: number): number {
+  return Math.max(accessTokenTtl, idTokenTtl) + CLOCK_SLACK_SECONDS;
+}

@@ -98,6 +98,7 @@ export function jwtAccessTokens(deps: {
     ]);
   }
 
+  /** Revokes a grant with every token and code issued under it, wherever stored (oidc-provider's own revocation does the same). */
   async function revokeGrant(grantId: string): Promise<void> {
     const models = provider as unknown as Record<string, { adapter: Adapter }>;
     await Promise.all([
@@ -107,7 +108,7 @@ export function jwtAccessTokens(deps: {
     provider.emit('grant.revoked', undefined, grantId);
   }
 
-  return { verified, active, revoke };
+  return { verified, active, revoke, revokeGrant };
 }
 
 export type JwtAccessTokens = ReturnType<typeof jwtAccessTokens>;

@@ -16,8 +16,8 @@ import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 
 export const OPERATOR_METADATA = ['first_party', 'pkce_exempt'] as const;
 
-/** Scopes of Enot ID's own API; only first-party clients may register or receive them. */
-export const FIRST_PARTY_SCOPES = ['qr-login'] as const;
+/** Scopes of Enot ID's own APIs (ISSUER/api, ISSUER/admin); only first-party clients may register or receive them. */
+export const FIRST_PARTY_SCOPES = ['qr-login', 'admin'] as const;
 
 /** Routes where a client speaks for itself about its metadata. */
 const SELF_SERVICE_ROUTES = new Set(['registration', 'client_update']);

@@ -45,7 +45,9 @@ export function resourceServerInfo(config: Config, db: Knex) {
     // third-party client with such a token could approve a QR sign-in as the
     // person (RFC 9700 §2.3; RFC 6819 §5.1.5.1). Refused as an unknown resource
     // would be, by the code, device and client credentials grants alike.
-    if (identifier === config.appApiResource && !isFirstParty(client)) throw new InvalidTarget();
+    // The admin API likewise (issue 11 §2): every first-party power stays out of
+    // reach of third-party clients, whatever roles the person holds.
+    if ((identifier === config.appApiResource || identifier === config.adminApiResource) && !isFirstParty(client)) throw new InvalidTarget();
     const subject = subjectOf(ctx, client);
     const granted = !subject
       ? undefined

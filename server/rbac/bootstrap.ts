@@ -13,7 +13,7 @@ import type { Config } from '../config/index.ts';
  * from a role is not given back on the next start. Machine clients get
  * permissions only through roles of their own.
  */
-export async function bootstrapRbac(db: Knex, config: Pick<Config, 'resourceServers' | 'defaultRoles'>): Promise<void> {
+export async function bootstrapRbac(db: Knex, config: Pick<Config, 'resourceServers' | 'defaultRoles' | 'adminApiResource'>): Promise<void> {
   await db.transaction(async (trx) => {
     await trx('roles').insert(config.defaultRoles.map((name) => ({ name }))).onConflict('name').ignore();
     await trx('roles').update({ is_default: trx.raw('name = any(?)', [config.defaultRoles]) });
@@ -34,5 +34,32 @@ export async function bootstrapRbac(db: Knex, config: Pick<Config, 'resourceServ
       );
       if (grants.length) await trx('role_permissions').insert(grants).onConflict(['role_name', 'resource', 'scope']).ignore();
     }
+    await bootstrapAdminResource(trx, config.adminApiResource);
   });
+}
+
+/** The role whose holders may call the admin API (issue 11 §2; created by migration 015). */
+export const ADMIN_ROLE = 'admin';
+/** The one permission of the admin resource. */
+export const ADMIN_SCOPE = 'admin';
+
+/**
+ * The admin API's resource (ISSUER/admin, always JWT: server/admin/authorise.ts
+ * verifies it offline) and its permission `admin`, granted to the role `admin`
+ * only, the first time it is created: never to the default roles, so a new
+ * account can never reach the admin API (ASVS 4.1.3, least privilege).
+ */
+async function bootstrapAdminResource(trx: Knex, identifier: string): Promise<void> {
+  await trx('resources')
+    .insert({ identifier, name: 'Enot ID admin API', access_token_format: 'jwt' })
+    .onConflict('identifier')
+    .merge({ access_token_format: 'jwt', updated_at: trx.fn.now() });
+  const created = await trx('permissions')
+    .insert({ resource: identifier, scope: ADMIN_SCOPE, description: 'Manage accounts, clients, roles, keys; read the audit log' })
+    .onConflict(['resource', 'scope'])
+    .ignore()
+    .returning('scope');
+  if (!created.length) return;
+  await trx('roles').insert({ name: ADMIN_ROLE }).onConflict('name').ignore();
+  await trx('role_permissions').insert({ role_name: ADMIN_ROLE, resource: identifier, scope: ADMIN_SCOPE }).onConflict(['role_name', 'resource', 'scope']).ignore();
 }

@@ -18,6 +18,7 @@ import net from 'node:net';
 import { gzipSync, deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { machineClient, clientToken } from '../helpers/admin.ts';
 import { beginAuthorization, registerClient, signIn, oidc, insecure, REDIRECT_URI, TEST_IAT } from '../helpers/oidc.ts';
 import { createAccount } from '../../server/accounts/create-account.ts';
 import { ROOT } from '../helpers/process.ts';
@@ -49,6 +50,8 @@ const real = {
   /** A client of its own with its registration access token, for RFC 7592 GET, PUT and DELETE at /reg/{client}. */
   registeredClientId: '',
   registrationToken: '',
+  /** A machine admin's token for the admin API, so fuzzed input reaches its validation. */
+  adminToken: '',
 };
 
 function cookieHeader(jar: Map<string, { name: string; value: string }>) {
@@ -84,6 +87,7 @@ async function freshRegistration() {
 test.before(async () => {
   server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT });
   await createAccount(server.runtime.db, user);
+  real.adminToken = await clientToken(await machineClient(server), server.issuer);
   rp = await registerClient(server.issuer, { scope: 'openid email offline_access api:read' });
   const { client_id, client_secret } = rp.clientMetadata();
   real.clientId = client_id;
@@ -177,6 +181,17 @@ const PATHS = [
   'POST /account/flows/{id}/resend', 'POST /account/flows/{id}/code', 'GET /account/reauth', 'POST /account/reauth/password',
   'POST /account/reauth/code', 'GET /qr/{id}', 'POST /qr/{id}/approve', 'POST /qr/{id}/deny',
   'POST /api/qr/scan', 'POST /api/qr/approve', 'POST /api/qr/deny',
+  // admin API (server/admin/)
+  'GET /api/admin/openapi.json', 'GET /api/admin/accounts', 'GET /api/admin/accounts/{id}', 'POST /api/admin/accounts/{id}/block',
+  'POST /api/admin/accounts/{id}/unblock', 'PUT /api/admin/accounts/{id}/roles', 'POST /api/admin/accounts', 'PATCH /api/admin/accounts/{id}',
+  'DELETE /api/admin/accounts/{id}', 'POST /api/admin/accounts/{id}/sessions/revoke', 'GET /api/admin/accounts/{id}/sessions',
+  'DELETE /api/admin/accounts/{id}/sessions/{id}', 'GET /api/admin/accounts/{id}/grants', 'DELETE /api/admin/accounts/{id}/grants/{id}',
+  'GET /api/admin/roles', 'POST /api/admin/roles', 'GET /api/admin/roles/{id}', 'PATCH /api/admin/roles/{id}', 'DELETE /api/admin/roles/{id}',
+  'PUT /api/admin/roles/{id}/permissions', 'GET /api/admin/resources', 'POST /api/admin/resources', 'GET /api/admin/resources/{id}',
+  'PATCH /api/admin/resources/{id}', 'DELETE /api/admin/resources/{id}', 'POST /api/admin/resources/{id}/permissions',
+  'DELETE /api/admin/resources/{id}/permissions/{id}', 'GET /api/admin/clients', 'POST /api/admin/clients', 'GET /api/admin/clients/{id}',
+  'PATCH /api/admin/clients/{id}', 'DELETE /api/admin/clients/{id}', 'POST /api/admin/clients/{id}/secret', 'PUT /api/admin/clients/{id}/roles',
+  'GET /api/admin/keys', 'GET /api/admin/audit',
   // operations
   'GET /healthz', 'GET /readyz', 'GET /metrics',
 ];
@@ -238,6 +253,7 @@ const headers = fc.record({
       fc.constant('{basic}'),
       fc.constant('{bearer}'),
       fc.constant('{registration}'),
+      fc.constant('{admin}'),
       fc.tuple(fc.constantFrom('Basic ', 'Bearer ', 'DPoP ', 'basic ', ''), headerValue).map(([s, v]) => s + v),
       fc.tuple(nasty, nasty).map(([a, b]) => `Basic ${Buffer.from(`${a}:${b}`).toString('base64')}`),
       fc.tuple(fc.constantFrom(...['', 'x']), nasty).map(([s, v]) => `Basic ${Buffer.from(`${real.clientId}${s}:${v}`).toString('base64')}`),
@@ -277,6 +293,8 @@ function build(r: FuzzRequest): Sent {
   const uid = r.route.uid === '{real}' ? real.uid : r.route.uid;
   let path = template.replace('{uid}', uid).replace('{client}', r.route.id).replace('{id}', r.route.id) + r.route.suffix;
   if (!path.startsWith('/')) path = `/${path}`;
+  // The fuzz's own relying party must live on: with the admin token a fuzzed call could delete it or rotate its secret.
+  if (path.startsWith('/api/admin/clients/') && real.clientId) path = path.replaceAll(real.clientId, 'not-the-fuzz-rp');
   if (r.query) path += `?${formOf(r.query[0], r.query[1])}`;
   const method = r.route.otherMethod ?? defaultMethod;
 
@@ -289,7 +307,8 @@ function build(r: FuzzRequest): Sent {
     h.authorization = hd.authorization
       .replace('{basic}', real.basic)
       .replace('{bearer}', `Bearer ${real.accessToken}`)
-      .replace('{registration}', `Bearer ${real.registrationToken}`);
+      .replace('{registration}', `Bearer ${real.registrationToken}`)
+      .replace('{admin}', `Bearer ${real.adminToken}`);
   }
   if (hd.cookie !== null) {
     const tampered = real.sessionCookies.replace(/=(.)/g, (_, c: string) => `=${c === 'a' ? 'b' : 'a'}`);

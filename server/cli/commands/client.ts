@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { errors } from 'oidc-provider';
-import { AppError, NotFound } from '../../errors/index.ts';
-import { validateFirstPartyScopes } from '../../oidc/operator-metadata.ts';
+import { NotFound } from '../../errors/index.ts';
+import { newClientId, newClientSecret, validateClientMetadata, withoutSecret, type ClientMetadata } from '../../clients/operator-clients.ts';
 import { addClientRoles } from '../../rbac/granted-scopes.ts';
 import { addResourceClient } from '../../rbac/resource-clients.ts';
 import { findResource } from '../../rbac/resources.ts';
@@ -11,12 +9,7 @@ import { list, parsing, required, UsageError, type Command } from '../args.ts';
 
 const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
 
-type Metadata = Record<string, unknown>;
-
-/** Client metadata as a listing may show it: the secret is only ever printed once, at creation. */
-function withoutSecret({ client_secret: _secret, ...metadata }: Metadata): Metadata {
-  return metadata;
-}
+type Metadata = ClientMetadata;
 
 export const clientCreate: Command = {
   name: 'client create',
@@ -60,10 +53,9 @@ export const clientCreate: Command = {
     return async ({ runtime, provider }) => {
       // RFC 7591 §2 metadata and §3.2.1 issued fields, as oidc-provider's own registration endpoint stores them.
       const metadata: Metadata = {
-        // Hex, not base64url: an id starting with "-" would read as an option on the command line.
-        client_id: randomBytes(16).toString('hex'),
+        client_id: newClientId(),
         client_id_issued_at: Math.floor(Date.now() / 1000),
-        ...(values.public ? {} : { client_secret: randomBytes(32).toString('base64url'), client_secret_expires_at: 0 }),
+        ...(values.public ? {} : { client_secret: newClientSecret(), client_secret_expires_at: 0 }),
         client_name: name,
         redirect_uris: list(values['redirect-uri']),
         ...(postLogout.length ? { post_logout_redirect_uris: postLogout } : {}),
@@ -78,15 +70,7 @@ export const clientCreate: Command = {
         if (!(await findResource(runtime.db, resource))) throw new NotFound(`no resource "${resource}" (configure it in RESOURCE_SERVERS)`);
       }
       const { Client } = await provider();
-      try {
-        validateFirstPartyScopes(metadata);
-        await Client.validate(metadata as Parameters<typeof Client.validate>[0]);
-      } catch (err) {
-        if (err instanceof errors.OIDCProviderError) {
-          throw new AppError(400, err.error, `invalid client metadata: ${err.error_description ?? err.message}`);
-        }
-        throw err;
-      }
+      await validateClientMetadata(Client, metadata);
       await runtime.adapters('Client').upsert(String(metadata.client_id), metadata, 0);
       if (roles.length) await addClientRoles(runtime.db, String(metadata.client_id), roles);
       if (roles.length) metadata.roles = roles;

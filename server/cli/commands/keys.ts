@@ -1,12 +1,8 @@
 import { parseArgs } from 'node:util';
-import { rotateSigningKeys } from '../../keys/signing-keys.ts';
+import { retiredKeyKeepSeconds, rotateSigningKeys } from '../../keys/signing-keys.ts';
 import { parsing, type Command } from '../args.ts';
 // ID tokens signed by a retired key must still verify.
 import { ID_TOKEN_TTL } from '../../oidc/provider.ts';
-
-// Covers servers that sign with the old key until their next key check (every minute,
-// server/server.ts) and relying parties whose clocks run late.
-const CLOCK_SLACK = 300;
 
 export const keysRotate: Command = {
   name: 'keys rotate',
@@ -15,7 +11,7 @@ export const keysRotate: Command = {
   parse(args) {
     parsing(() => parseArgs({ args, options: {} }));
     return async ({ config, runtime }) => {
-      const keepSeconds = Math.max(config.accessTokenTtl, ID_TOKEN_TTL) + CLOCK_SLACK;
+      const keepSeconds = retiredKeyKeepSeconds(config.accessTokenTtl, ID_TOKEN_TTL);
       const rotated = await rotateSigningKeys(runtime.db, runtime.sealer, keepSeconds);
       // Sorted for a stable, readable output (es256-… before rs256-…).
       const [retired, created] = [rotated.retired.sort(), rotated.created.sort()];

@@ -1,0 +1,53 @@
+// The admin API (issue 11 §2, §3) under /api/admin: every route is declared
+// once (./guard.ts) and listed here, folder per resource; the same list is
+// served as the OpenAPI document at /api/admin/openapi.json.
+import type Router from '@koa/router';
+import type { Knex } from 'knex';
+import type Provider from 'oidc-provider';
+import type { Config } from '../config/index.ts';
+import type { JwtAccessTokens } from '../oidc/jwt-access-tokens.ts';
+import { adminRouter, type AnyRoute } from './guard.ts';
+import { openApiDocument } from './openapi.ts';
+import type { Sealer } from '../keys/sealed-secrets.ts';
+import type { Runtime } from '../runtime.ts';
+import type { AdapterFactory } from '../../adapters/types.ts';
+import { accountRoutes } from './accounts/routes.ts';
+import { sessionRoutes } from './accounts/sessions.ts';
+import { keyRoutes } from './keys/routes.ts';
+import { clientRoutes } from './clients/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { roleRoutes } from './roles/routes.ts';
+import { resourceRoutes } from './resources/routes.ts';
+
+export interface AdminDeps {
+  provider: { current: Provider; accessTokens: JwtAccessTokens };
+  db: Knex;
+  config: Config;
+  revokeAccount(accountId: string): Promise<void>;
+  sealer: Sealer;
+  accountModels: Runtime['accountModels'];
+  /** oidc-provider's storage (runtime.adapters): clients go through the same adapter as the CLI's and RFC 7592's. */
+  adapters: AdapterFactory;
+  /** Makes this process sign with new keys at once (others notice within a minute). */
+  refreshSigningKeys(): Promise<boolean>;
+}
+
+export function adminRoutes(deps: AdminDeps): AnyRoute[] {
+  return [...accountRoutes(deps), ...sessionRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config),
+    ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db)];
+}
+
+export function adminApi(deps: AdminDeps): Router {
+  const routes = adminRoutes(deps);
+  const document = openApiDocument(routes, deps.config.issuer);
+  return adminRouter(
+    routes,
+    { provider: deps.provider, issuer: deps.config.issuer, db: deps.db, adminResource: deps.config.adminApiResource },
+    (router) => {
+      // Public, as a discovery document is: it says what exists, not what anyone holds.
+      router.get('/openapi.json', (ctx) => {
+        ctx.body = document;
+      });
+    },
+  );
+}

@@ -1,0 +1,23 @@
+// A JSON object body for our own APIs (the QR app API, the admin API), read
+// with a size limit of its own: bodies are small, a larger one is refused
+// before it is buffered whole.
+import type { Context } from 'koa';
+import { InvalidRequest } from '../errors/index.ts';
+
+export async function readJson(ctx: Context, limitBytes = 4096): Promise<Record<string, unknown>> {
+  if (!ctx.is('application/json')) throw new InvalidRequest('the body must be application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) throw new InvalidRequest('the body is too large');
+    chunks.push(chunk);
+  }
+  try {
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error();
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new InvalidRequest('the body is not a JSON object');
+  }
+}

@@ -1,0 +1,130 @@
+// Issue 11 §3 through the admin API: clients (with operator-only metadata and
+// roles), signing keys, and querying the audit log.
+import test from 'ava';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { oidc, insecure } from './helpers/oidc.ts';
+import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
+
+let server: TestServer;
+let api: ReturnType<typeof adminApi>;
+let token: string;
+let adminClientId: string;
+
+test.before(async () => {
+  server = await startTestServer();
+  api = adminApi(server.issuer);
+  const machine = await machineClient(server);
+  adminClientId = machine.clientMetadata().client_id;
+  token = await clientToken(machine, server.issuer);
+});
+
+test.after.always(async () => {
+  await server?.stop();
+});
+
+const configuration = (clientId: string, secret: string) =>
+  oidc.discovery(new URL(server.issuer), clientId, {}, oidc.ClientSecretBasic(secret), insecure);
+
+test('clients: a machine admin created through the API works; read and list never show the secret; rotate, demote, delete', async (t) => {
+  const created = await api.call(t, 'post', '/clients', {
+    token,
+    body: { client_name: 'ops robot', grant_types: ['client_credentials'], first_party: true, roles: ['admin'] },
+  });
+  t.is(created.status, 201);
+  const { client_id, client_secret } = created.body;
+  t.like(created.body, { first_party: true, roles: ['admin'], token_endpoint_auth_method: 'client_secret_basic', response_types: [] });
+  t.truthy(client_secret);
+
+  const robot = await configuration(client_id, client_secret);
+  const robotToken = await clientToken(robot, server.issuer);
+  t.is((await api.call(t, 'get', `/clients/${client_id}`, { token: robotToken })).status, 200, 'the new client is an admin');
+
+  const read = await api.call(t, 'get', `/clients/${client_id}`, { token });
+  t.false('client_secret' in read.body);
+  const listed = await api.call(t, 'get', '/clients?limit=200', { token });
+  t.true(listed.body.items.some((c: { client_id: string }) => c.client_id === client_id));
+  t.false(JSON.stringify(listed.body).includes(client_secret));
+
+  const rotated = await api.call(t, 'post', `/clients/${client_id}/secret`, { token });
+  t.is(rotated.status, 200);
+  t.not(rotated.body.client_secret, client_secret);
+  await t.throwsAsync(clientToken(robot, server.issuer), undefined, 'the old secret no longer works');
+  const renewed = await configuration(client_id, rotated.body.client_secret);
+  const renewedToken = await clientToken(renewed, server.issuer);
+
+  // Operator-only metadata is settable here: no longer first-party, no longer an admin.
+  const demoted = await api.call(t, 'patch', `/clients/${client_id}`, { token, body: { first_party: false } });
+  t.false(demoted.body.first_party);
+  t.is((await api.call(t, 'get', '/clients', { token: renewedToken })).status, 403);
+  await t.throwsAsync(clientToken(renewed, server.issuer), undefined, 'nor can it get an admin token again');
+
+  t.is((await api.call(t, 'delete', `/clients/${client_id}`, { token })).status, 204);
+  t.is((await api.call(t, 'get', `/clients/${client_id}`, { token })).status, 404);
+  await t.throwsAsync(oidc.clientCredentialsGrant(renewed, {}));
+
+  const audit = JSON.stringify(await server.runtime.db('audit_log').select('*'));
+  t.false(audit.includes(client_secret));
+  t.false(audit.includes(rotated.body.client_secret));
+});
+
+test('clients: metadata is validated as a registration is; roles must exist; public clients have no secret', async (t) => {
+  const badRedirect = await api.call(t, 'post', '/clients', { token, body: { client_name: 'web', redirect_uris: ['http://evil.example/cb'] } });
+  t.is(badRedirect.status, 400);
+  t.is(badRedirect.body.error, 'invalid_redirect_uri');
+  const noRole = await api.call(t, 'post', '/clients', { token, body: { client_name: 'x', grant_types: ['client_credentials'], roles: ['no-such-role'] } });
+  t.is(noRole.status, 400);
+  const publicClient = await api.call(t, 'post', '/clients', { token, body: { client_name: 'app', public: true, redirect_uris: ['https://app.example/cb'] } });
+  t.is(publicClient.status, 201);
+  t.false('client_secret' in publicClient.body);
+  t.is((await api.call(t, 'post', `/clients/${publicClient.body.client_id}/secret`, { token })).status, 400);
+  const roles = await api.call(t, 'put', `/clients/${publicClient.body.client_id}/roles`, { token, body: { roles: ['user'] } });
+  t.deepEqual(roles.body.roles, ['user']);
+  for (const body of [{}, { client_name: '' }, { client_name: 'x', grant_types: ['password'] }, { client_name: 'x', first_party: 'yes' }]) {
+    const answer = await api.call(t, 'post', '/clients', { token, body });
+    t.is(answer.status, 400, JSON.stringify(body));
+  }
+  t.is((await api.call(t, 'get', '/clients/no-such-client', { token })).status, 404);
+});
+
+test('keys: list the published keys; rotate retires them and this process signs with the new ones at once', async (t) => {
+  const before = await api.call(t, 'get', '/keys', { token });
+  const active = before.body.items.filter((k: { retired_at: string | null }) => k.retired_at === null);
+  t.deepEqual(active.map((k: { alg: string }) => k.alg).sort(), ['ES256', 'RS256']);
+  t.false(JSON.stringify(before.body).includes('"d"'), 'no private key member');
+
+  const rotated = await api.call(t, 'post', '/keys/rotate', { token });
+  t.is(rotated.status, 200);
+  t.deepEqual(rotated.body.retired.sort(), active.map((k: { kid: string }) => k.kid).sort());
+  const after = await api.call(t, 'get', '/keys', { token });
+  for (const kid of rotated.body.retired) t.truthy(after.body.items.find((k: { kid: string; expires_at: string | null }) => k.kid === kid && k.expires_at));
+  const jwks = (await (await fetch(`${server.issuer}/jwks`)).json()) as { keys: { kid: string }[] };
+  for (const kid of rotated.body.created) t.true(jwks.keys.some((k) => k.kid === kid), `${kid} published`);
+  // The admin token signed by a retired key still verifies; a new one is signed by a new key.
+  t.is((await api.call(t, 'get', '/keys', { token })).status, 200);
+  const machine = await machineClient(server);
+  const fresh = await clientToken(machine, server.issuer);
+  const kid = JSON.parse(Buffer.from(fresh.split('.')[0]!, 'base64url').toString()).kid;
+  t.true(rotated.body.created.includes(kid));
+});
+
+test('audit: filtered by actor, action, target, outcome and time, newest first, paged', async (t) => {
+  const start = new Date(Date.now() - 1000).toISOString();
+  await api.call(t, 'get', '/roles/user', { token });
+  await api.call(t, 'get', '/roles/admin', { token });
+  await api.call(t, 'get', '/roles/admin');
+  const mine = await api.call(t, 'get', `/audit?action=roles.read&actor_id=${adminClientId}&from=${encodeURIComponent(start)}&limit=1`, { token });
+  t.is(mine.status, 200);
+  t.is(mine.body.items.length, 1);
+  t.like(mine.body.items[0], { action: 'roles.read', target_id: 'admin', actor_kind: 'client', outcome: 'success' });
+  t.truthy(mine.body.next_cursor);
+  const next = await api.call(t, 'get', `/audit?action=roles.read&actor_id=${adminClientId}&from=${encodeURIComponent(start)}&limit=1&cursor=${mine.body.next_cursor}`, { token });
+  t.like(next.body.items[0], { target_id: 'user' });
+  const refused = await api.call(t, 'get', `/audit?action=roles.read&outcome=refused&target_kind=roles&target_id=admin&from=${encodeURIComponent(start)}`, { token });
+  t.is(refused.body.items.length, 1);
+  t.like(refused.body.items[0], { actor_kind: 'anonymous' });
+  const future = await api.call(t, 'get', `/audit?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { token });
+  t.deepEqual(future.body.items, []);
+  for (const query of ['from=yesterday', 'outcome=maybe', 'actor_kind=robot', 'cursor=abc', 'limit=1000']) {
+    t.is((await api.call(t, 'get', `/audit?${query}`, { token })).status, 400, query);
+  }
+});
