@@ -34,6 +34,10 @@ export function createApp(deps: {
 }): Koa {
   const app = new Koa();
   app.proxy = deps.config.trustProxy;
+  // ctx.ip is the address the outermost trusted proxy appended to X-Forwarded-For, not
+  // the left-most entry, which the client writes (OWASP ASVS V11). oidc-provider runs on
+  // this app's context through koa-mount, so its ctx.ip (device-flow limits) reads these too.
+  app.maxIpsCount = deps.config.proxyHops;
   app.silent = true;
   // koa-mount runs oidc-provider on this app's context, so its signed cookies use these keys.
   app.keys = cookieSigner(deps.cookieKeys);

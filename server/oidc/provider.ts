@@ -178,7 +178,11 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   };
 
   const provider = new Provider(config.issuer, configuration);
+  // Mounted with koa-mount, the provider's middleware runs on the parent app's context
+  // (server/app.ts), whose proxy settings decide ctx.ip; these apply to the contexts
+  // oidc-provider makes itself (provider.createContext: interactionDetails, cookies).
   provider.proxy = config.trustProxy;
+  provider.maxIpsCount = config.proxyHops;
 
   const jwtTokens = jwtAccessTokens({
     provider,
