@@ -20,6 +20,8 @@ import { qrAppApi } from './qr/api.ts';
 import { deviceQrRouter } from './device/qr-image.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { cookieSigner } from './keys/cookie-signer.ts';
+import { issuerOrigin } from './oidc/issuer-origin.ts';
+import { publicMetadataCaching } from './oidc/cache-headers.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -65,6 +67,9 @@ export function createApp(deps: {
   const qrApi = qrAppApi(deps.interactions);
   app.use(qrApi.routes()).use(qrApi.allowedMethods());
 
+  // oidc-provider builds its URLs from ISSUER, never from the request's Host (./oidc/issuer-origin.ts).
+  app.use(issuerOrigin(deps.config.issuer));
+  app.use(publicMetadataCaching);
   // oidc-provider 9: the Provider is itself a Koa application.
   const mounted = new WeakMap<Provider, Koa.Middleware>();
   app.use((ctx, next) => {
