@@ -45,7 +45,7 @@ export function createApp(deps: {
   app.keys = cookieSigner(deps.cookieKeys);
 
   app.use(requestContext(deps.logger, deps.metrics));
-  app.use(securityHeaders);
+  app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
   app.use(closeIfBodyUnread);
   app.use(errorMiddleware(deps.logger));
   app.use(rejectOversizedBodies);

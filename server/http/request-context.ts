@@ -35,12 +35,25 @@ export function requestContext(logger: Logger, metrics: Metrics) {
   };
 }
 
+/**
+ * HSTS (RFC 6797) for a year, sent when ISSUER is https: the server may itself speak plain
+ * HTTP behind a TLS-terminating proxy, and browsers keep the header only from an https
+ * answer anyway (§8.1), so what the public URL is decides. Without includeSubDomains:
+ * ASVS V14.4.5 asks for it, but the issuer's subdomains are not ours to pin to https for
+ * a year (an issuer on an apex name would lock every other host of the domain out of
+ * plain HTTP); an operator who owns the whole domain sends it from the apex.
+ */
+const HSTS = 'max-age=31536000';
+
 /** Headers every response gets (OWASP Secure Headers); oidc-provider adds its own where it needs more. */
-export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.set('X-Frame-Options', 'DENY');
-  await next();
+export function securityHeaders(options: { https: boolean }) {
+  return async function withSecurityHeaders(ctx: Context, next: Next): Promise<void> {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Frame-Options', 'DENY');
+    if (options.https) ctx.set('Strict-Transport-Security', HSTS);
+    await next();
+  };
 }
 
 // oidc-provider reads at most 56 KiB of a body and then answers 400; a declared
