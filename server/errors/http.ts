@@ -6,6 +6,7 @@ import { AppError, MethodNotAllowed, MethodNotImplemented, NotFound, RateLimited
 import { isStorageUnavailable } from './connection.ts';
 import { errorPage } from '../../views/error.ts';
 import type { Logger } from '../logging/logger.ts';
+import { loggedPath } from '../logging/logged-path.ts';
 
 interface HttpLikeError {
   status?: number;
@@ -72,12 +73,12 @@ export function errorMiddleware(logger: Logger) {
       if (bodiless) respondWithAppError(ctx, bodiless);
     } catch (err) {
       const known = toAppError(err);
-      if (known instanceof ServiceUnavailable) logger.warn({ err, reqId: ctx.state.reqId, path: ctx.path }, 'storage unavailable');
+      if (known instanceof ServiceUnavailable) logger.warn({ err, reqId: ctx.state.reqId, path: loggedPath(ctx.path) }, 'storage unavailable');
       if (known) {
         respondWithAppError(ctx, known);
       } else {
         // Unexpected: log it server-side (the error, not the data it carries: server/logging), show nothing internal.
-        logger.error({ err, reqId: ctx.state.reqId, path: ctx.path }, 'unhandled error');
+        logger.error({ err, reqId: ctx.state.reqId, path: loggedPath(ctx.path) }, 'unhandled error');
         respondWithError(ctx, 500, 'server_error', 'something went wrong on our side; try again');
       }
     }

@@ -4,6 +4,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from '../logging/logger.ts';
 import { InvalidRequest, PayloadTooLarge } from '../errors/index.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { loggedPath } from '../logging/logged-path.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -15,7 +16,7 @@ function routeLabel(ctx: Context): string {
   return typeof matched === 'string' ? matched : 'other';
 }
 
-/** Request id (kept from X-Request-Id when sane), metrics, and one access-log line per request, without query strings. */
+/** Request id (kept from X-Request-Id when sane), metrics, and one access-log line per request, without query strings or secrets in the path. */
 export function requestContext(logger: Logger, metrics: Metrics) {
   return async function withRequestContext(ctx: Context, next: Next): Promise<void> {
     const incoming = ctx.get('x-request-id');
@@ -30,7 +31,7 @@ export function requestContext(logger: Logger, metrics: Metrics) {
       const route = routeLabel(ctx);
       metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
       metrics.httpDuration.observe({ method: ctx.method, route }, ms / 1000);
-      logger.info({ reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms) }, 'request');
+      logger.info({ reqId, method: ctx.method, path: loggedPath(ctx.path), status: ctx.status, ms: Math.round(ms) }, 'request');
     }
   };
 }
