@@ -31,7 +31,7 @@ export const userCreate: Command = {
     if (values.password !== undefined && values['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');
     return async ({ runtime }) => {
       const password = values['password-stdin'] ? await passwordFromStdin() : values.password;
-      const id = await createAccount(runtime.db, { email, password, roles });
+      const id = await createAccount(runtime.db, { email, password, roles, issuer: runtime.config.issuer });
       const stored = normalizeEmail(email);
       return {
         json: { id, email: stored, roles },

@@ -69,7 +69,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
         if (err instanceof AppError) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, identifierError: err.description });
         throw err;
       }
-      const passwordIssue = password ? await newPasswordIssue(password) : undefined;
+      const passwordIssue = password ? await newPasswordIssue(password, { issuer: deps.config.issuer, identifiers: [identifier.value] }) : undefined;
       if (passwordIssue) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, passwordError: passwordIssueText(t, passwordIssue) });
 
       // The pending password is only ever applied to an account this flow creates.
@@ -162,7 +162,9 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     if (flow.kind !== 'recover' || flow.state !== 'code_verified') return ctx.redirect(`${tools.base(interaction)}/flows/${flow.id}`);
     const password = field(form, 'password', 1024);
-    const issue = await newPasswordIssue(password);
+    // The account's other identifier is as much the person's own word as the one they recover by.
+    const existing = await findAccountByIdentifier(deps.db, flow.identifier);
+    const issue = await newPasswordIssue(password, { issuer: deps.config.issuer, identifiers: [flow.identifier.value, existing?.email, existing?.phone] });
     if (issue) {
       return renderHtml(ctx, 400, newPasswordPage({
         locale: flow.locale, flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
@@ -171,7 +173,6 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     }
     const passwordHash = await hashPassword(password);
     await deps.flows.transition(flow, 'completed');
-    const existing = await findAccountByIdentifier(deps.db, flow.identifier);
     if (existing?.status === 'blocked') throw new AppError(403, 'account_blocked', 'this account is blocked; contact the service');
     if (existing) {
       await setPasswordHash(deps.db, existing.id, passwordHash);
