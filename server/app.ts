@@ -7,6 +7,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
 import { errorMiddleware } from './errors/http.ts';
+import { contentSecurityPolicy } from './http/content-security-policy.ts';
 import {
   closeIfBodyUnread, ignoreInvalidOrigin, rejectInvalidHost, rejectNulInQuery, rejectOversizedBodies, requestContext, securityHeaders,
 } from './http/request-context.ts';
@@ -46,6 +47,7 @@ export function createApp(deps: {
 
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
+  app.use(contentSecurityPolicy);
   app.use(closeIfBodyUnread);
   app.use(errorMiddleware(deps.logger));
   app.use(rejectOversizedBodies);

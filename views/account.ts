@@ -6,6 +6,8 @@ import type { Locale } from '../server/i18n/locale.ts';
 
 export function accountPage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   csrf: string;
   email: string | null;
   emailVerified: boolean;
@@ -32,6 +34,6 @@ ${errorMessage('form-error', input.error && !input.error.via ? input.error.messa
 ${form('email', input.email ? t.changeEmail : t.addEmail)}
 ${form('phone', input.phone ? t.changePhone : t.addPhone)}
 <p><a href="/session/end">${t.signOut}</a></p>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

@@ -5,6 +5,7 @@ import type { Context, Next } from 'koa';
 import { AppError, MethodNotAllowed, MethodNotImplemented, NotFound, RateLimited, RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceUnavailable } from './index.ts';
 import { isStorageUnavailable } from './connection.ts';
 import { errorPage } from '../../views/error.ts';
+import { cspNonce } from '../http/content-security-policy.ts';
 import type { Logger } from '../logging/logger.ts';
 import { loggedPath } from '../logging/logged-path.ts';
 
@@ -34,7 +35,7 @@ export function respondWithError(ctx: Context, status: number, error: string, de
   ctx.status = status;
   if (ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
-    ctx.body = errorPage({ status, error, description });
+    ctx.body = errorPage({ status, error, description, nonce: cspNonce(ctx) });
   } else {
     ctx.body = { error, error_description: description };
   }

@@ -193,6 +193,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   });
   // First, so it sees the final answer: a 500 from a lost PostgreSQL/Redis connection becomes 503.
   provider.use(storageUnavailable(provider) as Parameters<Provider['use']>[0]);
+  provider.use(pages.formPostTarget as Parameters<Provider['use']>[0]);
   provider.use(restartDeviceFlowWithoutSession as Parameters<Provider['use']>[0]);
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
