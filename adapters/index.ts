@@ -4,6 +4,7 @@ import { revokeAccountInSql, sqlAdapterFactory } from './sql.ts';
 import { redisAdapterFactory, revokeAccountInRedis } from './redis.ts';
 import { DURABLE_MODELS, type AdapterFactory } from './types.ts';
 import { cachedClients } from './client-cache.ts';
+import type { Sealer } from '../server/keys/sealed-secrets.ts';
 
 /**
  * Clients and registration tokens always live in the database. With Redis
@@ -11,8 +12,8 @@ import { cachedClients } from './client-cache.ts';
  * interactions) lives in Redis; otherwise in the database too. Clients are
  * also remembered in the process for a few seconds (./client-cache.ts).
  */
-export function chooseAdapters(db: Knex, redis?: { client: Redis; prefix: string }): AdapterFactory {
-  const sql = sqlAdapterFactory(db);
+export function chooseAdapters(db: Knex, redis: { client: Redis; prefix: string } | undefined, sealer: Sealer): AdapterFactory {
+  const sql = sqlAdapterFactory(db, sealer);
   const clients = cachedClients(sql('Client'));
   const fast = redis && redisAdapterFactory(redis.client, redis.prefix);
   return (model) => {

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from './types.ts';
 import { epochSeconds } from './types.ts';
 import { deletedCount } from '../server/db/deleted-count.ts';
+import { createSealer, type Sealer } from '../server/keys/sealed-secrets.ts';
 
 interface Row {
   payload: AdapterPayload;
@@ -20,18 +21,29 @@ function withConsumed(row: Row | undefined): AdapterPayload | undefined {
 // (a client_id of "%00" from a request) would be an error (22021), not "not found".
 const storable = (key: unknown) => typeof key !== 'string' || !key.includes('\u0000');
 
-function clientAdapter(db: Knex): Adapter {
+/**
+ * Clients, with `client_secret` sealed at rest when SECRETS_KEY is set
+ * (server/keys/sealed-secrets.ts). Encrypted, not hashed: oidc-provider compares
+ * the secret itself and derives HS256 keys from it (client_secret_jwt, RFC 7523;
+ * OIDC Core §10.1 symmetric signatures), so a hash could not serve them.
+ */
+function clientAdapter(db: Knex, sealer: Sealer): Adapter {
+  const stored = (id: string, payload: AdapterPayload) =>
+    JSON.stringify(payload.client_secret === undefined ? payload : { ...payload, client_secret: sealer.seal(payload.client_secret, `client_secret:${id}`) });
   return {
     async upsert(id, payload) {
+      const value = stored(id, payload);
       await db('clients')
-        .insert({ id, payload: JSON.stringify(payload) })
+        .insert({ id, payload: value })
         .onConflict('id')
-        .merge({ payload: JSON.stringify(payload), updated_at: db.fn.now() });
+        .merge({ payload: value, updated_at: db.fn.now() });
     },
     async find(id) {
       if (!storable(id)) return undefined;
       const row = await db('clients').first('payload').where({ id });
-      return row?.payload as AdapterPayload | undefined;
+      const payload = row?.payload as AdapterPayload | undefined;
+      if (payload?.client_secret === undefined) return payload;
+      return { ...payload, client_secret: sealer.open(payload.client_secret, `client_secret:${id}`) as string };
     },
     async destroy(id) {
       await db('clients').where({ id }).delete();
@@ -88,8 +100,8 @@ function modelAdapter(db: Knex, model: string): Adapter {
   };
 }
 
-export function sqlAdapterFactory(db: Knex) {
-  return (model: string): Adapter => (model === 'Client' ? clientAdapter(db) : modelAdapter(db, model));
+export function sqlAdapterFactory(db: Knex, sealer: Sealer = createSealer(undefined)) {
+  return (model: string): Adapter => (model === 'Client' ? clientAdapter(db, sealer) : modelAdapter(db, model));
 }
 
 /** Deletes expired rows; returns how many. Run periodically by every process (idempotent). */

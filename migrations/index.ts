@@ -13,6 +13,7 @@ import * as accountIndex from './009-oidc-models-account-index.ts';
 import * as flows from './010-flows.ts';
 import * as flowsBoundTo from './011-flows-bound-to.ts';
 import * as qrLogins from './012-qr-logins.ts';
+import * as flowsReauth from './014-flows-reauth.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -27,4 +28,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['010-flows', flows],
   ['011-flows-bound-to', flowsBoundTo],
   ['012-qr-logins', qrLogins],
+  ['014-flows-reauth', flowsReauth],
 ];

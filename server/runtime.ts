@@ -9,12 +9,16 @@ import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { connectRedis } from './redis/connect.ts';
 import { accountRevoker, chooseAdapters } from '../adapters/index.ts';
 import type { AdapterFactory } from '../adapters/types.ts';
+import { createSealer, type Sealer } from './keys/sealed-secrets.ts';
+import { resealSecrets } from './keys/reseal-secrets.ts';
 
 export interface Runtime {
   config: Config;
   db: Knex;
   redis?: Redis;
   adapters: AdapterFactory;
+  /** Seals and opens secrets stored in the database (SECRETS_KEY). */
+  sealer: Sealer;
   /** Ends every session and grant of an account (password reset, blocking). */
   revokeAccount(accountId: string): Promise<void>;
   close(): Promise<void>;
@@ -42,12 +46,21 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
     throw err;
   }
   const redisStore = redis && { client: redis, prefix: config.redisPrefix };
-  const adapters = chooseAdapters(db, redisStore);
+  const sealer = createSealer(config.secretsKeys);
+  try {
+    if (options.migrate !== false) await resealSecrets(db, sealer);
+  } catch (err) {
+    await Promise.allSettled([db.destroy(), redis?.quit()]);
+    unlock();
+    throw err;
+  }
+  const adapters = chooseAdapters(db, redisStore, sealer);
   return {
     config,
     db,
     redis,
     adapters,
+    sealer,
     revokeAccount: accountRevoker(db, redisStore),
     async close() {
       await Promise.allSettled([db!.destroy(), redis?.quit()]);

@@ -50,9 +50,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const runtime = await openRuntime(config, { serving: true });
   try {
     const [signingKeys, cookieKeys, codeSecret] = await Promise.all([
-      loadSigningKeys(runtime.db),
-      loadCookieKeys(runtime.db, config.cookieKeys),
-      loadCodeSecret(runtime.db, config.codeHmacSecret),
+      loadSigningKeys(runtime.db, runtime.sealer),
+      loadCookieKeys(runtime.db, runtime.sealer, config.cookieKeys),
+      loadCodeSecret(runtime.db, runtime.sealer, config.codeHmacSecret),
     ]);
     // Read after loading: the first start creates the keys.
     const keysVersion = await signingKeysVersion(runtime.db);
@@ -99,7 +99,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     async function refreshSigningKeys(): Promise<boolean> {
       const version = await signingKeysVersion(runtime.db);
       if (version === provider.keysVersion) return false;
-      const rebuilt = build(await loadSigningKeys(runtime.db));
+      const rebuilt = build(await loadSigningKeys(runtime.db, runtime.sealer));
       provider.current = rebuilt.provider;
       provider.accessTokens = rebuilt.jwtTokens;
       provider.keysVersion = await signingKeysVersion(runtime.db);

@@ -43,6 +43,11 @@ test.serial('an account made by phone adds an email; the relying party then sees
   let account = await started.browser.follow(`${server.issuer}/account`);
   t.is(account.status, 200);
   t.regex(account.body, /\+4915111112222/);
+  // Adding an identifier first asks to re-authenticate: here by a code to the phone.
+  const reauth = await submit(started.browser, account, /\/account\/identifiers$/, { identifier: 'Phone.Person@Example.com', via: 'email' });
+  t.true(reauth.url.endsWith('/account/reauth?needed'), reauth.url);
+  const reauthCode = await submit(started.browser, reauth, /\/account\/reauth\/code$/, {});
+  account = await submit(started.browser, reauthCode, /\/code$/, { code: codeIn(String((await sms.nextRequest(10_000)).json?.text)) });
   const emailCodePage = await submit(started.browser, account, /\/account\/identifiers$/, { identifier: 'Phone.Person@Example.com', via: 'email' });
   t.is(emailCodePage.status, 200);
   const mail = await smtp.nextMessage(10_000);
@@ -51,6 +56,8 @@ test.serial('an account made by phone adds an email; the relying party then sees
   t.is(account.status, 200);
   t.regex(account.body, /role="status"/);
   t.regex(account.body, /Phone.Person@example.com/);
+  // The phone is told an email was added.
+  t.regex(String((await sms.nextRequest(10_000)).json?.text), /email P…@example\.com was added/);
 
   // The same browser signs in to the client again; the new token shows both.
   const again = await beginAuthorization(rp, 'openid email phone');
@@ -81,7 +88,9 @@ test.serial('an identifier that belongs to another account is refused after the 
   const browser = createBrowser();
   const login = await browser.follow(`${server.issuer}/account`);
   const form = readForm(login, /\/code$/);
-  const account = await browser.submit(form.action.replace(/\/code$/, '/login'), { ...form.hidden, identifier: 'owner@example.com', password: 'keys to the front door 1' });
+  await browser.submit(form.action.replace(/\/code$/, '/login'), { ...form.hidden, identifier: 'owner@example.com', password: 'keys to the front door 1' });
+  const reauth = await browser.follow(`${server.issuer}/account/reauth`);
+  const account = await submit(browser, reauth, /\/account\/reauth\/password$/, { password: 'keys to the front door 1' });
   const codePage = await submit(browser, account, /\/account\/identifiers$/, { identifier: 'taken@example.com', via: 'email' });
   const mail = await smtp.nextMessage(10_000);
   const result = await submit(browser, codePage, /\/code$/, { code: codeIn(mail.text ?? '') });

@@ -16,6 +16,7 @@ import { connectRedis } from '../server/redis/connect.ts';
 import { purgeExpiredModels, sqlAdapterFactory } from '../adapters/sql.ts';
 import { redisAdapterFactory } from '../adapters/redis.ts';
 import { chooseAdapters } from '../adapters/index.ts';
+import { createSealer } from '../server/keys/sealed-secrets.ts';
 import { cachedClients, CLIENT_CACHE_TTL_MS } from '../adapters/client-cache.ts';
 import type { AdapterFactory, AdapterPayload } from '../adapters/types.ts';
 
@@ -510,7 +511,7 @@ if (databaseUrl && redisUrl) {
   test('[sql/postgres + redis] chooseAdapters keeps clients in SQL and sessions in Redis', async (t) => {
     const db = postgres.get();
     const r = redis.get();
-    const adapters = chooseAdapters(db, { client: r, prefix: comboPrefix });
+    const adapters = chooseAdapters(db, { client: r, prefix: comboPrefix }, createSealer(undefined));
 
     const clientId = newId('client');
     await adapters('Client').upsert(clientId, { client_id: clientId, redirect_uris: ['https://rp.example/cb'] });

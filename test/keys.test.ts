@@ -13,7 +13,7 @@ test('after a rotation the new key signs, the old key stays published, old token
   const oldKid = decodeProtectedHeader(before).kid;
 
   t.false(await server.refreshSigningKeys(), 'nothing to reload before a rotation');
-  const { retired, created } = await rotateSigningKeys(server.runtime.db, 1200);
+  const { retired, created } = await rotateSigningKeys(server.runtime.db, server.runtime.sealer, 1200);
   t.true(retired.includes(oldKid!));
   t.true(await server.refreshSigningKeys());
 

@@ -2,7 +2,7 @@
 // in to Enot ID scans it (decoded from the QR itself), sees what asks, approves.
 import test from 'ava';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { registerClient, beginAuthorization, completeAuthorization, signIn, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
+import { registerClient, operatorClient, beginAuthorization, completeAuthorization, signIn, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
 import { createBrowser, readForm, type Page } from './helpers/browser.ts';
 import { decodeQrSvg } from './helpers/qr-decode.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
@@ -16,7 +16,7 @@ const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36
 
 test.before(async () => {
   server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT }, undefined, { now: () => Date.now() + clockOffset });
-  rp = await registerClient(server.issuer, { scope: 'openid email qr-login', client_name: 'Desk App' });
+  rp = await registerClient(server.issuer, { scope: 'openid email', client_name: 'Desk App' });
   phoneAccountId = await createAccount(server.runtime.db, PHONE_USER);
 });
 
@@ -167,8 +167,9 @@ test.serial('a phone that is not signed in signs in first, then lands on the app
   t.is(await desktop.state(), 'scanned');
 });
 
-test.serial('approval through the app API with a bearer token (qr-login scope)', async (t) => {
-  const app = await registerClient(server.issuer, { scope: 'openid qr-login' });
+test.serial('approval through the app API with a bearer token (qr-login scope, first-party app)', async (t) => {
+  // The operator's own mobile app: only a first-party client may hold ISSUER/api tokens.
+  const app = await operatorClient(server, { scope: 'openid qr-login', first_party: true });
   const resource = `${server.issuer}/api`;
   const { tokens } = await signIn(app, { ...PHONE_USER, scope: 'openid qr-login', resource });
   const call = (path: string, body: unknown, token = tokens.access_token) =>
@@ -192,4 +193,10 @@ test.serial('approval through the app API with a bearer token (qr-login scope)',
   t.is(refused.status, 403);
   t.is(((await refused.json()) as { error: string }).error, 'insufficient_scope');
   t.is((await call('scan', { qr: 'garbage' })).status, 400);
+
+  // A client the operator demoted: its ISSUER/api token stops working at once.
+  await server.runtime.adapters('Client').upsert(app.clientMetadata().client_id, { ...(app.clientMetadata() as Record<string, unknown>), first_party: false } as never, 0);
+  const demoted = await call('scan', { qr: (await desktopAtLogin()).url });
+  t.is(demoted.status, 401);
+  t.is(((await demoted.json()) as { error: string }).error, 'invalid_token');
 });

@@ -16,6 +16,10 @@ import { CodeAttemptsExhausted, CodeExpired, CodeInvalid, RateLimited } from '..
 import { createLimiters } from '../server/rate-limit/limiters.ts';
 import { createCodes, identifierKey, purgeExpiredCodes, type CodeChannel } from '../server/verification/codes.ts';
 import { loadCodeSecret } from '../server/verification/code-secret.ts';
+import { createSealer } from '../server/keys/sealed-secrets.ts';
+
+/** Secrets stored in the clear, as without SECRETS_KEY. */
+const clear = createSealer(undefined);
 import { CODE_LIMITS } from '../server/verification/limits.ts';
 import { testEnvironment, type TestEnvironment } from './helpers/environment.ts';
 
@@ -68,7 +72,7 @@ async function openBackend(overrides: Record<string, string>): Promise<Backend> 
   const db = await connectDatabase(config);
   await migrateToLatest(db);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
-  const secret = await loadCodeSecret(db, config.codeHmacSecret);
+  const secret = await loadCodeSecret(db, clear, config.codeHmacSecret);
   return { db, redis, prefix: config.redisPrefix, secret, env };
 }
 
@@ -132,8 +136,8 @@ function register(name: string, overrides: Record<string, string>) {
   test(title('the code secret is generated once and shared; a configured one wins'), async (t) => {
     const { db, secret } = open();
     t.true(secret.length >= 32);
-    t.is(await loadCodeSecret(db), secret, 'a second process reads the same secret');
-    t.is(await loadCodeSecret(db, 'x'.repeat(40)), 'x'.repeat(40));
+    t.is(await loadCodeSecret(db, clear), secret, 'a second process reads the same secret');
+    t.is(await loadCodeSecret(db, clear, 'x'.repeat(40)), 'x'.repeat(40));
   });
 
   test(title('a wrong code counts down the attempts; after 5 the code is dead, even the right one'), async (t) => {

@@ -9,6 +9,8 @@ export function accountPage(input: {
   /** This response's Content-Security-Policy nonce. */
   nonce: string;
   csrf: string;
+  /** A step-up in this session still counts: changes go straight to the code. */
+  reauthFresh?: boolean;
   email: string | null;
   emailVerified: boolean;
   phone: string | null;
@@ -31,6 +33,7 @@ export function accountPage(input: {
 ${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}
 ${errorMessage('form-error', input.error && !input.error.via ? input.error.message : undefined)}
 <dl>${row(t.emailLabel, input.email, input.emailVerified)}${row(t.phoneLabel, input.phone, input.phoneVerified)}</dl>
+${input.reauthFresh ? '' : html`<p class="hint">${t.reauthOffer} <a href="/account/reauth">${t.reauthStart}</a></p>`}
 ${form('email', input.email ? t.changeEmail : t.addEmail)}
 ${form('phone', input.phone ? t.changePhone : t.addPhone)}
 <p><a href="/session/end">${t.signOut}</a></p>`,

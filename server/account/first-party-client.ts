@@ -14,5 +14,6 @@ export async function registerAccountClient(clients: Adapter, issuer: string): P
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
     scope: 'openid',
+    first_party: true,
   });
 }

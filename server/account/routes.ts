@@ -1,14 +1,13 @@
 // /account: a signed-in person sees their email and phone and adds or changes
-// one, proven by a code sent there (flow kind `confirm`, bound to the session).
+// one, proven by a code sent there (flow kind `confirm`, bound to the session),
+// after proving again that it is them (flow kind `reauth`, ./reauth.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readForm, field } from '../http/read-form.ts';
 import { parseIdentifier, maskIdentifier, type Identifier } from '../accounts/identifiers.ts';
-import { findAccountById, setIdentifier } from '../accounts/queries.ts';
+import { setIdentifier } from '../accounts/queries.ts';
 import { AppError, Conflict } from '../errors/index.ts';
-import { chooseLocale, type Locale } from '../i18n/locale.ts';
-import { csrfTokens } from '../interactions/csrf.ts';
 import { renderHtml, viaOf } from '../interactions/interaction.ts';
 import { sendFlowCode } from '../interactions/flows/send-code.ts';
 import { codeProblem, resendInSeconds } from '../interactions/flows/code-problems.ts';
@@ -19,24 +18,17 @@ import { codePage } from '../../views/code.ts';
 import { cspNonce } from '../http/content-security-policy.ts';
 import { strings } from '../../views/strings.ts';
 import { ACCOUNT_CLIENT_ID } from './first-party-client.ts';
+import { accountTools } from './session.ts';
+import { freshReauth, reauthRoutes, REAUTH_FRESH_SECONDS } from './reauth.ts';
+import { notifyIdentifierChange } from './notify-change.ts';
 
 /** Where to go after signing in through /account/sign-in (set by /qr/:token on a phone). */
 export const AFTER_SIGN_IN_COOKIE = 'enot_after_sign_in';
 
 export function accountRouter(deps: InteractionDeps) {
   const router = new Router({ prefix: '/account' });
-  const csrf = csrfTokens(deps.csrfSecret);
-  const locale = (ctx: Context): Locale => chooseLocale(undefined, ctx.get('accept-language'));
-
-  /** The signed-in account and the session uid that binds its flows, or undefined. */
-  async function signedIn(ctx: Context) {
-    const session = await deps.provider.current.Session.get(ctx);
-    if (!session?.accountId) return undefined;
-    const account = await findAccountById(deps.db, session.accountId);
-    if (!account || account.status !== 'active') return undefined;
-    ctx.set('Cache-Control', 'no-store');
-    return { account, binding: `session:${session.uid}` };
-  }
+  const tools = accountTools(deps);
+  const { csrf, locale, signedIn } = tools;
 
   async function show(ctx: Context, status: number, extra: { notice?: string; error?: { via: 'email' | 'phone'; message: string; typed: string } } = {}) {
     const me = await signedIn(ctx);
@@ -45,6 +37,7 @@ export function accountRouter(deps: InteractionDeps) {
       locale: locale(ctx),
       nonce: cspNonce(ctx),
       csrf: csrf.tokenFor(me.binding),
+      reauthFresh: (await freshReauth(deps, me)) !== undefined,
       email: me.account.email,
       emailVerified: me.account.email_verified_at !== null,
       phone: me.account.phone,
@@ -66,7 +59,19 @@ export function accountRouter(deps: InteractionDeps) {
     }));
   }
 
-  router.get('/', async (ctx) => show(ctx, 200, ctx.query.saved !== undefined ? { notice: strings(locale(ctx)).identifierAdded } : {}));
+  router.get('/', async (ctx) => {
+    const t = strings(locale(ctx));
+    const notice = ctx.query.saved !== undefined ? t.identifierAdded : ctx.query.reauthed !== undefined ? t.reauthDone : undefined;
+    await show(ctx, 200, notice ? { notice } : {});
+  });
+
+  reauthRoutes(router, deps, tools);
+
+  /** Without a fresh step-up in this session, the person is sent to prove themselves first (ASVS V3.7.1). */
+  const toReauth = (ctx: Context) => {
+    ctx.status = 303;
+    ctx.redirect('/account/reauth?needed');
+  };
 
   // Sign in through the provider as the first-party client; the provider session it leaves is what /account reads.
   router.get('/sign-in', async (ctx) => {
@@ -97,6 +102,7 @@ export function accountRouter(deps: InteractionDeps) {
     if (!me) return ctx.redirect('/account/sign-in');
     const form = await readForm(ctx);
     csrf.check(me.binding, field(form, 'csrf'));
+    if (!(await freshReauth(deps, me))) return toReauth(ctx);
     const typed = field(form, 'identifier', 254);
     const via = viaOf(field(form, 'via'));
     const t = strings(locale(ctx));
@@ -133,6 +139,7 @@ export function accountRouter(deps: InteractionDeps) {
     csrf.check(me.binding, field(form, 'csrf'));
     const flow = await deps.flows.find(ctx.params.flowId!, me.binding);
     const t = strings(flow.locale);
+    if (flow.state !== 'code_sent') return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
     try {
       await sendFlowCode(deps, flow, ctx.ip);
     } catch (err) {
@@ -150,15 +157,23 @@ export function accountRouter(deps: InteractionDeps) {
     csrf.check(me.binding, field(form, 'csrf'));
     const flow = await deps.flows.find(ctx.params.flowId!, me.binding);
     const t = strings(flow.locale);
-    if (flow.kind !== 'confirm' || flow.accountId !== me.account.id || flow.state !== 'code_sent') {
+    if ((flow.kind !== 'confirm' && flow.kind !== 'reauth') || flow.accountId !== me.account.id || flow.state !== 'code_sent') {
       return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
     }
+    // Checked again when the change is made, before the code is spent: the step-up may have run out meanwhile.
+    if (flow.kind === 'confirm' && !(await freshReauth(deps, me))) return toReauth(ctx);
     try {
       await deps.codes.verify({ flowId: flow.id, code: field(form, 'code', 32).replace(/\s+/g, ''), ip: ctx.ip });
     } catch (err) {
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, me.binding, flow, problem.status, { error: problem.error });
       throw err;
+    }
+    if (flow.kind === 'reauth') {
+      await deps.flows.transition(flow, 'completed', { ttlSeconds: REAUTH_FRESH_SECONDS });
+      ctx.status = 303;
+      ctx.redirect('/account?reauthed');
+      return;
     }
     await deps.flows.transition(flow, 'completed');
     try {
@@ -168,6 +183,7 @@ export function accountRouter(deps: InteractionDeps) {
       if (err instanceof Conflict) return show(ctx, 409, { error: { via: flow.identifier.kind, message: t.identifierTaken, typed: flow.identifier.value } });
       throw err;
     }
+    await notifyIdentifierChange(deps, { before: me.account, now: flow.identifier, ip: ctx.ip, locale: flow.locale });
     ctx.status = 303;
     ctx.redirect('/account?saved');
   });

@@ -2,6 +2,7 @@
 // Reads configuration like the server, opens the same storage, runs one command.
 import type Provider from 'oidc-provider';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
+import { SealedSecretError } from '../keys/sealed-secrets.ts';
 import { AppError } from '../errors/index.ts';
 import { createLogger } from '../logging/logger.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
@@ -59,8 +60,8 @@ function contextFor(config: Config, runtime: Runtime): Context {
     provider: () =>
       (provider ??= (async () => {
         const [signingKeys, cookieKeys] = await Promise.all([
-          loadSigningKeys(runtime.db),
-          loadCookieKeys(runtime.db, config.cookieKeys),
+          loadSigningKeys(runtime.db, runtime.sealer),
+          loadCookieKeys(runtime.db, runtime.sealer, config.cookieKeys),
         ]);
         const logger = createLogger('silent');
         const limiters = createLimiters({ db: runtime.db, redis: runtime.redis, prefix: config.redisPrefix });
@@ -101,7 +102,7 @@ async function report(err: unknown, json: boolean): Promise<void> {
   let code = 'server_error';
   let description = err instanceof Error ? err.message : String(err);
   if (err instanceof UsageError) code = 'invalid_request';
-  else if (err instanceof ConfigError) code = 'invalid_configuration';
+  else if (err instanceof ConfigError || err instanceof SealedSecretError) code = 'invalid_configuration';
   else if (err instanceof AppError) [code, description] = [err.code, err.description];
   await write(process.stderr, `enot-id: ${description.split('\n')[0]}`);
   if (err instanceof UsageError) await write(process.stderr, err.command ? `usage: enot-id ${synopsis(err.command)}` : `\n${USAGE}`);

@@ -1,4 +1,5 @@
 // The one place that reads the environment. Everything else receives a Config.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const wholeNumber = (fallback: number, min: number, max: number) =>
@@ -137,6 +138,14 @@ const schema = z.object({
   STORAGE_TIMEOUT_MS: wholeNumber(2_000, 100, 60_000),
   /** The longest wait to open a connection to PostgreSQL or Redis, or for a free pooled PostgreSQL connection, in milliseconds. */
   STORAGE_CONNECT_TIMEOUT_MS: wholeNumber(2_000, 100, 60_000),
+  /**
+   * Key-encryption keys that seal secrets at rest (server/keys/sealed-secrets.ts):
+   * comma-separated, each 32 bytes as base64, base64url or 64 hex digits, newest
+   * first. Unset: secrets are stored in the clear.
+   */
+  SECRETS_KEY: z.string().optional(),
+  /** A file holding SECRETS_KEY's value (e.g. a mounted Kubernetes or compose secret); read at start. */
+  SECRETS_KEY_FILE: z.string().trim().min(1).optional(),
   NODE_ENV: z.string().default('development'),
 });
 
@@ -151,7 +160,7 @@ export class ConfigError extends Error {
   }
 }
 
-function toConfig(env: z.infer<typeof schema>) {
+function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefined }) {
   return {
     issuer: env.ISSUER,
     port: env.PORT,
@@ -192,7 +201,34 @@ function toConfig(env: z.infer<typeof schema>) {
     deviceCodeTtl: env.DEVICE_CODE_TTL,
     devicePollInterval: env.DEVICE_POLL_INTERVAL,
     production: env.NODE_ENV === 'production',
+    secretsKeys: env.secretsKeys,
   };
+}
+
+/** 32-byte keys from their text: 64 hex digits, or base64 / base64url of 32 bytes. */
+function parseSecretsKeys(value: string, variable: string): Buffer[] {
+  const keys = value.split(',').map((k) => k.trim()).filter(Boolean).map((text) => {
+    const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+    if (bytes.length !== 32 || !/^[A-Za-z0-9+/_=-]+$/.test(text)) {
+      throw new ConfigError(`invalid configuration: ${variable} must hold 32-byte keys (64 hex digits or base64), comma-separated; generate one with: openssl rand -base64 32`);
+    }
+    return bytes;
+  });
+  if (!keys.length) throw new ConfigError(`invalid configuration: ${variable} is empty`);
+  return keys;
+}
+
+function readSecretsKeys(parsed: { SECRETS_KEY?: string; SECRETS_KEY_FILE?: string }): Buffer[] | undefined {
+  if (parsed.SECRETS_KEY && parsed.SECRETS_KEY_FILE) throw new ConfigError('invalid configuration: set SECRETS_KEY or SECRETS_KEY_FILE, not both');
+  if (parsed.SECRETS_KEY) return parseSecretsKeys(parsed.SECRETS_KEY, 'SECRETS_KEY');
+  if (!parsed.SECRETS_KEY_FILE) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(parsed.SECRETS_KEY_FILE, 'utf8');
+  } catch {
+    throw new ConfigError(`invalid configuration: SECRETS_KEY_FILE ${parsed.SECRETS_KEY_FILE} cannot be read`);
+  }
+  return parseSecretsKeys(text, 'SECRETS_KEY_FILE');
 }
 
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
@@ -215,5 +251,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!parsed.SMTP_URL) throw new ConfigError('invalid configuration: SMTP_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');
     if (!parsed.SMS_WEBHOOK_URL) throw new ConfigError('invalid configuration: SMS_WEBHOOK_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');
   }
-  return toConfig(parsed);
+  return toConfig({ ...parsed, secretsKeys: readSecretsKeys(parsed) });
 }

@@ -9,18 +9,30 @@ import type { Locale } from '../i18n/locale.ts';
 import { AppError } from '../errors/index.ts';
 import { deletedCount } from '../db/deleted-count.ts';
 
-export type FlowKind = 'sign-in' | 'register' | 'recover' | 'confirm';
+export type FlowKind = 'sign-in' | 'register' | 'recover' | 'confirm' | 'reauth';
 
 /**
- * The state machines. A flow starts in `code_sent` (created when its first code
- * goes out) and moves only along these edges; see docs/flows.md for diagrams.
+ * The state machines. A flow starts in one of its kind's ENTRY_STATES (most in
+ * `code_sent`, created when their first code goes out) and moves only along
+ * these edges; see docs/flows.md for diagrams.
  */
 export const TRANSITIONS = {
   'sign-in': { code_sent: ['completed'], completed: [] },
   register: { code_sent: ['completed'], completed: [] },
   recover: { code_sent: ['code_verified'], code_verified: ['completed'], completed: [] },
   confirm: { code_sent: ['completed'], completed: [] },
+  // Step-up on the account page: a code to a confirmed identifier, or a right
+  // password, which completes it in the request that starts it.
+  reauth: { code_sent: ['completed'], completed: [] },
 } as const satisfies Record<FlowKind, Record<string, readonly string[]>>;
+
+export const ENTRY_STATES = {
+  'sign-in': ['code_sent'],
+  register: ['code_sent'],
+  recover: ['code_sent'],
+  confirm: ['code_sent'],
+  reauth: ['code_sent', 'completed'],
+} as const satisfies { [K in FlowKind]: readonly FlowState<K>[] };
 
 export type FlowState<K extends FlowKind = FlowKind> = keyof (typeof TRANSITIONS)[K] & string;
 
@@ -37,8 +49,11 @@ export interface Flow {
   accountId?: string;
   identifier: Identifier;
   locale: Locale;
-  /** Kind-specific data; a pending password hash for `register`. Never shown to the person. */
-  data: { passwordHash?: string };
+  /**
+   * Kind-specific data; a pending password hash for `register`, how the person
+   * proved themselves for `reauth`. Never shown to the person.
+   */
+  data: { passwordHash?: string; method?: 'password' | 'code' };
   expiresAt: Date;
 }
 
@@ -84,21 +99,27 @@ export function flowStore(db: Knex, now: () => number = Date.now) {
       identifier: Identifier;
       locale: Locale;
       data?: Flow['data'];
+      /** One of the kind's ENTRY_STATES; `code_sent` when not given. */
+      state?: string;
+      /** Lifetime from now; FLOW_TTL_SECONDS when not given. */
+      ttlSeconds?: number;
     }): Promise<Flow> {
+      const state = input.state ?? 'code_sent';
+      if (!(ENTRY_STATES[input.kind] as readonly string[]).includes(state)) throw new Error(`a ${input.kind} flow cannot start in ${state}`);
       // 128 bits from a CSPRNG (OWASP ASVS V3.2.2 for session-like identifiers).
       const id = randomBytes(16).toString('base64url');
       const [row] = await db('flows')
         .insert({
           id,
           kind: input.kind,
-          state: 'code_sent',
+          state,
           bound_to: input.boundTo,
           account_id: input.accountId ?? null,
           identifier_kind: input.identifier.kind,
           identifier: input.identifier.value,
           locale: input.locale,
           data: JSON.stringify(input.data ?? {}),
-          expires_at: new Date(now() + FLOW_TTL_SECONDS * 1000),
+          expires_at: new Date(now() + (input.ttlSeconds ?? FLOW_TTL_SECONDS) * 1000),
         })
         .returning('*');
       return fromRow(row as Row);
@@ -112,20 +133,33 @@ export function flowStore(db: Knex, now: () => number = Date.now) {
       return fromRow(row);
     },
 
+    /** The newest live flow of `kind` in `state` for this browser and account, if any. */
+    async findLatest(query: { kind: FlowKind; state: string; boundTo: string; accountId: string }): Promise<Flow | undefined> {
+      const row = (await db('flows')
+        .where({ kind: query.kind, state: query.state, bound_to: query.boundTo, account_id: query.accountId })
+        .andWhere('expires_at', '>', new Date(now()))
+        .orderBy('expires_at', 'desc')
+        .first()) as Row | undefined;
+      return row ? fromRow(row) : undefined;
+    },
+
     /**
      * Moves the flow along one edge of its state machine. Conditional on the
      * current state, so two processes racing on one flow cannot both advance it.
+     * `ttlSeconds` gives the flow a new lifetime from now (a completed `reauth`
+     * counts for a fixed time after completion).
      */
-    async transition(flow: Flow, to: string): Promise<Flow> {
+    async transition(flow: Flow, to: string, options: { ttlSeconds?: number } = {}): Promise<Flow> {
       const allowed = (TRANSITIONS[flow.kind] as Record<string, readonly string[]>)[flow.state] ?? [];
       if (!allowed.includes(to)) throw new FlowNotFound();
+      const expiresAt = options.ttlSeconds === undefined ? undefined : new Date(now() + options.ttlSeconds * 1000);
       const updated = await db('flows')
         .where({ id: flow.id, state: flow.state })
         .andWhere('expires_at', '>', new Date(now()))
-        .update({ state: to, updated_at: db.fn.now() })
+        .update({ state: to, updated_at: db.fn.now(), ...(expiresAt ? { expires_at: expiresAt } : {}) })
         .returning('id');
       if (updated.length !== 1) throw new FlowNotFound();
-      return { ...flow, state: to };
+      return { ...flow, state: to, ...(expiresAt ? { expiresAt } : {}) };
     },
 
     /** Forgets a flow whose first code could not be sent: nothing is left half-made. */

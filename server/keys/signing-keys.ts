@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Knex } from 'knex';
+import type { Sealer } from './sealed-secrets.ts';
 
 export const SIGNING_ALGORITHMS = ['ES256', 'RS256'] as const;
 type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -10,18 +11,18 @@ type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 // Serialises key creation across processes starting at the same time.
 const KEYS_LOCK = 0x656e6f74; // "enot"
 
-async function newSigningKey(alg: SigningAlgorithm) {
+async function newSigningKey(alg: SigningAlgorithm, sealer: Sealer) {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const jwk = await exportJWK(privateKey);
   const kid = `${alg.toLowerCase()}-${randomUUID()}`;
-  return { kid, alg, jwk: JSON.stringify({ ...jwk, kid, alg, use: 'sig' }) };
+  return { kid, alg, jwk: JSON.stringify(sealer.seal({ ...jwk, kid, alg, use: 'sig' }, `signing_key:${kid}`)) };
 }
 
-async function insertMissingActiveKeys(trx: Knex.Transaction): Promise<void> {
+async function insertMissingActiveKeys(trx: Knex.Transaction, sealer: Sealer): Promise<void> {
   const active = await trx('signing_keys').select('alg').whereNull('retired_at');
   const have = new Set(active.map((k) => k.alg as string));
   for (const alg of SIGNING_ALGORITHMS) {
-    if (!have.has(alg)) await trx('signing_keys').insert(await newSigningKey(alg));
+    if (!have.has(alg)) await trx('signing_keys').insert(await newSigningKey(alg, sealer));
   }
 }
 
@@ -30,16 +31,16 @@ async function insertMissingActiveKeys(trx: Knex.Transaction): Promise<void> {
  * retired keys still published for verification until `expires_at`.
  * Creates the active keys on first start.
  */
-export async function loadSigningKeys(db: Knex): Promise<JWK[]> {
+export async function loadSigningKeys(db: Knex, sealer: Sealer): Promise<JWK[]> {
   await db.transaction(async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(?)', [KEYS_LOCK]);
-    await insertMissingActiveKeys(trx);
+    await insertMissingActiveKeys(trx, sealer);
   });
   const rows = await db('signing_keys')
-    .select('jwk', 'retired_at')
+    .select('kid', 'jwk', 'retired_at')
     .where((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
     .orderByRaw('retired_at is not null, array_position(?::text[], alg), created_at desc', [[...SIGNING_ALGORITHMS]]);
-  return rows.map((r) => r.jwk as JWK);
+  return rows.map((r) => sealer.open(r.jwk, `signing_key:${r.kid as string}`) as JWK);
 }
 
 /**
@@ -47,7 +48,7 @@ export async function loadSigningKeys(db: Knex): Promise<JWK[]> {
  * `keepSeconds` (the longest lifetime of anything it signed), then disappears.
  * Returns the new kids.
  */
-export async function rotateSigningKeys(db: Knex, keepSeconds: number): Promise<{ retired: string[]; created: string[] }> {
+export async function rotateSigningKeys(db: Knex, sealer: Sealer, keepSeconds: number): Promise<{ retired: string[]; created: string[] }> {
   return db.transaction(async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(?)', [KEYS_LOCK]);
     const retired = await trx('signing_keys')
@@ -57,7 +58,7 @@ export async function rotateSigningKeys(db: Knex, keepSeconds: number): Promise<
         expires_at: trx.raw(`now() + make_interval(secs => ?)`, [keepSeconds]),
       })
       .returning('kid');
-    await insertMissingActiveKeys(trx);
+    await insertMissingActiveKeys(trx, sealer);
     const created = await trx('signing_keys').select('kid').whereNull('retired_at');
     return { retired: retired.map((r) => r.kid as string), created: created.map((r) => r.kid as string) };
   });

@@ -3,6 +3,7 @@
 // side-stepped before or after oidc-provider's own handling, not patched.
 import type { Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { matchesRoute } from './route-match.ts';
 
 const DEVICE_ROUTES = new Set(['code_verification', 'device_resume']);
 
@@ -36,6 +37,7 @@ export async function restartDeviceFlowWithoutSession(ctx: KoaContextWithOIDC, n
  * The query string of a resume is therefore dropped before oidc-provider sees it.
  */
 export async function resumeWithoutQuery(ctx: KoaContextWithOIDC, next: Next): Promise<void> {
-  if (ctx.querystring && (ctx.method === 'GET' || ctx.method === 'HEAD') && /^\/auth\/[^/]+$/.test(ctx.path)) ctx.querystring = '';
+  // Matched as oidc-provider's router matches (`/AUTH/x/` too), or a spelling keeps the 500.
+  if (ctx.querystring && (ctx.method === 'GET' || ctx.method === 'HEAD') && matchesRoute(ctx.path, '/auth/:uid')) ctx.querystring = '';
   await next();
 }

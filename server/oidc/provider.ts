@@ -12,6 +12,7 @@ import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
 import * as pages from './pages.ts';
 import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
+import { OPERATOR_METADATA, pkceRequired, validateOperatorMetadata } from './operator-metadata.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { deviceFlowLimits } from './device-flow.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
@@ -69,8 +70,11 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     // ID tokens carry the claims of the granted scopes, so a relying party needs no userinfo call.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
-    // RFC 9700 §2.1.1: PKCE for every client of the code flow; oidc-provider 9 accepts only S256.
-    pkce: { required: () => true },
+    // RFC 9700 §2.1.1: PKCE for every client of the code flow (oidc-provider 9 accepts only S256),
+    // unless the operator exempted a confidential client that sends a nonce (operator-metadata.ts).
+    pkce: { required: pkceRequired },
+    // Operator-only client metadata: `first_party`, `pkce_exempt` (never from dynamic registration).
+    extraClientMetadata: { properties: [...OPERATOR_METADATA], validator: validateOperatorMetadata },
     rotateRefreshToken: true,
     // Browser apps (public clients, e.g. examples/tv.html) may call the provider
     // from the origins of their redirect URIs; confidential clients never from a browser.
@@ -151,7 +155,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? config.defaultResource,
-        getResourceServerInfo: (_ctx, indicator) => serverInfo(indicator),
+        getResourceServerInfo: (_ctx, indicator, client) => serverInfo(indicator, client),
         // Access tokens are for the API named by the grant (RFC 9068), not only for userinfo.
         useGrantedResource: () => true,
       },
@@ -197,7 +201,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(restartDeviceFlowWithoutSession as Parameters<Provider['use']>[0]);
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
-  provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id)) as Parameters<Provider['use']>[0]);
+  provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id), config.defaultResource) as Parameters<Provider['use']>[0]);
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, reqId: ctx.state?.reqId, route: ctx.oidc?.route }, 'oidc-provider server error');

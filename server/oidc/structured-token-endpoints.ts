@@ -8,6 +8,12 @@ import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import { GRANT_CLAIM, looksLikeJwt, type AccessTokenClaims, type JwtAccessTokens } from './jwt-access-tokens.ts';
 import { InvalidRequest } from './protocol-errors.ts';
 import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
+import { challenge, presentedToken, senderProblem, type PresentedToken, type SenderProblem } from './dpop.ts';
+
+/** oidc-provider's DPoP replay store (its ReplayDetection model, in our adapters: shared by every process). */
+function replayDetection(ctx: KoaContextWithOIDC): { unique(iss: string, jti: string, exp: number): Promise<boolean> } {
+  return (ctx.oidc.provider as unknown as { ReplayDetection: { unique(iss: string, jti: string, exp: number): Promise<boolean> } }).ReplayDetection;
+}
 
 // OIDC Core §5.4: which claims each scope releases.
 const SCOPE_CLAIMS: Record<string, string[]> = {
@@ -29,21 +35,36 @@ function isActiveUserToken(body: unknown): body is { active: true; sub: string }
 
 function introspectionResponse(claims: AccessTokenClaims) {
   const { [GRANT_CLAIM]: _grant, ...visible } = claims;
-  return { ...visible, active: true, token_type: 'Bearer' };
+  // RFC 7662 §2.2 token_type; a key-bound token is a DPoP token (RFC 9449 §6.1).
+  return { ...visible, active: true, token_type: jktOf(claims) ? 'DPoP' : 'Bearer' };
 }
 
-function bearerToken(ctx: KoaContextWithOIDC): string | undefined {
-  const header = ctx.get('authorization');
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-  if (match) return match[1];
+function jktOf(claims: AccessTokenClaims): string | undefined {
+  const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
+  return typeof jkt === 'string' ? jkt : undefined;
+}
+
+/** The token as presented: the Authorization header, or (RFC 6750 §2.2) the form body as Bearer. */
+function presented(ctx: KoaContextWithOIDC): PresentedToken | undefined {
+  const fromHeader = presentedToken(ctx.get('authorization'));
+  if (fromHeader) return fromHeader;
   const fromBody = (ctx.oidc?.params as Record<string, unknown> | undefined)?.access_token;
-  return typeof fromBody === 'string' ? fromBody : undefined;
+  return typeof fromBody === 'string' ? { scheme: 'Bearer', token: fromBody } : undefined;
+}
+
+function refuse(ctx: KoaContextWithOIDC, token: PresentedToken, jkt: string | undefined, problem: SenderProblem): void {
+  ctx.status = 401;
+  ctx.type = 'json';
+  ctx.set('WWW-Authenticate', challenge(token, jkt, problem));
+  ctx.body = { error: problem.error, error_description: problem.description };
 }
 
 export function structuredTokenEndpoints(
   findAccount: FindAccount,
   tokens: JwtAccessTokens,
   accountIsActive: (id: string) => Promise<boolean>,
+  /** The only audience userinfo accepts: DEFAULT_RESOURCE, what a client gets when it names no API. */
+  userinfoAudience: string,
 ) {
   async function introspect(ctx: KoaContextWithOIDC, token: string) {
     const found = await tokens.active(token);
@@ -69,13 +90,29 @@ export function structuredTokenEndpoints(
     ctx.body = '';
   }
 
-  async function userinfo(ctx: KoaContextWithOIDC, token: string) {
-    const found = await tokens.active(token);
+  async function userinfo(ctx: KoaContextWithOIDC, token: PresentedToken) {
+    const found = await tokens.active(token.token);
+    const claims = found?.claims;
+    if (!claims) return;
+    const jkt = jktOf(claims);
+    // A token issued for another API (RFC 8707) must not open the person's
+    // profile: that API could otherwise replay it here (RFC 9068 §4, audience).
+    if (![claims.aud ?? []].flat().includes(userinfoAudience)) {
+      return refuse(ctx, token, jkt, { error: 'invalid_token', description: 'the access token was issued for another audience than userinfo' });
+    }
+    const problem = await senderProblem({
+      presented: token,
+      jkt,
+      proof: ctx.get('dpop') || undefined,
+      method: ctx.method,
+      url: ctx.oidc.urlFor('userinfo'),
+      unique: (jti, expiresAt) => replayDetection(ctx).unique(claims.client_id, jti, expiresAt),
+    });
+    if (problem) return refuse(ctx, token, jkt, problem);
     // The access token carries the API's scopes; the grant holds the OIDC scopes the person consented to.
     const oidcScope = found?.grant?.getOIDCScope() ?? '';
     const scopes = new Set(oidcScope.split(' '));
-    const claims = found?.claims;
-    if (!claims?.sub || !scopes.has('openid')) return;
+    if (!claims.sub || !scopes.has('openid')) return;
     const account = await findAccount(ctx, claims.sub);
     if (!account) return;
     const all = (await account.claims('userinfo', oidcScope, {}, [])) as Record<string, unknown>;
@@ -100,9 +137,11 @@ export function structuredTokenEndpoints(
       if (ctx.status !== 400 || errorCode(ctx) !== 'unsupported_token_type' || !ctx.oidc.client || !looksLikeJwt(token)) return;
       ctx.type = 'json';
       await (route === 'introspection' ? introspect(ctx, token) : revoke(ctx, token));
-    } else if (route === 'userinfo' && ctx.status === 401) {
-      const token = bearerToken(ctx);
-      if (looksLikeJwt(token)) await userinfo(ctx, token);
+    } else if (route === 'userinfo' && ctx.status === 401 && errorCode(ctx) === 'invalid_token') {
+      // oidc-provider found no stored token (a JWT is never stored); an invalid
+      // DPoP proof it already refused (invalid_dpop_proof) stays refused.
+      const token = presented(ctx);
+      if (token && looksLikeJwt(token.token)) await userinfo(ctx, token);
     }
   };
 }

@@ -6,6 +6,8 @@ import type { Context } from 'koa';
 import { AppError, InvalidRequest } from '../errors/index.ts';
 import { describeUserAgent } from './user-agent.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
+import { isFirstParty } from '../oidc/operator-metadata.ts';
+import { challenge, presentedToken, senderProblem } from '../oidc/dpop.ts';
 
 class InsufficientScope extends AppError {
   constructor() {
@@ -47,16 +49,37 @@ export function qrAppApi(deps: InteractionDeps) {
   const router = new Router({ prefix: '/api/qr' });
 
   async function caller(ctx: Context): Promise<string> {
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(ctx.get('authorization'));
-    const found = match ? await deps.provider.accessTokens.active(match[1]!) : undefined;
-    if (!found?.claims.sub || !found.grant) {
+    const token = presentedToken(ctx.get('authorization'));
+    const found = token ? await deps.provider.accessTokens.active(token.token) : undefined;
+    if (!token || !found?.claims.sub || !found.grant) {
       ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw new InvalidToken();
+    }
+    // A DPoP-bound token needs its proof here too (RFC 9449 §7.1); a plain one the Bearer scheme.
+    const jkt = (found.claims.cnf as { jkt?: string } | undefined)?.jkt;
+    const replay = (deps.provider.current as unknown as { ReplayDetection: { unique(iss: string, jti: string, exp: number): Promise<boolean> } }).ReplayDetection;
+    const problem = await senderProblem({
+      presented: token,
+      jkt,
+      proof: ctx.get('dpop') || undefined,
+      method: ctx.method,
+      url: `${deps.config.issuer}${ctx.path}`,
+      unique: (jti, expiresAt) => replay.unique(found.claims.client_id, jti, expiresAt),
+    });
+    if (problem) {
+      ctx.set('WWW-Authenticate', challenge(token, jkt, problem));
+      throw new AppError(401, problem.error, problem.description);
     }
     const audience = [found.claims.aud ?? []].flat();
     if (!audience.includes(deps.config.appApiResource) || !(found.claims.scope ?? '').split(' ').includes('qr-login')) {
       ctx.set('WWW-Authenticate', 'Bearer error="insufficient_scope", scope="qr-login"');
       throw new InsufficientScope();
+    }
+    // Defence in depth: ISSUER/api is only granted to first-party clients
+    // (server/oidc/resource-servers.ts); a client demoted since is refused here.
+    if (!isFirstParty(await deps.provider.current.Client.find(found.claims.client_id))) {
+      ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw new InvalidToken();
     }
     return found.claims.sub;
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Sealer } from '../keys/sealed-secrets.ts';
 
 const NAME = 'code_hmac_secret';
 
@@ -8,13 +9,13 @@ const NAME = 'code_hmac_secret';
  * hash of the code). From CODE_HMAC_SECRET when set; otherwise generated once
  * and kept in the database, so every process verifies every other's codes.
  */
-export async function loadCodeSecret(db: Knex, configured?: string): Promise<string> {
+export async function loadCodeSecret(db: Knex, sealer: Sealer, configured?: string): Promise<string> {
   if (configured) return configured;
   // Insert-or-keep: when processes start together, the first insert wins and all read it.
   await db('server_secrets')
-    .insert({ name: NAME, value: JSON.stringify(randomBytes(32).toString('base64url')) })
+    .insert({ name: NAME, value: JSON.stringify(sealer.seal(randomBytes(32).toString('base64url'), `server_secret:${NAME}`)) })
     .onConflict('name')
     .ignore();
   const row = await db('server_secrets').first('value').where({ name: NAME });
-  return row.value as string;
+  return sealer.open(row.value, `server_secret:${NAME}`) as string;
 }

@@ -87,3 +87,28 @@ export async function signIn(
 }
 
 export { oidc, insecure };
+
+/**
+ * A client created as an operator creates one (the CLI's way: validated by
+ * oidc-provider, stored through the adapter), so it may carry operator-only
+ * metadata such as `first_party`. Returns an openid-client configuration.
+ */
+export async function operatorClient(
+  server: { issuer: string; runtime: { adapters(model: string): { upsert(id: string, payload: Record<string, unknown>, ttl: number): Promise<void> } } },
+  metadata: Record<string, unknown>,
+): Promise<oidc.Configuration> {
+  const clientId = `op-${Math.random().toString(16).slice(2)}`;
+  const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : `secret-${Math.random().toString(36).slice(2)}-0123456789abcdef`;
+  const stored = {
+    client_id: clientId,
+    ...(secret ? { client_secret: secret } : {}),
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    ...metadata,
+  };
+  await server.runtime.adapters('Client').upsert(clientId, stored, 0);
+  const auth = secret ? oidc.ClientSecretBasic(secret) : oidc.None();
+  return oidc.discovery(new URL(server.issuer), clientId, { ...stored } as Partial<oidc.ClientMetadata>, auth, insecure);
+}

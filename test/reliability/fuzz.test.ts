@@ -155,7 +155,8 @@ const PATHS = [
   'POST /interaction/{uid}/flows/{id}/password', 'POST /interaction/{uid}/confirm', 'POST /interaction/{uid}/abort',
   'POST /interaction/{uid}/qr', 'GET /interaction/{uid}/qr/{id}', 'GET /interaction/{uid}/qr/{id}/complete',
   'GET /account', 'GET /account/sign-in', 'GET /account/callback', 'POST /account/identifiers', 'GET /account/flows/{id}',
-  'POST /account/flows/{id}/resend', 'POST /account/flows/{id}/code', 'GET /qr/{id}', 'POST /qr/{id}/approve', 'POST /qr/{id}/deny',
+  'POST /account/flows/{id}/resend', 'POST /account/flows/{id}/code', 'GET /account/reauth', 'POST /account/reauth/password',
+  'POST /account/reauth/code', 'GET /qr/{id}', 'POST /qr/{id}/approve', 'POST /qr/{id}/deny',
   'POST /api/qr/scan', 'POST /api/qr/approve', 'POST /api/qr/deny',
   // operations
   'GET /healthz', 'GET /readyz', 'GET /metrics',

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { errors } from 'oidc-provider';
 import { revokeClientInSql } from '../../../adapters/sql.ts';
 import { AppError, NotFound } from '../../errors/index.ts';
+import { validateFirstPartyScopes } from '../../oidc/operator-metadata.ts';
 import { list, parsing, required, UsageError, type Command } from '../args.ts';
 
 const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
@@ -16,7 +17,7 @@ function withoutSecret({ client_secret: _secret, ...metadata }: Metadata): Metad
 
 export const clientCreate: Command = {
   name: 'client create',
-  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--scope S] [--post-logout-redirect-uri U ...]',
+  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--scope S] [--post-logout-redirect-uri U ...] [--first-party] [--pkce-exempt]',
   summary: 'register a client (confidential with a secret, or --public for PKCE-only apps)',
   parse(args) {
     const { values } = parsing(() =>
@@ -29,6 +30,9 @@ export const clientCreate: Command = {
           public: { type: 'boolean', default: false },
           scope: { type: 'string' },
           'post-logout-redirect-uri': { type: 'string', multiple: true },
+          // Operator-only metadata (server/oidc/operator-metadata.ts).
+          'first-party': { type: 'boolean', default: false },
+          'pkce-exempt': { type: 'boolean', default: false },
         },
       }),
     );
@@ -52,9 +56,12 @@ export const clientCreate: Command = {
         response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
         token_endpoint_auth_method: values.public ? 'none' : 'client_secret_basic',
         ...(scope ? { scope } : {}),
+        ...(values['first-party'] ? { first_party: true } : {}),
+        ...(values['pkce-exempt'] ? { pkce_exempt: true } : {}),
       };
       const { Client } = await provider();
       try {
+        validateFirstPartyScopes(metadata);
         await Client.validate(metadata as Parameters<typeof Client.validate>[0]);
       } catch (err) {
         if (err instanceof errors.OIDCProviderError) {

@@ -16,7 +16,7 @@ export const keysRotate: Command = {
     parsing(() => parseArgs({ args, options: {} }));
     return async ({ config, runtime }) => {
       const keepSeconds = Math.max(config.accessTokenTtl, ID_TOKEN_TTL) + CLOCK_SLACK;
-      const rotated = await rotateSigningKeys(runtime.db, keepSeconds);
+      const rotated = await rotateSigningKeys(runtime.db, runtime.sealer, keepSeconds);
       // Sorted for a stable, readable output (es256-… before rs256-…).
       const [retired, created] = [rotated.retired.sort(), rotated.created.sort()];
       return {

@@ -10,8 +10,7 @@ import { cspNonce } from '../../http/content-security-policy.ts';
 import { strings } from '../../../views/strings.ts';
 import { renderHtml, viaOf, type InteractionTools } from '../interaction.ts';
 import type { InteractionDeps } from '../deps.ts';
-import { newQrBlock } from '../qr/routes.ts';
-import { ACCOUNT_CLIENT_ID } from '../../account/first-party-client.ts';
+import { newQrBlock, offersQr } from '../qr/routes.ts';
 
 export function loginRoutes(router: Router, deps: InteractionDeps, tools: InteractionTools, consentPage: RouterMiddleware) {
   router.get('/:uid', async (ctx, next) => {
@@ -30,7 +29,7 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       via: viaOf(ctx.query.via),
       identifier: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
       // Not when this browser is itself signing in to approve a QR (the account page's own client).
-      qr: interaction.params.client_id === ACCOUNT_CLIENT_ID ? undefined : await newQrBlock(ctx, deps, tools, interaction),
+      qr: offersQr(interaction) ? await newQrBlock(ctx, deps, tools, interaction) : undefined,
     }));
   });
 

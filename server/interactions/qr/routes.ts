@@ -2,7 +2,8 @@
 // QR (for renewal), the state for polling, and completion once the phone approved.
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
-import { InvalidRequest } from '../../errors/index.ts';
+import { NotFound } from '../../errors/index.ts';
+import { ACCOUNT_CLIENT_ID } from '../../account/first-party-client.ts';
 import { qrSvg } from '../../qr/svg.ts';
 import type { QrBlock } from '../../../views/qr.ts';
 import type { InteractionDeps } from '../deps.ts';
@@ -23,24 +24,36 @@ export async function newQrBlock(ctx: Context, deps: InteractionDeps, tools: Int
   return { id: login.id, svg, base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid) };
 }
 
+/**
+ * Where the sign-in page shows a QR: the login (or create) prompt of any client
+ * but the account page's own. The routes below answer only there, so a browser
+ * signing in to /account (for instance to approve a QR) cannot be made to show one.
+ */
+export function offersQr(interaction: Interaction): boolean {
+  if (interaction.params.client_id === ACCOUNT_CLIENT_ID) return false;
+  return interaction.prompt.name === 'login' || interaction.prompt.name === 'create';
+}
+
 export function qrRoutes(router: Router, deps: InteractionDeps, tools: InteractionTools): void {
   // A fresh QR when the shown one expired or was denied (the page's script asks).
   router.post('/:uid/qr', async (ctx) => {
     const interaction = await tools.load(ctx);
     tools.csrf.check(interaction.uid, ctx.get('x-csrf-token'));
-    if (interaction.prompt.name !== 'login' && interaction.prompt.name !== 'create') throw new InvalidRequest('this sign-in step takes no QR');
+    if (!offersQr(interaction)) throw new NotFound('this sign-in step offers no QR');
     const block = await newQrBlock(ctx, deps, tools, interaction);
     ctx.body = { id: block.id, svg: block.svg };
   });
 
   router.get('/:uid/qr/:id', async (ctx) => {
     const interaction = await tools.load(ctx);
+    if (!offersQr(interaction)) throw new NotFound('this sign-in step offers no QR');
     const login = await deps.qr.forDesktop(ctx.params.id!, interaction.uid);
     ctx.body = { state: login.state, expires_at: login.expiresAt.toISOString() };
   });
 
   router.get('/:uid/qr/:id/complete', async (ctx) => {
     const interaction = await tools.load(ctx);
+    if (!offersQr(interaction)) throw new NotFound('this sign-in step offers no QR');
     const login = await deps.qr.forDesktop(ctx.params.id!, interaction.uid);
     if (login.state !== 'approved') {
       ctx.redirect(tools.base(interaction));

@@ -1,0 +1,15 @@
+// oidc-provider's router matches paths case-insensitively (ASCII letters) and
+// with one trailing slash ignored (node_modules/oidc-provider/lib/helpers/router.js):
+// `/DEVICE`, `/Device/` and `/device` are one route. Middleware that must act on
+// one of its routes before the router runs matches the same way, or a spelling
+// slips past it (issue 10 A2). Over-matching (non-ASCII letters folded too) is
+// harmless for what runs before the router: the router then answers 404.
+
+/** True when `path` is the route `template` (segments like `:uid` match any non-empty segment). */
+export function matchesRoute(path: string, template: string): boolean {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const actual = trimmed.split('/');
+  const expected = template.split('/');
+  if (actual.length !== expected.length) return false;
+  return expected.every((segment, i) => (segment.startsWith(':') ? actual[i] !== '' : segment.toLowerCase() === actual[i]!.toLowerCase()));
+}
