@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
-import { revokeAccountInSql, sqlAdapterFactory } from './sql.ts';
+import { revokeAccountInSql, revokeClientInSql, sqlAdapterFactory } from './sql.ts';
 import { redisAdapterFactory, revokeAccountInRedis } from './redis.ts';
-import { DURABLE_MODELS, type AdapterFactory } from './types.ts';
+import { DURABLE_MODELS, type Adapter, type AdapterFactory } from './types.ts';
 import { cachedClients } from './client-cache.ts';
 import type { Sealer } from '../server/keys/sealed-secrets.ts';
 
@@ -14,11 +14,30 @@ import type { Sealer } from '../server/keys/sealed-secrets.ts';
  */
 export function chooseAdapters(db: Knex, redis: { client: Redis; prefix: string } | undefined, sealer: Sealer): AdapterFactory {
   const sql = sqlAdapterFactory(db, sealer);
-  const clients = cachedClients(sql('Client'));
+  const clients = cachedClients(deletingWhatTheClientHeld(db, sql('Client')));
   const fast = redis && redisAdapterFactory(redis.client, redis.prefix);
   return (model) => {
     if (model === 'Client') return clients;
     return !fast || DURABLE_MODELS.has(model) ? sql(model) : fast(model);
+  };
+}
+
+/**
+ * Deleting a client (`enot-id client delete`, RFC 7592 §2.3 DELETE through
+ * oidc-provider) deletes its registration access tokens and should invalidate
+ * its grants and tokens: one query ends all of them that are stored in the
+ * database. In Redis they have no index by client (finding them would take a
+ * SCAN of every key) and stay until they expire, unusable: a token whose client
+ * is gone is inactive (server/oidc/token-policies.ts, jwt-access-tokens.ts).
+ * Rows go first, so a failure leaves a client that can be deleted again.
+ */
+function deletingWhatTheClientHeld(db: Knex, clients: Adapter): Adapter {
+  return {
+    ...clients,
+    async destroy(id) {
+      await revokeClientInSql(db, id);
+      await clients.destroy(id);
+    },
   };
 }
 

@@ -4,7 +4,7 @@
 // `userCode:{code}` index it. Every call is one round trip: multi-step reads and
 // writes run as Lua scripts, which Redis executes atomically.
 import type { Redis } from 'ioredis';
-import type { Adapter, AdapterPayload } from './types.ts';
+import { keptFor, type Adapter, type AdapterPayload } from './types.ts';
 
 // Every model oidc-provider revokes by grant id (lib/helpers/revoke.js).
 const GRANTABLE = new Set([
@@ -115,7 +115,7 @@ export function redisAdapterFactory(client: Redis, prefix: string) {
         const indexes = [payload.userCode && userCodeKey(payload.userCode), payload.uid && uidKey(payload.uid)].filter(
           (s): s is string => !!s,
         );
-        await redis.enotUpsert(1 + sets.length + indexes.length, k, ...sets, ...indexes, JSON.stringify(payload), expiresIn ?? 0, sets.length);
+        await redis.enotUpsert(1 + sets.length + indexes.length, k, ...sets, ...indexes, JSON.stringify(payload), keptFor(model, expiresIn) ?? 0, sets.length);
       },
       async find(id) {
         return fromHash(await redis.hgetall(key(id)));

@@ -1,9 +1,10 @@
 // oidc-provider models in PostgreSQL (or PGlite): one row per instance in
 // `oidc_models`, clients in `clients`. Expiry is enforced on read and rows are
-// purged periodically, so a read is always one query.
+// purged periodically, so a read is always one query. Device codes are kept a
+// while past their expiry (keptFor in ./types.ts).
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from './types.ts';
-import { epochSeconds } from './types.ts';
+import { epochSeconds, keptFor } from './types.ts';
 import { deletedCount } from '../server/db/deleted-count.ts';
 import { createSealer, type Sealer } from '../server/keys/sealed-secrets.ts';
 
@@ -64,6 +65,7 @@ function modelAdapter(db: Knex, model: string): Adapter {
 
   return {
     async upsert(id, payload, expiresIn) {
+      const lifetime = keptFor(model, expiresIn);
       const row = {
         model,
         id,
@@ -71,7 +73,7 @@ function modelAdapter(db: Knex, model: string): Adapter {
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
-        expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+        expires_at: lifetime ? new Date(Date.now() + lifetime * 1000) : null,
         consumed_at: null,
       };
       await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();

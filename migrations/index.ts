@@ -14,6 +14,7 @@ import * as flows from './010-flows.ts';
 import * as flowsBoundTo from './011-flows-bound-to.ts';
 import * as qrLogins from './012-qr-logins.ts';
 import * as flowsReauth from './014-flows-reauth.ts';
+import * as rbac from './015-rbac.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -29,4 +30,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['011-flows-bound-to', flowsBoundTo],
   ['012-qr-logins', qrLogins],
   ['014-flows-reauth', flowsReauth],
+  ['015-rbac', rbac],
 ];

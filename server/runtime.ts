@@ -11,6 +11,7 @@ import { accountRevoker, chooseAdapters } from '../adapters/index.ts';
 import type { AdapterFactory } from '../adapters/types.ts';
 import { createSealer, type Sealer } from './keys/sealed-secrets.ts';
 import { resealSecrets } from './keys/reseal-secrets.ts';
+import { bootstrapRbac } from './rbac/bootstrap.ts';
 
 export interface Runtime {
   config: Config;
@@ -48,7 +49,11 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
   const redisStore = redis && { client: redis, prefix: config.redisPrefix };
   const sealer = createSealer(config.secretsKeys);
   try {
-    if (options.migrate !== false) await resealSecrets(db, sealer);
+    if (options.migrate !== false) {
+      await resealSecrets(db, sealer);
+      // The configuration's resources and default roles, for the server and the CLI alike.
+      await bootstrapRbac(db, config);
+    }
   } catch (err) {
     await Promise.allSettled([db.destroy(), redis?.quit()]);
     unlock();

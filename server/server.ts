@@ -43,6 +43,11 @@ export interface ServerOptions {
   now?: () => number;
   /** Slow-client timeouts (ms); tests shorten them. Default: headers 10 s, whole request 30 s. */
   httpTimeouts?: { headersMs: number; requestMs: number };
+  /**
+   * oidc-provider's outgoing requests (back-channel logout). Tests pass one that
+   * reaches a receiver on loopback, which oidc-provider's SSRF protection refuses.
+   */
+  providerFetch?: typeof fetch;
 }
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -64,7 +69,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       onLimited: (limit) => metrics.rateLimited.inc({ limit }),
     });
     const build = (keys: typeof signingKeys) => {
-      const built = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger, limiters });
+      const built = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger, limiters, providerFetch: options.providerFetch });
       built.provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
         metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
       });

@@ -93,7 +93,8 @@ test('user create makes an account with roles; a second one with the same email 
   const account = json(t, created);
   t.regex(account.id, /^[0-9a-f-]{36}$/);
   t.is(account.email, 'Ann@example.com');
-  t.deepEqual(account.roles, ['admin', 'editor', 'auditor']);
+  // The roles asked for and the default role of new accounts (DEFAULT_ROLES: user).
+  t.deepEqual(account.roles, ['admin', 'auditor', 'editor', 'user']);
 
   const stored = await withDatabase(cli, (db) => db('accounts').first('id', 'email').where({ id: account.id }));
   t.is(stored?.email, 'Ann@example.com');
@@ -144,10 +145,19 @@ test('client create prints the secret once; client list shows the client without
   t.is(pub.token_endpoint_auth_method, 'none');
   t.false('client_secret' in pub);
 
+  // A machine client with roles: what its client-credentials tokens may carry (issue 11).
+  const machine = await cli('client', 'create', '--name', 'Reports', '--grant-type', 'client_credentials', '--role', 'reporting,auditor', '--json');
+  t.is(machine.code, 0, machine.stderr);
+  const reports = json(t, machine);
+  t.deepEqual(reports.roles, ['reporting', 'auditor']);
+  const stored = await withDatabase(cli, (db) => db('client_roles').where({ client_id: reports.client_id }).orderBy('role_name').select('role_name'));
+  t.deepEqual(stored.map((r: { role_name: string }) => r.role_name), ['auditor', 'reporting']);
+  t.is((await cli('client', 'create', '--name', 'Bad', '--grant-type', 'client_credentials', '--role', 'Not A Role')).code, 1);
+
   const listed = await cli('client', 'list', '--json');
   t.is(listed.code, 0, listed.stderr);
   const { clients } = json(t, listed);
-  t.deepEqual(clients.map((c: { client_id: string }) => c.client_id).sort(), [client.client_id, pub.client_id].sort());
+  t.deepEqual(clients.map((c: { client_id: string }) => c.client_id).sort(), [client.client_id, pub.client_id, reports.client_id].sort());
   const shop = clients.find((c: { client_id: string }) => c.client_id === client.client_id);
   t.is(shop.client_name, 'Shop');
   t.false('client_secret' in shop);
@@ -171,6 +181,18 @@ test('client create rejects metadata oidc-provider would not accept, storing not
 
   const listed = await cli('client', 'list', '--json');
   t.deepEqual(json(t, listed), { clients: [] });
+});
+
+test('client create holds clients to the same metadata rules as registration (RFC 8252 §7.3, RFC 6749 §4.4)', async (t) => {
+  const cli = await isolatedCli(t);
+  const http = await cli('client', 'create', '--name', 'Plain http', '--redirect-uri', 'http://app.example.com/cb', '--json');
+  t.is(http.code, 1);
+  t.is(json(t, http).error, 'invalid_redirect_uri');
+  const publicCredentials = await cli('client', 'create', '--name', 'Public', '--public', '--redirect-uri', 'http://localhost:8080/cb', '--grant-type', 'authorization_code', '--grant-type', 'client_credentials', '--json');
+  t.is(publicCredentials.code, 1);
+  t.is(json(t, publicCredentials).error, 'invalid_client_metadata');
+  const local = await cli('client', 'create', '--name', 'Local development', '--redirect-uri', 'http://localhost:8080/cb', '--json');
+  t.is(local.code, 0, local.stderr);
 });
 
 test('client delete removes a client; deleting an unknown one fails clearly', async (t) => {

@@ -109,7 +109,7 @@ test.serial('sign in by code to an existing account', async (t) => {
   t.regex(mail.text ?? '', /sign in/i);
   const tokens = await completeAuthorization(rp, started, await post(started, codePage, /\/code$/, { code }));
   t.is(tokens.claims()!.sub, id);
-  t.deepEqual(tokens.claims()!.roles, ['reader']);
+  t.deepEqual(tokens.claims()!.roles, ['reader', 'user']);
 });
 
 test.serial('known and unknown identifiers get the same answer; only the message differs', async (t) => {

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { registerClient, signIn, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
+import { registerClient, signIn, oidc, TEST_IAT, REDIRECT_URI, grantClientScopes } from './helpers/oidc.ts';
 import { createBrowser, readForm } from './helpers/browser.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 
@@ -18,6 +18,9 @@ test.before(async () => {
   });
   rp = await registerClient(server.issuer, { scope: 'openid email phone roles offline_access api:read api:write opaque:read' });
   await createAccount(server.runtime.db, { ...user, roles: ['admin', 'support'] });
+  // Client credentials tokens carry what the client's roles grant (issue 11).
+  await grantClientScopes(server, rp, ['api:read', 'api:write']);
+  await grantClientScopes(server, rp, ['opaque:read'], OPAQUE_RESOURCE);
 });
 
 test.after.always(async () => {
@@ -99,20 +102,20 @@ test('authorization code + PKCE through the login page, with claims, roles and u
   const claims = tokens.claims()!;
   t.is(claims.email, 'Ada.Lovelace@example.com');
   t.true(claims.email_verified as boolean);
-  t.deepEqual(claims.roles, ['admin', 'support']);
+  t.deepEqual(claims.roles, ['admin', 'support', 'user']);
 
   t.is(decodeProtectedHeader(tokens.access_token).typ, 'at+jwt');
   const info = await introspect(tokens.access_token);
   t.true(info.active);
   t.is(info.sub, claims.sub);
-  t.deepEqual(info.roles, ['admin', 'support']);
+  t.deepEqual(info.roles, ['admin', 'support', 'user']);
   t.is(info.grant_id, undefined, 'internal grant id is not disclosed');
 
   const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, claims.sub);
   t.is(userinfo.sub, claims.sub);
   t.is(userinfo.email, 'Ada.Lovelace@example.com');
   t.true(userinfo.email_verified as boolean);
-  t.deepEqual(userinfo.roles, ['admin', 'support']);
+  t.deepEqual(userinfo.roles, ['admin', 'support', 'user']);
   t.is(userinfo.phone_number, undefined, 'phone scope not granted');
 });
 

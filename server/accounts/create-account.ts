@@ -5,7 +5,7 @@ import { hashPassword } from './passwords.ts';
 import { checkNewPassword } from './password-policy.ts';
 import { findAccountByIdentifier, insertAccount } from './queries.ts';
 
-const ROLE = /^[a-z][a-z0-9_:.-]{0,63}$/;
+import { ROLE_NAME as ROLE } from '../config/index.ts';
 
 /** Creates an account with a confirmed email (for operators: the CLI). Returns its id. */
 export async function createAccount(

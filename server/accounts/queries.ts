@@ -88,5 +88,10 @@ export async function insertAccount(
     await trx('roles').insert(input.roles.map((name) => ({ name }))).onConflict('name').ignore();
     await trx('account_roles').insert(input.roles.map((role_name) => ({ account_id: id, role_name })));
   }
+  // Every new account gets the default roles (DEFAULT_ROLES, marked in `roles` at start).
+  await trx.raw(
+    `insert into account_roles (account_id, role_name) select ?, name from roles where is_default on conflict do nothing`,
+    [id],
+  );
   return id;
 }

@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
+/** A role name: lower-case letters, digits, `_ : . -` (DEFAULT_ROLES, the CLI, the admin API). */
+export const ROLE_NAME = /^[a-z][a-z0-9_:.-]{0,63}$/;
+
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z
     .string()
@@ -105,6 +108,13 @@ const schema = z.object({
       }
     })
     .pipe(z.array(resourceServer)),
+  /** Roles every new account gets, comma-separated; `none` for none (issue 11). */
+  DEFAULT_ROLES: z
+    .string()
+    .trim()
+    .default('user')
+    .transform((v) => (v === 'none' ? [] : [...new Set(v.split(/[,\s]+/).filter(Boolean))]))
+    .pipe(z.array(z.string().regex(ROLE_NAME, 'must list role names such as user or support:read (lower-case letters, digits, _ : . -), or be none'))),
   /** A fixed initial access token for dynamic client registration (RFC 7591 §3), for automation. */
   INITIAL_ACCESS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** SMTP server for mail, e.g. smtps://user:pass@smtp.example.com:465; unset means the dev outbox. */
@@ -185,6 +195,7 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     ],
     appApiResource: `${env.ISSUER}/api`,
     defaultResource: env.DEFAULT_RESOURCE,
+    defaultRoles: env.DEFAULT_ROLES,
     initialAccessToken: env.INITIAL_ACCESS_TOKEN,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT * 1000,
     storageTimeouts: { commandMs: env.STORAGE_TIMEOUT_MS, connectMs: env.STORAGE_CONNECT_TIMEOUT_MS },

@@ -12,6 +12,7 @@ import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
 import * as pages from './pages.ts';
 import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
+import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { OPERATOR_METADATA, pkceRequired, validateOperatorMetadata } from './operator-metadata.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { deviceFlowLimits } from './device-flow.ts';
@@ -19,6 +20,12 @@ import { introspectionAllowed, revocationAllowed } from './token-policies.ts';
 import { storageUnavailable } from './storage-unavailable.ts';
 import { cookieSigner } from '../keys/cookie-signer.ts';
 import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
+import { httpPostMethods } from './http-post-methods.ts';
+import { preciseErrorCodes } from './error-codes.ts';
+import { tokenResponseScope } from './token-response-scope.ts';
+import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-policy.ts';
+import { enforceRegisteredSecretMethod } from './client-secret-method.ts';
+import { logRefusals } from './error-log.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -28,6 +35,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   logger: Logger;
   limiters: Limiters;
+  /** Outgoing requests (back-channel logout); oidc-provider's own, with its SSRF protection, when unset. */
+  providerFetch?: typeof fetch;
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -45,9 +54,10 @@ function interactionPrompts() {
 /** Lifetime of ID tokens; a retired signing key stays published at least this long. */
 export const ID_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters }: ProviderDeps) {
+export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters, providerFetch }: ProviderDeps) {
   const findAccount = findAccountFor(db);
-  const serverInfo = resourceServerInfo(config);
+  const serverInfo = resourceServerInfo(config, db);
+  const metadataRules = clientMetadataValidator(config.issuer);
 
   const configuration: Configuration = {
     adapter: adapters as unknown as Configuration['adapter'],
@@ -57,7 +67,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     cookies: { keys: cookieSigner(cookieKeys) as unknown as string[] },
     // OIDC scopes and every resource server's scopes, so clients may register them (RFC 7591 §2).
     scopes: [
-      ...new Set(['openid', 'offline_access', 'email', 'phone', 'roles', ...config.resourceServers.flatMap((r) => r.scope.split(' ').filter(Boolean))]),
+      ...new Set([...OIDC_SCOPES, ...config.resourceServers.flatMap((r) => r.scope.split(' ').filter(Boolean))]),
     ],
     // OIDC Core §5.4 scope claims, plus `roles`.
     claims: {
@@ -69,12 +79,14 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     },
     // ID tokens carry the claims of the granted scopes, so a relying party needs no userinfo call.
     conformIdTokenClaims: false,
-    responseTypes: ['code'],
+    // OIDC Core §15.2: a dynamic OP supports code, id_token and id_token token. A client gets
+    // the implicit ones only when it registers them (RFC 9700 §2.1.2); clientDefaults keep code.
+    responseTypes: ['code', 'id_token', 'id_token token'],
+    // OIDC Core §3.1.2.1: redirect_uri is REQUIRED, also for a client with one registered URI.
+    allowOmittingSingleRegisteredRedirectUri: false,
     // RFC 9700 §2.1.1: PKCE for every client of the code flow (oidc-provider 9 accepts only S256),
     // unless the operator exempted a confidential client that sends a nonce (operator-metadata.ts).
     pkce: { required: pkceRequired },
-    // Operator-only client metadata: `first_party`, `pkce_exempt` (never from dynamic registration).
-    extraClientMetadata: { properties: [...OPERATOR_METADATA], validator: validateOperatorMetadata },
     rotateRefreshToken: true,
     // Browser apps (public clients, e.g. examples/tv.html) may call the provider
     // from the origins of their redirect URIs; confidential clients never from a browser.
@@ -82,6 +94,16 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       if (origin === 'null') return false;
       if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
       return client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false;
+    },
+    // Our client metadata rules (client-metadata-policy.ts) and the operator-only metadata
+    // (`first_party`, `pkce_exempt`: never from dynamic registration, operator-metadata.ts)
+    // run inside oidc-provider's validation, which calls the validator once per listed property.
+    extraClientMetadata: {
+      properties: [...SOFTWARE_METADATA, ...OPERATOR_METADATA],
+      validator: (ctx, key, value, metadata) => {
+        if ((OPERATOR_METADATA as readonly string[]).includes(key)) validateOperatorMetadata(ctx, key, value, metadata as Record<string, unknown>);
+        else metadataRules(ctx, key, value, metadata as Record<string, unknown>);
+      },
     },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -123,6 +145,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPrompts() },
     renderError: pages.renderError,
+    ...(providerFetch ? { fetch: providerFetch } : {}),
     discovery: {
       claim_types_supported: ['normal'],
       ui_locales_supported: ['en', 'ru'],
@@ -138,6 +161,12 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       userinfo: { enabled: true },
       // RFC 7591 §3: registration requires an initial access token.
       registration: { enabled: true, initialAccessToken: true },
+      // RFC 7592: update (PUT) and delete (DELETE) at registration_client_uri. Each update issues a
+      // new registration access token (§2.2), so a leaked one stops working at the next update.
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+      // OIDC Back-Channel Logout 1.0: logout tokens are POSTed to clients' backchannel_logout_uri,
+      // and ID tokens of clients that need it carry `sid`.
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: pages.logoutSource,
@@ -155,7 +184,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? config.defaultResource,
-        getResourceServerInfo: (_ctx, indicator, client) => serverInfo(indicator, client),
+        getResourceServerInfo: (ctx, indicator, client) => serverInfo(ctx, indicator, client),
         // Access tokens are for the API named by the grant (RFC 9068), not only for userinfo.
         useGrantedResource: () => true,
       },
@@ -187,6 +216,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   // oidc-provider makes itself (provider.createContext: interactionDetails, cookies).
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
+  enforceRegisteredSecretMethod(provider);
 
   const jwtTokens = jwtAccessTokens({
     provider,
@@ -200,9 +230,13 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(pages.formPostTarget as Parameters<Provider['use']>[0]);
   provider.use(restartDeviceFlowWithoutSession as Parameters<Provider['use']>[0]);
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
+  provider.use(httpPostMethods([provider.pathFor('authorization'), provider.pathFor('end_session')]) as Parameters<Provider['use']>[0]);
+  provider.use(preciseErrorCodes as Parameters<Provider['use']>[0]);
+  provider.use(tokenResponseScope as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id), config.defaultResource) as Parameters<Provider['use']>[0]);
 
+  logRefusals(provider, logger);
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, reqId: ctx.state?.reqId, route: ctx.oidc?.route }, 'oidc-provider server error');
   });

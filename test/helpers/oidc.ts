@@ -1,6 +1,6 @@
 // Relying-party side of the tests: openid-client against the running server.
 import * as oidc from 'openid-client';
-import { createBrowser, readForm } from './browser.ts';
+import { createBrowser, readForm, type Page } from './browser.ts';
 
 export const TEST_IAT = 'test-initial-access-token-0123456789abcdef';
 export const REDIRECT_URI = 'https://rp.example.test/callback';
@@ -9,6 +9,9 @@ const insecure = { execute: [oidc.allowInsecureRequests] };
 
 /** Registers a client by RFC 7591 dynamic registration with the test's initial access token. */
 export async function registerClient(issuer: string, metadata: Partial<oidc.ClientMetadata> = {}): Promise<oidc.Configuration> {
+  // The client authenticates as it registers (RFC 7591 §2); openid-client would send the secret in the body.
+  const method = metadata.token_endpoint_auth_method ?? 'client_secret_basic';
+  const auth = method === 'none' ? oidc.None() : method === 'client_secret_post' ? oidc.ClientSecretPost() : oidc.ClientSecretBasic();
   return oidc.dynamicClientRegistration(
     new URL(issuer),
     {
@@ -18,7 +21,7 @@ export async function registerClient(issuer: string, metadata: Partial<oidc.Clie
       token_endpoint_auth_method: 'client_secret_basic',
       ...metadata,
     },
-    undefined,
+    auth,
     { ...insecure, initialAccessToken: TEST_IAT },
   );
 }
@@ -55,6 +58,18 @@ export async function completeAuthorization(
   return oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: started.verifier, expectedState: started.state });
 }
 
+/** From the login page: signs in with a password, through consent if asked, to the client's redirect URI. */
+export async function passLogin(browser: ReturnType<typeof createBrowser>, page: Page, input: { email: string; password: string }): Promise<Page> {
+  const login = readForm(page, /\/code$/);
+  page = await browser.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: input.email, password: input.password }, REDIRECT_URI);
+  if (!page.url.startsWith(REDIRECT_URI)) {
+    const consent = readForm(page, /\/confirm$/);
+    page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);
+  }
+  if (!page.url.startsWith(REDIRECT_URI)) throw new Error(`sign-in did not reach the client: ${page.status} ${page.body.slice(0, 300)}`);
+  return page;
+}
+
 /** Runs the authorization code + PKCE flow through the real login and consent pages. */
 export async function signIn(
   config: oidc.Configuration,
@@ -74,14 +89,7 @@ export async function signIn(
     ...(input.resource ? { resource: input.resource } : {}),
   });
 
-  let page = await browser.follow(url.href, REDIRECT_URI);
-  const login = readForm(page, /\/code$/);
-  page = await browser.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: input.email, password: input.password }, REDIRECT_URI);
-  if (!page.url.startsWith(REDIRECT_URI)) {
-    const consent = readForm(page, /\/confirm$/);
-    page = await browser.submit(consent.action, consent.hidden, REDIRECT_URI);
-  }
-  if (!page.url.startsWith(REDIRECT_URI)) throw new Error(`sign-in did not reach the client: ${page.status} ${page.body.slice(0, 300)}`);
+  const page = await passLogin(browser, await browser.follow(url.href, REDIRECT_URI), input);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: verifier, expectedState: state });
   return { tokens, browser };
 }
@@ -111,4 +119,22 @@ export async function operatorClient(
   await server.runtime.adapters('Client').upsert(clientId, stored, 0);
   const auth = secret ? oidc.ClientSecretBasic(secret) : oidc.None();
   return oidc.discovery(new URL(server.issuer), clientId, { ...stored } as Partial<oidc.ClientMetadata>, auth, insecure);
+}
+
+/**
+ * Gives a machine client a role that grants these scopes of `resource`
+ * (default: DEFAULT_RESOURCE): client credentials tokens carry only what the
+ * client's roles grant (issue 11).
+ */
+export async function grantClientScopes(
+  server: { runtime: { db: import('knex').Knex } },
+  client: oidc.Configuration,
+  scopes: string[],
+  resource = 'urn:enot-id:api',
+  role = `machine-${client.clientMetadata().client_id.slice(0, 12).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`,
+): Promise<void> {
+  const { addClientRoles } = await import('../../server/rbac/granted-scopes.ts');
+  const { grantPermissions } = await import('../../server/rbac/roles.ts');
+  await grantPermissions(server.runtime.db, role, resource, scopes);
+  await addClientRoles(server.runtime.db, client.clientMetadata().client_id, [role]);
 }

@@ -1,6 +1,6 @@
 // Starts a real server in this process on its own port and storage.
 import { loadConfig } from '../../server/config/index.ts';
-import { createLogger } from '../../server/logging/logger.ts';
+import { createLogger, type Logger } from '../../server/logging/logger.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/server.ts';
 import { testEnvironment, type TestEnvironment } from './environment.ts';
 
@@ -15,10 +15,11 @@ export async function startTestServer(
   overrides: Record<string, string> = {},
   environment?: TestEnvironment,
   options: ServerOptions = {},
+  logger: Logger = createLogger('silent'),
 ): Promise<TestServer> {
   const env = environment ?? (await testEnvironment(overrides));
   const config = loadConfig(env.env);
-  const server = await startServer(config, createLogger('silent'), options);
+  const server = await startServer(config, logger, options);
   return {
     ...server,
     issuer: config.issuer,

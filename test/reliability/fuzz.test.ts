@@ -3,8 +3,9 @@
 // oversized values — against every endpoint (the protocol endpoints from
 // discovery, the pages under /interaction, /account, /device, /qr, the app API,
 // health and metrics), mixing garbage with real identifiers (a registered
-// client, live tokens, a live interaction with its cookies, a signed-in
-// session) so requests get past the first checks. Every answer must be below
+// client, another with its registration access token, live tokens, a live
+// interaction with its cookies, a signed-in session) so requests get past the
+// first checks. Every answer must be below
 // 500 and carry no stack trace or file path; afterwards the server answers
 // normally. A second property sends raw, malformed HTTP/1.1 over a socket.
 //
@@ -45,6 +46,9 @@ const real = {
   uid: '',
   interactionCookies: '',
   sessionCookies: '',
+  /** A client of its own with its registration access token, for RFC 7592 GET, PUT and DELETE at /reg/{client}. */
+  registeredClientId: '',
+  registrationToken: '',
 };
 
 function cookieHeader(jar: Map<string, { name: string; value: string }>) {
@@ -65,6 +69,18 @@ async function freshSession() {
   real.sessionCookies = cookieHeader(browser.cookies);
 }
 
+/** Re-armed now and then: a fuzzed PUT rotates the registration access token, a DELETE ends the client. */
+async function freshRegistration() {
+  const response = await fetch(`${server.issuer}/reg`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${TEST_IAT}` },
+    body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }),
+  });
+  const body = (await response.json()) as { client_id: string; registration_access_token: string };
+  real.registeredClientId = body.client_id;
+  real.registrationToken = body.registration_access_token;
+}
+
 test.before(async () => {
   server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT });
   await createAccount(server.runtime.db, user);
@@ -74,6 +90,7 @@ test.before(async () => {
   real.basic = `Basic ${Buffer.from(`${client_id}:${client_secret as string}`).toString('base64')}`;
   await freshSession();
   await freshInteraction();
+  await freshRegistration();
 });
 
 test.after.always(async () => {
@@ -103,7 +120,9 @@ const TRICKY = [
 ];
 
 /** A value the server knows (so requests get past the first checks). */
-const realValue = fc.constantFrom<keyof typeof real>('clientId', 'accessToken', 'refreshToken', 'idToken', 'uid').map((k) => real[k]);
+const realValue = fc
+  .constantFrom<keyof typeof real>('clientId', 'accessToken', 'refreshToken', 'idToken', 'uid', 'registeredClientId', 'registrationToken')
+  .map((k) => real[k]);
 
 const oversized = fc.integer({ min: 1_000, max: 80_000 }).chain((n) => fc.constantFrom('a', '%', '0', 'é', '[').map((c) => c.repeat(n)));
 
@@ -218,6 +237,7 @@ const headers = fc.record({
     fc.oneof(
       fc.constant('{basic}'),
       fc.constant('{bearer}'),
+      fc.constant('{registration}'),
       fc.tuple(fc.constantFrom('Basic ', 'Bearer ', 'DPoP ', 'basic ', ''), headerValue).map(([s, v]) => s + v),
       fc.tuple(nasty, nasty).map(([a, b]) => `Basic ${Buffer.from(`${a}:${b}`).toString('base64')}`),
       fc.tuple(fc.constantFrom(...['', 'x']), nasty).map(([s, v]) => `Basic ${Buffer.from(`${real.clientId}${s}:${v}`).toString('base64')}`),
@@ -266,7 +286,10 @@ function build(r: FuzzRequest): Sent {
   if (hd.contentType !== null) h['content-type'] = hd.contentType;
   if (hd.contentEncoding !== null) h['content-encoding'] = hd.contentEncoding;
   if (hd.authorization !== null) {
-    h.authorization = hd.authorization.replace('{basic}', real.basic).replace('{bearer}', `Bearer ${real.accessToken}`);
+    h.authorization = hd.authorization
+      .replace('{basic}', real.basic)
+      .replace('{bearer}', `Bearer ${real.accessToken}`)
+      .replace('{registration}', `Bearer ${real.registrationToken}`);
   }
   if (hd.cookie !== null) {
     const tampered = real.sessionCookies.replace(/=(.)/g, (_, c: string) => `=${c === 'a' ? 'b' : 'a'}`);
@@ -435,7 +458,7 @@ test.serial('fuzz: malformed requests to every endpoint get a 4xx (or 2xx/3xx), 
       const s = build(r);
       tried++;
       // Keep the real interaction and session alive: fuzzing may finish or end them.
-      if (tried % 250 === 0) await freshInteraction();
+      if (tried % 250 === 0) await Promise.all([freshInteraction(), freshRegistration()]);
       if (tried % 1000 === 0) await freshSession();
       let answer: Answer;
       try {

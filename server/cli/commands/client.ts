@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { errors } from 'oidc-provider';
-import { revokeClientInSql } from '../../../adapters/sql.ts';
 import { AppError, NotFound } from '../../errors/index.ts';
 import { validateFirstPartyScopes } from '../../oidc/operator-metadata.ts';
+import { addClientRoles } from '../../rbac/granted-scopes.ts';
+import { ROLE_NAME as ROLE } from '../../config/index.ts';
 import { list, parsing, required, UsageError, type Command } from '../args.ts';
 
 const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
@@ -17,7 +18,7 @@ function withoutSecret({ client_secret: _secret, ...metadata }: Metadata): Metad
 
 export const clientCreate: Command = {
   name: 'client create',
-  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--scope S] [--post-logout-redirect-uri U ...] [--first-party] [--pkce-exempt]',
+  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--scope S] [--post-logout-redirect-uri U ...] [--first-party] [--pkce-exempt] [--role R ...]',
   summary: 'register a client (confidential with a secret, or --public for PKCE-only apps)',
   parse(args) {
     const { values } = parsing(() =>
@@ -33,6 +34,8 @@ export const clientCreate: Command = {
           // Operator-only metadata (server/oidc/operator-metadata.ts).
           'first-party': { type: 'boolean', default: false },
           'pkce-exempt': { type: 'boolean', default: false },
+          // Roles of a machine client: what its client-credentials tokens may carry (issue 11).
+          role: { type: 'string', multiple: true },
         },
       }),
     );
@@ -41,6 +44,10 @@ export const clientCreate: Command = {
     if (!grantTypes.length) throw new UsageError('--grant-type needs a value');
     const postLogout = list(values['post-logout-redirect-uri']);
     const scope = values.scope?.trim();
+    const roles = [...new Set(list(values.role))];
+    for (const role of roles) {
+      if (!ROLE.test(role)) throw new UsageError(`role "${role}" must match ${ROLE.source}`);
+    }
 
     return async ({ runtime, provider }) => {
       // RFC 7591 §2 metadata and §3.2.1 issued fields, as oidc-provider's own registration endpoint stores them.
@@ -70,6 +77,8 @@ export const clientCreate: Command = {
         throw err;
       }
       await runtime.adapters('Client').upsert(String(metadata.client_id), metadata, 0);
+      if (roles.length) await addClientRoles(runtime.db, String(metadata.client_id), roles);
+      if (roles.length) metadata.roles = roles;
 
       const lines = [`created client ${metadata.client_id as string}`];
       if (metadata.client_secret) lines.push(`client_secret: ${metadata.client_secret as string}`, '(shown only now: store it)');
@@ -111,14 +120,8 @@ export const clientDelete: Command = {
     return async ({ runtime }) => {
       const clients = runtime.adapters('Client');
       if (!(await clients.find(id))) throw new NotFound(`no client with id "${id}"`);
-      // RFC 7592 §2.3: deleting a client invalidates its registration access token,
-      // and should invalidate its grants and tokens. One query ends all of them that
-      // are stored in the database. In Redis they have no index by client (finding
-      // them would take a SCAN of every key) and stay until they expire, unusable:
-      // a token whose client is gone is inactive (oidc/token-policies.ts,
-      // oidc/jwt-access-tokens.ts). Rows go first, so a failure leaves a client that
-      // can be deleted again.
-      await revokeClientInSql(runtime.db, id);
+      // With its registration access tokens and what it holds in the database, as
+      // the RFC 7592 DELETE does: the same Client adapter (adapters/index.ts).
       await clients.destroy(id);
       return { json: { deleted: id }, text: `deleted client ${id}` };
     };

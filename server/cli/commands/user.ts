@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { findAccountById } from '../../accounts/queries.ts';
 import { createAccount } from '../../accounts/create-account.ts';
 import { normalizeEmail } from '../../accounts/identifiers.ts';
 import { list, parsing, required, UsageError, type Command } from '../args.ts';
@@ -33,9 +34,11 @@ export const userCreate: Command = {
       const password = values['password-stdin'] ? await passwordFromStdin() : values.password;
       const id = await createAccount(runtime.db, { email, password, roles, issuer: runtime.config.issuer });
       const stored = normalizeEmail(email);
+      // What the account holds: the roles asked for and the default roles (DEFAULT_ROLES).
+      const held = (await findAccountById(runtime.db, id))?.roles ?? roles;
       return {
-        json: { id, email: stored, roles },
-        text: `created account ${id} for ${stored}${roles.length ? ` with roles ${roles.join(', ')}` : ''}`,
+        json: { id, email: stored, roles: held },
+        text: `created account ${id} for ${stored}${held.length ? ` with roles ${held.join(', ')}` : ''}`,
       };
     };
   },

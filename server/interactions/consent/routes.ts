@@ -4,6 +4,7 @@ import { readForm, field } from '../../http/read-form.ts';
 import { InteractionExpired, NotFound } from '../../errors/index.ts';
 import { consentPage } from '../../../views/consent.ts';
 import { cspNonce } from '../../http/content-security-policy.ts';
+import { onlyOidcScopes } from '../../oidc/oidc-scopes.ts';
 import { renderHtml, type InteractionTools } from '../interaction.ts';
 
 interface Missing {
@@ -24,7 +25,8 @@ export function consentRoutes(router: Router, tools: InteractionTools): RouterMi
       abortAction: `${tools.base(interaction)}/abort`,
       csrf: tools.csrf.tokenFor(interaction.uid),
       clientName: await tools.clientName(interaction),
-      scopes: [...new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])],
+      // API scopes the person's roles do not grant are not resource scopes here, and not OIDC scopes either: not shown.
+      scopes: [...new Set([...onlyOidcScopes(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])],
       resources: Object.keys(missing.missingResourceScopes ?? {}),
     }));
   };
@@ -40,6 +42,7 @@ export function consentRoutes(router: Router, tools: InteractionTools): RouterMi
       ? await provider.Grant.find(interaction.grantId)
       : new provider.Grant({ accountId: interaction.session.accountId, clientId: String(interaction.params.client_id) });
     if (!grant) throw new InteractionExpired();
+    // Every missing one is recorded as encountered (or oidc-provider asks again); only OIDC ones are shown above.
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {

@@ -1,0 +1,58 @@
+// oidc-provider answers a refused request with a public description only (every
+// `invalid_grant` says "grant request is invalid", RFC 6749 §5.2 allows no
+// more), and keeps the reason in `error_detail` ("authorization code
+// redirect_uri mismatch", "code_verifier does not match code_challenge"). That
+// reason is logged here, once per refused request, with the request id the
+// client saw in X-Request-Id, so an operator can answer "why was I refused?".
+//
+// Never logged: parameters, codes, tokens, verifiers, secrets. Only oidc-provider's
+// error code, description and detail, which name what failed, not its values,
+// plus the route and the client id.
+import type { EventEmitter } from 'node:events';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from '../logging/logger.ts';
+
+/** oidc-provider's per-route error events (lib/helpers/initialize_app.js), each emitted with (ctx, err). */
+const ERROR_EVENTS = [
+  'authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error',
+  'device_authorization.error', 'code_verification.error', 'device_resume.error', 'end_session.error',
+  'end_session_confirm.error', 'end_session_success.error', 'registration_create.error', 'registration_read.error',
+  'registration_update.error', 'registration_delete.error', 'jwks.error', 'discovery.error',
+];
+
+interface ProviderError {
+  error?: unknown;
+  error_description?: unknown;
+  error_detail?: unknown;
+  status?: unknown;
+}
+
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+export function logRefusals(provider: Provider, logger: Logger): void {
+  // @types/oidc-provider lists only some of these events; the provider is a plain EventEmitter.
+  const events = provider as unknown as EventEmitter;
+  for (const event of ERROR_EVENTS) {
+    events.on(event, (ctx: KoaContextWithOIDC, err: ProviderError) => {
+      // 500s are logged, with their stack, by the 'server_error' listener.
+      if (typeof err?.status === 'number' && err.status >= 500) return;
+      logger.info(
+        {
+          reqId: ctx.state?.reqId,
+          route: ctx.oidc?.route,
+          client_id: ctx.oidc?.client?.clientId,
+          status: err?.status,
+          error: text(err?.error),
+          error_description: text(err?.error_description),
+          error_detail: text(err?.error_detail),
+        },
+        'oidc request refused',
+      );
+    });
+  }
+  // Back-channel logout (OIDC Back-Channel Logout 1.0 §2.8): a client's receiver failed.
+  events.on('backchannel.error', (ctx: KoaContextWithOIDC, err: Error, client: { clientId: string }) => {
+    logger.warn({ reqId: ctx?.state?.reqId, client_id: client?.clientId, reason: err?.message }, 'back-channel logout failed');
+  });
+}
