@@ -7,6 +7,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
 import { errorMiddleware } from './errors/http.ts';
+import { contentSecurityPolicy } from './http/content-security-policy.ts';
 import {
   closeIfBodyUnread, ignoreInvalidOrigin, rejectInvalidHost, rejectNulInQuery, rejectOversizedBodies, requestContext, securityHeaders,
 } from './http/request-context.ts';
@@ -21,6 +22,8 @@ import { deviceQrRouter } from './device/qr-image.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { cookieSigner } from './keys/cookie-signer.ts';
 import { adminApi, type AdminDeps } from './admin/router.ts';
+import { issuerOrigin } from './oidc/issuer-origin.ts';
+import { publicMetadataCaching } from './oidc/cache-headers.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -37,12 +40,17 @@ export function createApp(deps: {
 }): Koa {
   const app = new Koa();
   app.proxy = deps.config.trustProxy;
+  // ctx.ip is the address the outermost trusted proxy appended to X-Forwarded-For, not
+  // the left-most entry, which the client writes (OWASP ASVS V11). oidc-provider runs on
+  // this app's context through koa-mount, so its ctx.ip (device-flow limits) reads these too.
+  app.maxIpsCount = deps.config.proxyHops;
   app.silent = true;
   // koa-mount runs oidc-provider on this app's context, so its signed cookies use these keys.
   app.keys = cookieSigner(deps.cookieKeys);
 
   app.use(requestContext(deps.logger, deps.metrics));
-  app.use(securityHeaders);
+  app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
+  app.use(contentSecurityPolicy);
   app.use(closeIfBodyUnread);
   app.use(errorMiddleware(deps.logger));
   app.use(rejectOversizedBodies);
@@ -66,6 +74,9 @@ export function createApp(deps: {
   const admin = adminApi({ ...deps.interactions, ...deps.admin });
   app.use(admin.routes()).use(admin.allowedMethods());
 
+  // oidc-provider builds its URLs from ISSUER, never from the request's Host (./oidc/issuer-origin.ts).
+  app.use(issuerOrigin(deps.config.issuer));
+  app.use(publicMetadataCaching);
   // oidc-provider 9: the Provider is itself a Koa application.
   const mounted = new WeakMap<Provider, Koa.Middleware>();
   app.use((ctx, next) => {

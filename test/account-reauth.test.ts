@@ -98,8 +98,8 @@ async function askToChange(browser: Browser, identifier: string, via: 'email' | 
 const accountRow = (id: { email: string }) => server.runtime.db('accounts').whereRaw('lower(email) = lower(?)', [id.email]).first();
 
 test.serial('a session alone cannot change the email: the change asks to re-authenticate and sends nothing', async (t) => {
-  await createAccount(server.runtime.db, { email: 'alone@example.com', password: 'alone password 1' });
-  const { browser, account } = await signedInByPassword('alone@example.com', 'alone password 1');
+  await createAccount(server.runtime.db, { email: 'alone@example.com', password: 'a quiet evening 1' });
+  const { browser, account } = await signedInByPassword('alone@example.com', 'a quiet evening 1');
   t.regex(account.body, /href="\/account\/reauth"/, 'the account page offers the step-up');
   const before = smtp.messages.length;
   const page = await askToChange(browser, 'thief@example.com');
@@ -113,9 +113,9 @@ test.serial('a session alone cannot change the email: the change asks to re-auth
 });
 
 test.serial('after re-authentication by password the email changes; the old email is told, without a code', async (t) => {
-  await createAccount(server.runtime.db, { email: 'old.pw@example.com', password: 'old pw password 1' });
-  const { browser } = await signedInByPassword('old.pw@example.com', 'old pw password 1');
-  const confirmed = await reauthByPassword(browser, 'old pw password 1');
+  await createAccount(server.runtime.db, { email: 'old.pw@example.com', password: 'the first secret 1' });
+  const { browser } = await signedInByPassword('old.pw@example.com', 'the first secret 1');
+  const confirmed = await reauthByPassword(browser, 'the first secret 1');
   t.true(confirmed.url.endsWith('/account?reauthed'), confirmed.url);
   t.regex(confirmed.body, /Confirmed\. For the next 10 minutes/);
   t.notRegex(confirmed.body, /href="\/account\/reauth"/);
@@ -161,14 +161,14 @@ test.serial('after re-authentication by a code to the existing email the email c
 });
 
 test.serial('a re-authentication counts for 10 minutes, also when the change is completed', async (t) => {
-  await createAccount(server.runtime.db, { email: 'clock@example.com', password: 'clock password 1' });
-  const { browser } = await signedInByPassword('clock@example.com', 'clock password 1');
-  await reauthByPassword(browser, 'clock password 1');
+  await createAccount(server.runtime.db, { email: 'clock@example.com', password: 'ten minutes later 1' });
+  const { browser } = await signedInByPassword('clock@example.com', 'ten minutes later 1');
+  await reauthByPassword(browser, 'ten minutes later 1');
   clockOffset = 11 * MINUTE;
   t.true((await askToChange(browser, 'later@example.com')).url.endsWith('/account/reauth?needed'), 'expired after 10 minutes');
 
   clockOffset = 0;
-  await reauthByPassword(browser, 'clock password 1');
+  await reauthByPassword(browser, 'ten minutes later 1');
   clockOffset = 8 * MINUTE;
   const codePage = await askToChange(browser, 'later@example.com');
   const { code } = await mailTo('later@example.com');
@@ -178,7 +178,7 @@ test.serial('a re-authentication counts for 10 minutes, also when the change is 
   t.truthy(await accountRow({ email: 'clock@example.com' }), 'the email did not change');
   t.falsy(await accountRow({ email: 'later@example.com' }));
 
-  await reauthByPassword(browser, 'clock password 1');
+  await reauthByPassword(browser, 'ten minutes later 1');
   const saved = await submit(browser, codePage, /\/code$/, { code: code! });
   t.true(saved.url.endsWith('/account?saved'), 'the unspent code completes the change after a new step-up');
   await mailTo('clock@example.com');

@@ -84,13 +84,13 @@ test.serial('without a session, /account signs in through the provider first', a
 
 test.serial('an identifier that belongs to another account is refused after the code', async (t) => {
   await createAccount(server.runtime.db, { email: 'taken@example.com' });
-  await createAccount(server.runtime.db, { email: 'owner@example.com', password: 'owner password 1' });
+  await createAccount(server.runtime.db, { email: 'owner@example.com', password: 'keys to the front door 1' });
   const browser = createBrowser();
   const login = await browser.follow(`${server.issuer}/account`);
   const form = readForm(login, /\/code$/);
-  await browser.submit(form.action.replace(/\/code$/, '/login'), { ...form.hidden, identifier: 'owner@example.com', password: 'owner password 1' });
+  await browser.submit(form.action.replace(/\/code$/, '/login'), { ...form.hidden, identifier: 'owner@example.com', password: 'keys to the front door 1' });
   const reauth = await browser.follow(`${server.issuer}/account/reauth`);
-  const account = await submit(browser, reauth, /\/account\/reauth\/password$/, { password: 'owner password 1' });
+  const account = await submit(browser, reauth, /\/account\/reauth\/password$/, { password: 'keys to the front door 1' });
   const codePage = await submit(browser, account, /\/account\/identifiers$/, { identifier: 'taken@example.com', via: 'email' });
   const mail = await smtp.nextMessage(10_000);
   const result = await submit(browser, codePage, /\/code$/, { code: codeIn(mail.text ?? '') });

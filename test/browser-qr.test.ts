@@ -482,6 +482,7 @@ async function renderOnPhone(t: ExecutionContext, markup: string) {
 test.serial('the approval page fits a phone with a full IPv6 address and a long app name', async (t) => {
   const page = await renderOnPhone(t, qrApprovePage({
     locale: 'en',
+    nonce: 'bm9uY2U',
     action: '/qr/AAAAAAAAAAAAAAAAAAAAAA',
     csrf: 'csrf',
     clientName: 'ExampleNotesEnterpriseWorkspaceAdministration',
@@ -498,7 +499,7 @@ test.serial('the approval page fits a phone with a full IPv6 address and a long 
 
 // A long address must wrap (`dd { overflow-wrap: anywhere }` in views/layout.ts), not widen the page.
 test.serial('the account page fits a phone with a long email address', async (t) => {
-  const page = await renderOnPhone(t, accountPage({ locale: 'en', csrf: 'csrf', email: 'phone.owner@example.com', emailVerified: true, phone: null, phoneVerified: false }));
+  const page = await renderOnPhone(t, accountPage({ locale: 'en', nonce: 'bm9uY2U', csrf: 'csrf', email: 'phone.owner@example.com', emailVerified: true, phone: null, phoneVerified: false }));
   await visit(t, page, 'render-account-long-email', /^Your account$/);
 });
 

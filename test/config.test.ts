@@ -81,3 +81,12 @@ test('production refuses the dev outbox unless it is allowed', (t) => {
   t.true(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_OUTBOX: 'true' }).production);
   t.is(loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25', SMS_WEBHOOK_URL: 'https://sms.example/hook' }).delivery.smtpUrl, 'smtp://mail:25');
 });
+
+test('TRUST_PROXY_HOPS: 1 by default with TRUST_PROXY, 1-10, and only with TRUST_PROXY', (t) => {
+  t.is(loadConfig({}).proxyHops, 0);
+  t.is(loadConfig({ TRUST_PROXY: 'true' }).proxyHops, 1);
+  t.is(loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2' }).proxyHops, 2);
+  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '0' }), { message: /^invalid configuration: TRUST_PROXY_HOPS / });
+  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: 'all' }), { message: /^invalid configuration: TRUST_PROXY_HOPS must be a whole number/ });
+  t.throws(() => loadConfig({ TRUST_PROXY_HOPS: '2' }), { message: /^invalid configuration: TRUST_PROXY_HOPS needs TRUST_PROXY=true/ });
+});

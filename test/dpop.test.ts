@@ -14,7 +14,7 @@ import { createAccount } from '../server/accounts/create-account.ts';
 
 let server: TestServer;
 let rp: oidc.Configuration;
-const USER = { email: 'dpop.user@example.com', password: 'dpop user password' };
+const USER = { email: 'dpop.user@example.com', password: 'proofs bound to keys' };
 const ORDERS_API = 'https://orders.example.test';
 
 test.before(async () => {

@@ -9,7 +9,7 @@ import { createBrowser, readForm } from './helpers/browser.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 
 let server: TestServer;
-const USER = { email: 'victim@example.com', password: 'victim password 1' };
+const USER = { email: 'victim@example.com', password: 'trusting nobody 1' };
 
 test.before(async () => {
   server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT });

@@ -17,8 +17,8 @@ test('metrics count requests, tokens, sign-ins and rate limits, behind a token',
   const rp = await registerClient(server.issuer);
   await oidc.clientCredentialsGrant(rp, { scope: 'api:read' });
   await oidc.clientCredentialsGrant(rp, { scope: 'api:read' });
-  await createAccount(server.runtime.db, { email: 'metered@example.com', password: 'metered password 1' });
-  await signIn(rp, { email: 'metered@example.com', password: 'metered password 1', scope: 'openid' });
+  await createAccount(server.runtime.db, { email: 'metered@example.com', password: 'counted by the hour 1' });
+  await signIn(rp, { email: 'metered@example.com', password: 'counted by the hour 1', scope: 'openid' });
   await t.throwsAsync(signIn(rp, { email: 'metered@example.com', password: 'not the password', scope: 'openid' }));
 
   const refused = await fetch(`${server.url}/metrics`);

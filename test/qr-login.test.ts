@@ -11,7 +11,7 @@ let server: TestServer;
 let rp: oidc.Configuration;
 let clockOffset = 0;
 let phoneAccountId: string;
-const PHONE_USER = { email: 'phone.owner@example.com', password: 'phone owner password' };
+const PHONE_USER = { email: 'phone.owner@example.com', password: 'approves from the sofa' };
 const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 
 test.before(async () => {

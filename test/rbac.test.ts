@@ -15,8 +15,8 @@ const ORDERS_CONFIG = { RESOURCE_SERVERS: JSON.stringify([{ identifier: ORDERS, 
 let server: TestServer;
 let rp: oidc.Configuration;
 let writerId: string;
-const READER = { email: 'reader@example.com', password: 'reader password 1' };
-const WRITER = { email: 'writer@example.com', password: 'writer password 1' };
+const READER = { email: 'reader@example.com', password: 'turning the pages 1' };
+const WRITER = { email: 'writer@example.com', password: 'ink on the paper 1' };
 
 test.before(async () => {
   server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT, ...ORDERS_CONFIG });

@@ -6,6 +6,8 @@ import type { Locale } from '../server/i18n/locale.ts';
 
 export function accountPage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   csrf: string;
   /** A step-up in this session still counts: changes go straight to the code. */
   reauthFresh?: boolean;
@@ -35,6 +37,6 @@ ${input.reauthFresh ? '' : html`<p class="hint">${t.reauthOffer} <a href="/accou
 ${form('email', input.email ? t.changeEmail : t.addEmail)}
 ${form('phone', input.phone ? t.changePhone : t.addPhone)}
 <p><a href="/session/end">${t.signOut}</a></p>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

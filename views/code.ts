@@ -6,6 +6,8 @@ import type { Locale } from '../server/i18n/locale.ts';
 
 export function codePage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   base: string;
   flowPath: string;
   csrf: string;
@@ -34,6 +36,6 @@ ${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}
   <button type="submit" class="secondary">${t.resend}</button>
 </form>
 <p><a href="${input.base}">${t.startOver}</a></p>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

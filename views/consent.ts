@@ -6,6 +6,8 @@ import type { Locale } from '../server/i18n/locale.ts';
 
 export function consentPage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   action: string;
   abortAction: string;
   csrf: string;
@@ -28,6 +30,6 @@ ${input.resources.length ? html`<p class="muted">${input.resources.join(', ')}</
   ${csrfField(input.csrf)}
   <button type="submit" class="secondary">${t.deny}</button>
 </form>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

@@ -22,20 +22,26 @@ const styles = `
   .notice { font-weight: 600; }
   .qr-image svg { width: 12rem; height: 12rem; display: block; }
   section.qr { border-top: 1px solid GrayText; margin-top: 1.5rem; padding-top: 1rem; }
-  dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+  /* overflow-wrap: a full IPv6 address or a long app name wraps instead of widening the page past a phone's screen. */
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; overflow-wrap: anywhere; }
   dt { font-weight: 600; }
   dd { margin: 0; overflow-wrap: anywhere; }
 `;
 
-export function layout(title: string, body: SafeHtml, lang = 'en'): string {
+/**
+ * The page around `body`. `nonce` is this response's Content-Security-Policy nonce
+ * (the server makes a fresh one per response): the style sheet, and any script in
+ * `body`, carry it, so markup injected into a page neither runs nor styles it.
+ */
+export function layout(title: string, body: SafeHtml, page: { nonce: string; lang?: string }): string {
   return html`<!doctype html>
-<html lang="${lang}">
+<html lang="${page.lang ?? 'en'}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${title} · Enot ID</title>
-<style>${trusted(styles)}</style>
+<style nonce="${page.nonce}">${trusted(styles)}</style>
 </head>
 <body><main>
 ${body}

@@ -4,7 +4,7 @@ import { csrfField, errorMessage } from './fields.ts';
 import { strings } from './strings.ts';
 import type { Locale } from '../server/i18n/locale.ts';
 
-export function newPasswordPage(input: { locale: Locale; flowPath: string; csrf: string; username: string; error?: string }): string {
+export function newPasswordPage(input: { locale: Locale; nonce: string; flowPath: string; csrf: string; username: string; error?: string }): string {
   const t = strings(input.locale);
   return layout(
     t.setPasswordTitle,
@@ -18,6 +18,6 @@ export function newPasswordPage(input: { locale: Locale; flowPath: string; csrf:
   ${errorMessage('password-error', input.error)}
   <button type="submit">${t.setPassword}</button>
 </form>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

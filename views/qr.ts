@@ -52,7 +52,8 @@ const POLL_SCRIPT = `(() => {
   setTimeout(poll, 2000);
 })();`;
 
-export function qrBlock(locale: Locale, qr: QrBlock) {
+/** `nonce`: the page's Content-Security-Policy nonce, for the poll script. */
+export function qrBlock(locale: Locale, qr: QrBlock, nonce: string) {
   const t = strings(locale);
   const texts = JSON.stringify({ scanned: t.qrScanned, expired: t.qrExpired, denied: t.qrDenied, approved: t.qrApproved, over: t.qrPageOver });
   return html`<section id="qr" class="qr" aria-labelledby="qr-title" data-id="${qr.id}" data-base="${qr.base}" data-csrf="${qr.csrf}" data-texts="${texts}">
@@ -61,12 +62,14 @@ export function qrBlock(locale: Locale, qr: QrBlock) {
   <div class="qr-image" role="img" aria-label="${t.qrTitle}">${trusted(qr.svg)}</div>
   <p id="qr-status" role="status"></p>
   <p><a class="qr-continue" href="${qr.base}/qr/${qr.id}/complete">${t.qrContinue}</a></p>
-  <script>${trusted(POLL_SCRIPT)}</script>
+  <script nonce="${nonce}">${trusted(POLL_SCRIPT)}</script>
 </section>`;
 }
 
 export function qrApprovePage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   action: string;
   csrf: string;
   clientName: string;
@@ -78,9 +81,9 @@ export function qrApprovePage(input: {
   const time = input.requestedAt.toLocaleString(input.locale === 'ru' ? 'ru-RU' : 'en-GB', { timeZone: 'UTC', timeZoneName: 'short' });
   return layout(
     t.qrApproveTitle,
-    // overflow-wrap: a full IPv6 address (or a long app name) wraps instead of widening the page past a phone's screen.
+    // The layout's dl wraps anywhere: a full IPv6 address (or a long app name) does not widen the page past a phone's screen.
     html`<h1>${t.qrApproveTitle}</h1>
-<dl style="overflow-wrap: anywhere">
+<dl>
   <dt>${t.qrApp}</dt><dd>${input.clientName}</dd>
   <dt>${t.qrDevice}</dt><dd>${input.device}</dd>
   <dt>${t.qrIp}</dt><dd>${input.ip}</dd>
@@ -95,11 +98,11 @@ export function qrApprovePage(input: {
   ${csrfField(input.csrf)}
   <button type="submit" class="secondary">${t.qrDeny}</button>
 </form>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }
 
-export function qrMessagePage(locale: Locale, message: string): string {
+export function qrMessagePage(locale: Locale, message: string, nonce: string): string {
   const t = strings(locale);
-  return layout(t.qrTitle, html`<h1>${t.qrTitle}</h1><p role="status">${message}</p>`, locale);
+  return layout(t.qrTitle, html`<h1>${t.qrTitle}</h1><p role="status">${message}</p>`, { lang: locale, nonce });
 }

@@ -8,6 +8,8 @@ import type { Locale } from '../server/i18n/locale.ts';
 
 export function reauthPage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   csrf: string;
   /** The account's login name, for password managers; only when it has a password. */
   username?: string;
@@ -46,6 +48,6 @@ ${input.hasPassword && codes.length ? html`<p class="muted">${t.reauthByCode}</p
 ${codes}
 ${!input.hasPassword && !codes.length ? html`<p>${t.reauthImpossible}</p><p><a href="/session/end">${t.signOut}</a></p>` : ''}
 <p><a href="/account">${t.back}</a></p>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

@@ -6,6 +6,8 @@ import type { Locale } from '../server/i18n/locale.ts';
 
 export function recoverPage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   base: string;
   csrf: string;
   via: Via;
@@ -26,6 +28,6 @@ ${errorMessage('form-error', input.error)}
   <button type="submit">${t.sendCode}</button>
 </form>
 <p><a href="${input.base}?via=${input.via}">${t.back}</a></p>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

@@ -6,6 +6,8 @@ import type { Locale } from '../server/i18n/locale.ts';
 
 export function registerPage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   base: string;
   csrf: string;
   clientName: string;
@@ -31,6 +33,6 @@ ${errorMessage('form-error', input.error)}
   <button type="submit">${t.register}</button>
 </form>
 <p>${t.haveAccount} <a href="${input.base}?via=${input.via}&amp;signin">${t.signInTitle}</a></p>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

@@ -7,6 +7,8 @@ import { qrBlock, type QrBlock } from './qr.ts';
 
 export function signInPage(input: {
   locale: Locale;
+  /** This response's Content-Security-Policy nonce. */
+  nonce: string;
   base: string;
   csrf: string;
   clientName: string;
@@ -37,11 +39,11 @@ ${errorMessage('form-error', input.error)}
 </form>
 <p><a href="${input.base}/recover?via=${input.via}">${t.forgotPassword}</a></p>
 <p>${t.noAccount} <a href="${input.base}/register?via=${input.via}">${t.createAccount}</a></p>
-${input.qr ? qrBlock(input.locale, input.qr) : ''}
+${input.qr ? qrBlock(input.locale, input.qr, input.nonce) : ''}
 <form method="post" action="${input.base}/abort">
   ${csrfField(input.csrf)}
   <button type="submit" class="secondary">${t.cancel}</button>
 </form>`,
-    input.locale,
+    { lang: input.locale, nonce: input.nonce },
   );
 }

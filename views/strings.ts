@@ -83,6 +83,9 @@ const en = {
   passwordTooShort: (min: number) => `Use at least ${min} characters.`,
   passwordTooLong: (max: number) => `Use at most ${max} characters.`,
   passwordCommon: 'This password is one of the most common ones. Choose another.',
+  passwordRepetitive: 'This password repeats a character or a group of characters. Choose another.',
+  passwordSequential: 'This password is a simple sequence such as 1234 or abcd. Choose another.',
+  passwordContext: 'This password is built on the name of this service, or on your email or phone. Choose another.',
   qrApproveTitle: 'Sign in on another device?',
   qrApp: 'App',
   qrDevice: 'Device',
@@ -179,6 +182,9 @@ const ru: Strings = {
   passwordTooShort: (min) => `Не короче ${min} символов.`,
   passwordTooLong: (max) => `Не длиннее ${max} символов.`,
   passwordCommon: 'Это один из самых распространённых паролей. Выберите другой.',
+  passwordRepetitive: 'В этом пароле повторяется символ или группа символов. Выберите другой.',
+  passwordSequential: 'Этот пароль — простая последовательность вроде 1234 или abcd. Выберите другой.',
+  passwordContext: 'Этот пароль построен на названии сервиса, вашей почте или телефоне. Выберите другой.',
   qrApproveTitle: 'Войти на другом устройстве?',
   qrApp: 'Приложение',
   qrDevice: 'Устройство',
@@ -202,5 +208,8 @@ export type { Strings };
 export function passwordIssueText(t: Strings, issue: PasswordIssue): string {
   if (issue === 'too_short') return t.passwordTooShort(PASSWORD_MIN_LENGTH);
   if (issue === 'too_long') return t.passwordTooLong(PASSWORD_MAX_LENGTH);
+  if (issue === 'repetitive') return t.passwordRepetitive;
+  if (issue === 'sequential') return t.passwordSequential;
+  if (issue === 'context') return t.passwordContext;
   return t.passwordCommon;
 }

@@ -25,6 +25,12 @@ export type Flow<T> = Generator<HttpRequest, T, HttpResponse>;
 /** Where a sign-in goes: the server and a registered confidential client. */
 export interface Target {
   origin: string;
+  /**
+   * The server's ISSUER when the load goes to another address (a process directly, or
+   * a second proxy): every absolute URL the server sends is built on ISSUER, never on
+   * the Host it was reached by, so a redirect there stays on the server.
+   */
+  issuer?: string;
   clientId: string;
   clientSecret: string;
   redirectUri: string;
@@ -95,9 +101,11 @@ export interface Landing {
 export class Browser {
   private readonly jar = new Map<string, Cookie>();
   private readonly origin: string;
+  private readonly issuerOrigin: string;
   private readonly extraHeaders: Record<string, string>;
-  constructor(origin: string, extraHeaders: Record<string, string> = {}) {
+  constructor(origin: string, extraHeaders: Record<string, string> = {}, issuer: string = origin) {
     this.origin = origin;
+    this.issuerOrigin = new URL(issuer).origin;
     this.extraHeaders = extraHeaders;
   }
 
@@ -146,7 +154,7 @@ export class Browser {
       const location = header(response, 'location');
       if (response.status < 300 || response.status >= 400 || !location) return { response, path };
       const next = new URL(location, this.origin + path);
-      if (next.origin !== this.origin) return { response, path, leftTo: next.href };
+      if (next.origin !== this.origin && next.origin !== this.issuerOrigin) return { response, path, leftTo: next.href };
       path = next.pathname + next.search;
       response = yield* this.request('GET', path);
     }
@@ -229,7 +237,7 @@ export interface SignInInput {
 
 /** Enot ID: authorization code + PKCE, sign-in page, password, consent, token. */
 export function* enotPasswordSignIn(target: Target, input: SignInInput & { email: string; password: string }): Flow<TokenResponse> {
-  const browser = new Browser(target.origin, input.headers);
+  const browser = new Browser(target.origin, input.headers, target.issuer);
   const secrets = pkce();
   let landing = yield* browser.go('GET', authorizationPath(target, { ...input, ...secrets }));
   expectStatus(landing.response, 200, 'sign-in page');
@@ -246,7 +254,7 @@ export function* enotCodeSignIn(
   target: Target,
   input: SignInInput & { email: string; codeFor: (email: string) => string | undefined },
 ): Flow<TokenResponse> {
-  const browser = new Browser(target.origin, input.headers);
+  const browser = new Browser(target.origin, input.headers, target.issuer);
   const secrets = pkce();
   let landing = yield* browser.go('GET', authorizationPath(target, { ...input, ...secrets }));
   expectStatus(landing.response, 200, 'sign-in page');
@@ -264,7 +272,7 @@ export function* enotCodeSignIn(
 
 /** Bare oidc-provider with devInteractions: the same protocol steps, any login accepted, no password check. */
 export function* devInteractionsSignIn(target: Target, input: SignInInput & { login: string }): Flow<TokenResponse> {
-  const browser = new Browser(target.origin, input.headers);
+  const browser = new Browser(target.origin, input.headers, target.issuer);
   const secrets = pkce();
   let landing = yield* browser.go('GET', authorizationPath(target, { ...input, ...secrets }));
   for (let step = 0; step < 4 && !landing.leftTo; step++) {

@@ -24,8 +24,9 @@ export async function runScaleOut(deps: PartDeps): Promise<ScaleOutResult> {
   }
   const [onePort, twoPort, statsPort, portA, portB] = (await distinctPorts(5)) as [number, number, number, number, number];
   // Every process names the two-process frontend as its issuer: tokens are the
-  // same whichever way they were asked for (oidc-provider builds its page and
-  // redirect URLs from the request's Host).
+  // same whichever way they were asked for. The server builds every absolute URL
+  // on ISSUER, so the flows measured directly or through the one-process frontend
+  // follow a redirect to ISSUER on the address they measure (Target.issuer).
   const env = { ...deps.env, ISSUER: `http://127.0.0.1:${twoPort}` };
   const a = await deps.startServer({ ...env, PORT: String(portA) }, 'scale-out-a');
   const b = await deps.startServer({ ...env, PORT: String(portB) }, 'scale-out-b');
@@ -52,7 +53,7 @@ export async function runScaleOut(deps: PartDeps): Promise<ScaleOutResult> {
         id: 'password-sign-in',
         title: 'sign-in by password (code + PKCE)',
         run: (url) => measureFlows(deps.load(url, deps.flowConnections), (n) =>
-          enotPasswordSignIn({ ...deps.target, origin: url }, { email: passwordAccount(n % deps.passwordAccounts), password: PASSWORD, scope: 'openid email' })),
+          enotPasswordSignIn({ ...deps.target, origin: url, issuer: env.ISSUER }, { email: passwordAccount(n % deps.passwordAccounts), password: PASSWORD, scope: 'openid email' })),
       },
     ];
     const rows: ScaleOutRow[] = [];

@@ -19,6 +19,7 @@ import { codeProblem } from '../interactions/flows/code-problems.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 import type { Flow } from '../flows/flow.ts';
 import { reauthPage } from '../../views/reauth.ts';
+import { cspNonce } from '../http/content-security-policy.ts';
 import { strings } from '../../views/strings.ts';
 import type { AccountTools, SignedIn } from './session.ts';
 
@@ -43,6 +44,7 @@ export function reauthRoutes(router: Router, deps: InteractionDeps, tools: Accou
     const { account } = me;
     renderHtml(ctx, status, reauthPage({
       locale: tools.locale(ctx),
+      nonce: cspNonce(ctx),
       csrf: tools.csrf.tokenFor(me.binding),
       username: account.email ?? account.phone ?? undefined,
       hasPassword: account.password_hash !== null,

@@ -16,6 +16,7 @@ import type { InteractionDeps } from '../interactions/deps.ts';
 import type { Flow } from '../flows/flow.ts';
 import { accountPage } from '../../views/account.ts';
 import { codePage } from '../../views/code.ts';
+import { cspNonce } from '../http/content-security-policy.ts';
 import { strings } from '../../views/strings.ts';
 import { ACCOUNT_CLIENT_ID } from './first-party-client.ts';
 import { accountTools } from './session.ts';
@@ -35,6 +36,7 @@ export function accountRouter(deps: InteractionDeps) {
     if (!me) return ctx.redirect('/account/sign-in');
     renderHtml(ctx, status, accountPage({
       locale: locale(ctx),
+      nonce: cspNonce(ctx),
       csrf: csrf.tokenFor(me.binding),
       reauthFresh: (await freshReauth(deps, me)) !== undefined,
       email: me.account.email,
@@ -48,6 +50,7 @@ export function accountRouter(deps: InteractionDeps) {
   async function codeStep(ctx: Context, binding: string, flow: Flow, status: number, extra: { error?: string; notice?: string } = {}) {
     renderHtml(ctx, status, codePage({
       locale: flow.locale,
+      nonce: cspNonce(ctx),
       base: '/account',
       flowPath: `/account/flows/${flow.id}`,
       csrf: csrf.tokenFor(binding),

@@ -10,14 +10,14 @@ import { ROLE_NAME as ROLE } from '../config/index.ts';
 /** Creates an account with a confirmed email (for operators: the CLI). Returns its id. */
 export async function createAccount(
   db: Knex,
-  input: { email: string; password?: string; roles?: string[] },
+  input: { email: string; password?: string; roles?: string[]; /** ISSUER, whose host the password may not be built on. */ issuer?: string },
 ): Promise<string> {
   const email = normalizeEmail(input.email);
   const roles = [...new Set(input.roles ?? [])];
   for (const role of roles) {
     if (!ROLE.test(role)) throw new InvalidRequest(`role "${role}" must match ${ROLE.source}`);
   }
-  if (input.password !== undefined) await checkNewPassword(input.password);
+  if (input.password !== undefined) await checkNewPassword(input.password, { issuer: input.issuer, identifiers: [email] });
   const identifier: Identifier = { kind: 'email', value: email };
   if (await findAccountByIdentifier(db, identifier)) throw new Conflict('an account with this email already exists');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);

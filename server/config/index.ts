@@ -78,6 +78,13 @@ const schema = z.object({
     .pipe(z.array(z.string().min(32, 'each cookie key must be at least 32 characters')).min(1).optional()),
   /** Trust X-Forwarded-* headers (set when behind a load balancer). */
   TRUST_PROXY: flag,
+  /**
+   * With TRUST_PROXY: how many proxies stand in front (each appends the address it
+   * received from to X-Forwarded-For). The client's address is the one the outermost
+   * proxy appended, this many from the right; what is left of it the client wrote
+   * itself and is never trusted (OWASP ASVS V11, X-Forwarded-For spoofing).
+   */
+  TRUST_PROXY_HOPS: wholeNumber(1, 1, 10),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Access token lifetime; 15 minutes by default (RFC 9700 §2.2.2 asks for short-lived access tokens). */
@@ -177,6 +184,8 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     redisPrefix: env.REDIS_PREFIX,
     cookieKeys: env.COOKIE_KEYS,
     trustProxy: env.TRUST_PROXY,
+    /** X-Forwarded-For entries taken from the right (koa's maxIpsCount); 0 when no proxy is trusted. */
+    proxyHops: env.TRUST_PROXY ? env.TRUST_PROXY_HOPS : 0,
     logLevel: env.LOG_LEVEL,
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
     refreshTokenTtl: env.REFRESH_TOKEN_TTL,
@@ -250,6 +259,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${name} ${issue.message}`);
   }
   const parsed = result.data;
+  // A hop count without trust would silently do nothing: the operator meant something else.
+  if (present.TRUST_PROXY_HOPS !== undefined && !parsed.TRUST_PROXY) {
+    throw new ConfigError('invalid configuration: TRUST_PROXY_HOPS needs TRUST_PROXY=true');
+  }
   // A real deployment must never drop mail or SMS silently into the dev outbox.
   if (parsed.NODE_ENV === 'production' && !parsed.ALLOW_DEV_OUTBOX) {
     if (!parsed.SMTP_URL) throw new ConfigError('invalid configuration: SMTP_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');

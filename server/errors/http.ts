@@ -5,7 +5,9 @@ import type { Context, Next } from 'koa';
 import { AppError, Conflict, MethodNotAllowed, TokenRefused, MethodNotImplemented, NotFound, RateLimited, RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceUnavailable } from './index.ts';
 import { isStorageUnavailable } from './connection.ts';
 import { errorPage } from '../../views/error.ts';
+import { cspNonce } from '../http/content-security-policy.ts';
 import type { Logger } from '../logging/logger.ts';
+import { loggedPath } from '../logging/logged-path.ts';
 
 interface HttpLikeError {
   status?: number;
@@ -37,7 +39,7 @@ export function respondWithError(ctx: Context, status: number, error: string, de
   ctx.status = status;
   if (!ctx.state[JSON_ERRORS] && ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
-    ctx.body = errorPage({ status, error, description });
+    ctx.body = errorPage({ status, error, description, nonce: cspNonce(ctx) });
   } else {
     ctx.body = { error, error_description: description };
   }
@@ -80,12 +82,12 @@ export function errorMiddleware(logger: Logger) {
       if (bodiless) respondWithAppError(ctx, bodiless);
     } catch (err) {
       const known = toAppError(err);
-      if (known instanceof ServiceUnavailable) logger.warn({ err, reqId: ctx.state.reqId, path: ctx.path }, 'storage unavailable');
+      if (known instanceof ServiceUnavailable) logger.warn({ err, reqId: ctx.state.reqId, path: loggedPath(ctx.path) }, 'storage unavailable');
       if (known) {
         respondWithAppError(ctx, known);
       } else {
         // Unexpected: log it server-side (the error, not the data it carries: server/logging), show nothing internal.
-        logger.error({ err, reqId: ctx.state.reqId, path: ctx.path }, 'unhandled error');
+        logger.error({ err, reqId: ctx.state.reqId, path: loggedPath(ctx.path) }, 'unhandled error');
         respondWithError(ctx, 500, 'server_error', 'something went wrong on our side; try again');
       }
     }

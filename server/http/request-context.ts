@@ -4,6 +4,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from '../logging/logger.ts';
 import { InvalidRequest, PayloadTooLarge } from '../errors/index.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { loggedPath } from '../logging/logged-path.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -15,7 +16,7 @@ function routeLabel(ctx: Context): string {
   return typeof matched === 'string' ? matched : 'other';
 }
 
-/** Request id (kept from X-Request-Id when sane), metrics, and one access-log line per request, without query strings. */
+/** Request id (kept from X-Request-Id when sane), metrics, and one access-log line per request, without query strings or secrets in the path. */
 export function requestContext(logger: Logger, metrics: Metrics) {
   return async function withRequestContext(ctx: Context, next: Next): Promise<void> {
     const incoming = ctx.get('x-request-id');
@@ -30,17 +31,30 @@ export function requestContext(logger: Logger, metrics: Metrics) {
       const route = routeLabel(ctx);
       metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
       metrics.httpDuration.observe({ method: ctx.method, route }, ms / 1000);
-      logger.info({ reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms) }, 'request');
+      logger.info({ reqId, method: ctx.method, path: loggedPath(ctx.path), status: ctx.status, ms: Math.round(ms) }, 'request');
     }
   };
 }
 
+/**
+ * HSTS (RFC 6797) for a year, sent when ISSUER is https: the server may itself speak plain
+ * HTTP behind a TLS-terminating proxy, and browsers keep the header only from an https
+ * answer anyway (§8.1), so what the public URL is decides. Without includeSubDomains:
+ * ASVS V14.4.5 asks for it, but the issuer's subdomains are not ours to pin to https for
+ * a year (an issuer on an apex name would lock every other host of the domain out of
+ * plain HTTP); an operator who owns the whole domain sends it from the apex.
+ */
+const HSTS = 'max-age=31536000';
+
 /** Headers every response gets (OWASP Secure Headers); oidc-provider adds its own where it needs more. */
-export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.set('X-Frame-Options', 'DENY');
-  await next();
+export function securityHeaders(options: { https: boolean }) {
+  return async function withSecurityHeaders(ctx: Context, next: Next): Promise<void> {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Frame-Options', 'DENY');
+    if (options.https) ctx.set('Strict-Transport-Security', HSTS);
+    await next();
+  };
 }
 
 // oidc-provider reads at most 56 KiB of a body and then answers 400; a declared

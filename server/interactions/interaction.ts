@@ -8,6 +8,7 @@ import { chooseLocale, type Locale } from '../i18n/locale.ts';
 import { csrfTokens } from './csrf.ts';
 import { remember } from '../devices/known-devices.ts';
 import { keepDeviceId } from '../devices/device-cookie.ts';
+import { allowFormTarget } from '../http/content-security-policy.ts';
 import type { InteractionDeps } from './deps.ts';
 import type { Via } from '../../views/fields.ts';
 
@@ -27,6 +28,9 @@ export function interactionTools(deps: InteractionDeps) {
         const found = await provider().interactionDetails(ctx.req, ctx.res);
         if (found.uid !== ctx.params.uid) throw new InteractionExpired();
         ctx.set('Cache-Control', 'no-store');
+        // Its pages' forms end, through redirects, at the client's redirect_uri, which
+        // oidc-provider checked at the authorization request (server/http/content-security-policy.ts).
+        allowFormTarget(ctx, found.params.redirect_uri);
         return found;
       } catch (err) {
         if (err instanceof oidcErrors.SessionNotFound) throw new InteractionExpired();

@@ -1,5 +1,8 @@
-// oidc-provider's own pages (errors, logout, device flow), drawn with our layout.
+// oidc-provider's own pages (errors, logout, device flow), drawn with our layout
+// and this response's Content-Security-Policy nonce (server/http/content-security-policy.ts).
+import type { Next } from 'koa';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { allowFormTarget, cspNonce } from '../http/content-security-policy.ts';
 import { html, trusted, type SafeHtml } from '../../views/html.ts';
 import { layout } from '../../views/layout.ts';
 import { errorPage } from '../../views/error.ts';
@@ -15,17 +18,22 @@ export const renderError: NonNullable<Configuration['renderError']> = async (ctx
     status: ctx.status,
     error: out.error,
     description: out.error_description ?? 'the request could not be completed',
+    nonce: cspNonce(ctx),
   });
 };
 
 export const logoutSource = async (ctx: KoaContextWithOIDC, form: string) => {
   ctx.type = 'html';
-  ctx.body = logoutConfirmPage(form, clientName(ctx));
+  // "Yes, sign me out" posts to us and is answered with a redirect to the client's
+  // post_logout_redirect_uri (registered: oidc-provider checked it before this page).
+  const postLogout = ctx.oidc.params?.post_logout_redirect_uri;
+  if (typeof postLogout === 'string' && ctx.oidc.client?.postLogoutRedirectUriAllowed(postLogout)) allowFormTarget(ctx, postLogout);
+  ctx.body = logoutConfirmPage({ form, clientName: clientName(ctx), nonce: cspNonce(ctx) });
 };
 
 export const postLogoutSuccessSource = async (ctx: KoaContextWithOIDC) => {
   ctx.type = 'html';
-  ctx.body = logoutDonePage(clientName(ctx));
+  ctx.body = logoutDonePage({ clientName: clientName(ctx), nonce: cspNonce(ctx) });
 };
 
 /**
@@ -57,10 +65,15 @@ export const userCodeInputSource = async (ctx: KoaContextWithOIDC, form: string,
 <label for="user-code">Code</label>
 ${trusted(
   withButtons(
-    form.replace('name="user_code"', `id="user-code" name="user_code" autocapitalize="characters" spellcheck="false" aria-describedby="user-code-message"${invalid ? ' aria-invalid="true"' : ''}`),
+    form
+      // oidc-provider's inline onfocus handler (select the typed code) would be refused by the
+      // Content-Security-Policy, which allows no inline handlers; the field works without it.
+      .replace(/\s+onfocus="[^"]*"/, '')
+      .replace('name="user_code"', `id="user-code" name="user_code" autocapitalize="characters" spellcheck="false" aria-describedby="user-code-message"${invalid ? ' aria-invalid="true"' : ''}`),
     html`<button type="submit">Continue</button>`,
   ),
 )}`,
+    { nonce: cspNonce(ctx) },
   );
 };
 
@@ -78,10 +91,27 @@ ${trusted(
 <button type="submit" name="abort" value="yes" class="secondary">Cancel</button>`,
   ),
 )}`,
+    { nonce: cspNonce(ctx) },
   );
 };
 
 export const deviceSuccessSource = async (ctx: KoaContextWithOIDC) => {
   ctx.type = 'html';
-  ctx.body = layout('Device connected', html`<h1>Device connected</h1><p>${clientName(ctx)} is signed in. You can close this page.</p>`);
+  ctx.body = layout('Device connected', html`<h1>Device connected</h1><p>${clientName(ctx)} is signed in. You can close this page.</p>`, { nonce: cspNonce(ctx) });
 };
+
+/**
+ * The form_post response mode (OAuth 2.0 Form Post Response Mode §2) answers with
+ * oidc-provider's page whose form posts the result to the client's redirect_uri;
+ * form-action must name that origin. oidc-provider itself adds its inline script's
+ * hash to script-src. Only a redirect_uri registered for the client is named.
+ */
+export async function formPostTarget(ctx: KoaContextWithOIDC, next: Next): Promise<void> {
+  await next();
+  if (!ctx.response.is('html') || !ctx.oidc?.client) return;
+  const params = (ctx.oidc.params ?? (ctx.method === 'POST' ? ctx.oidc.body : ctx.query) ?? {}) as Record<string, unknown>;
+  if (typeof params.response_mode !== 'string' || !params.response_mode.startsWith('form_post')) return;
+  const registered = ctx.oidc.client.redirectUris ?? [];
+  const redirectUri = params.redirect_uri ?? (registered.length === 1 ? registered[0] : undefined);
+  if (typeof redirectUri === 'string' && ctx.oidc.client.redirectUriAllowed(redirectUri)) allowFormTarget(ctx, redirectUri);
+}

@@ -212,7 +212,11 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   };
 
   const provider = new Provider(config.issuer, configuration);
+  // Mounted with koa-mount, the provider's middleware runs on the parent app's context
+  // (server/app.ts), whose proxy settings decide ctx.ip; these apply to the contexts
+  // oidc-provider makes itself (provider.createContext: interactionDetails, cookies).
   provider.proxy = config.trustProxy;
+  provider.maxIpsCount = config.proxyHops;
   enforceRegisteredSecretMethod(provider);
 
   const jwtTokens = jwtAccessTokens({
@@ -224,6 +228,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   });
   // First, so it sees the final answer: a 500 from a lost PostgreSQL/Redis connection becomes 503.
   provider.use(storageUnavailable(provider) as Parameters<Provider['use']>[0]);
+  provider.use(pages.formPostTarget as Parameters<Provider['use']>[0]);
   provider.use(restartDeviceFlowWithoutSession as Parameters<Provider['use']>[0]);
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
   provider.use(httpPostMethods([provider.pathFor('authorization'), provider.pathFor('end_session')]) as Parameters<Provider['use']>[0]);

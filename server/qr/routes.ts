@@ -12,6 +12,7 @@ import { describeUserAgent } from './user-agent.ts';
 import { QrLoginUnavailable, type QrLogin } from './qr-login.ts';
 import { qrApprovePage, qrMessagePage } from '../../views/qr.ts';
 import { strings } from '../../views/strings.ts';
+import { cspNonce } from '../http/content-security-policy.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 import { AFTER_SIGN_IN_COOKIE } from '../account/routes.ts';
 
@@ -32,6 +33,7 @@ export function qrPhoneRouter(deps: InteractionDeps) {
     const { browser, system } = describeUserAgent(login.desktopUserAgent);
     renderHtml(ctx, 200, qrApprovePage({
       locale: chooseLocale(undefined, ctx.get('accept-language')),
+      nonce: cspNonce(ctx),
       action: `/qr/${token}`,
       csrf: csrf.tokenFor(`${binding}:${token}`),
       clientName: client?.clientName ?? login.clientId,
@@ -42,7 +44,8 @@ export function qrPhoneRouter(deps: InteractionDeps) {
   }
 
   function unavailable(ctx: Context) {
-    renderHtml(ctx, 400, qrMessagePage(chooseLocale(undefined, ctx.get('accept-language')), strings(chooseLocale(undefined, ctx.get('accept-language'))).qrUnavailable));
+    const locale = chooseLocale(undefined, ctx.get('accept-language'));
+    renderHtml(ctx, 400, qrMessagePage(locale, strings(locale).qrUnavailable, cspNonce(ctx)));
   }
 
   router.get('/:token', async (ctx) => {
@@ -79,7 +82,7 @@ export function qrPhoneRouter(deps: InteractionDeps) {
         if (err instanceof QrLoginUnavailable) return unavailable(ctx);
         throw err;
       }
-      renderHtml(ctx, 200, qrMessagePage(locale, decision === 'approve' ? strings(locale).qrApprovedPhone : strings(locale).qrDeniedPhone));
+      renderHtml(ctx, 200, qrMessagePage(locale, decision === 'approve' ? strings(locale).qrApprovedPhone : strings(locale).qrDeniedPhone, cspNonce(ctx)));
     });
   }
 

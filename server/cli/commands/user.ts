@@ -32,7 +32,7 @@ export const userCreate: Command = {
     if (values.password !== undefined && values['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');
     return async ({ runtime }) => {
       const password = values['password-stdin'] ? await passwordFromStdin() : values.password;
-      const id = await createAccount(runtime.db, { email, password, roles });
+      const id = await createAccount(runtime.db, { email, password, roles, issuer: runtime.config.issuer });
       const stored = normalizeEmail(email);
       // What the account holds: the roles asked for and the default roles (DEFAULT_ROLES).
       const held = (await findAccountById(runtime.db, id))?.roles ?? roles;

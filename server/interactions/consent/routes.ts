@@ -3,6 +3,7 @@ import type { Router, RouterMiddleware } from '@koa/router';
 import { readForm, field } from '../../http/read-form.ts';
 import { InteractionExpired, NotFound } from '../../errors/index.ts';
 import { consentPage } from '../../../views/consent.ts';
+import { cspNonce } from '../../http/content-security-policy.ts';
 import { onlyOidcScopes } from '../../oidc/oidc-scopes.ts';
 import { renderHtml, type InteractionTools } from '../interaction.ts';
 
@@ -19,6 +20,7 @@ export function consentRoutes(router: Router, tools: InteractionTools): RouterMi
     const missing = interaction.prompt.details as Missing;
     renderHtml(ctx, 200, consentPage({
       locale: tools.locale(ctx, interaction),
+      nonce: cspNonce(ctx),
       action: `${tools.base(interaction)}/confirm`,
       abortAction: `${tools.base(interaction)}/abort`,
       csrf: tools.csrf.tokenFor(interaction.uid),

@@ -17,6 +17,7 @@ import { registerPage } from '../../../views/register.ts';
 import { recoverPage } from '../../../views/recover.ts';
 import { codePage } from '../../../views/code.ts';
 import { newPasswordPage } from '../../../views/new-password.ts';
+import { cspNonce } from '../../http/content-security-policy.ts';
 import { passwordIssueText, strings } from '../../../views/strings.ts';
 import type { Via } from '../../../views/fields.ts';
 import { renderHtml, viaOf, type Interaction, type InteractionTools } from '../interaction.ts';
@@ -34,7 +35,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
   async function startPage(ctx: Context, interaction: Interaction, kind: FlowKind, status: number, input: {
     via: Via; identifier?: string; identifierError?: string; passwordError?: string; error?: string;
   }) {
-    const common = { locale: tools.locale(ctx, interaction), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid), ...input };
+    const common = { locale: tools.locale(ctx, interaction), nonce: cspNonce(ctx), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid), ...input };
     if (kind === 'register') return renderHtml(ctx, status, registerPage({ ...common, clientName: await tools.clientName(interaction) }));
     if (kind === 'recover') return renderHtml(ctx, status, recoverPage(common));
     return renderHtml(ctx, status, signInPage({ ...common, clientName: await tools.clientName(interaction), error: input.identifierError ?? input.error }));
@@ -43,6 +44,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
   async function codeStep(ctx: Context, interaction: Interaction, flow: Flow, status: number, extra: { error?: string; notice?: string } = {}) {
     renderHtml(ctx, status, codePage({
       locale: flow.locale,
+      nonce: cspNonce(ctx),
       base: tools.base(interaction),
       flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
       csrf: tools.csrf.tokenFor(interaction.uid),
@@ -71,7 +73,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
         if (err instanceof AppError) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, identifierError: err.description });
         throw err;
       }
-      const passwordIssue = password ? await newPasswordIssue(password) : undefined;
+      const passwordIssue = password ? await newPasswordIssue(password, { issuer: deps.config.issuer, identifiers: [identifier.value] }) : undefined;
       if (passwordIssue) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, passwordError: passwordIssueText(t, passwordIssue) });
 
       // The pending password is only ever applied to an account this flow creates.
@@ -104,7 +106,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     if (flow.state === 'code_verified') {
       return renderHtml(ctx, 200, newPasswordPage({
-        locale: flow.locale, flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
+        locale: flow.locale, nonce: cspNonce(ctx), flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
         csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value,
       }));
     }
@@ -164,16 +166,17 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     if (flow.kind !== 'recover' || flow.state !== 'code_verified') return ctx.redirect(`${tools.base(interaction)}/flows/${flow.id}`);
     const password = field(form, 'password', 1024);
-    const issue = await newPasswordIssue(password);
+    // The account's other identifier is as much the person's own word as the one they recover by.
+    const existing = await findAccountByIdentifier(deps.db, flow.identifier);
+    const issue = await newPasswordIssue(password, { issuer: deps.config.issuer, identifiers: [flow.identifier.value, existing?.email, existing?.phone] });
     if (issue) {
       return renderHtml(ctx, 400, newPasswordPage({
-        locale: flow.locale, flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
+        locale: flow.locale, nonce: cspNonce(ctx), flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
         csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value, error: passwordIssueText(strings(flow.locale), issue),
       }));
     }
     const passwordHash = await hashPassword(password);
     await deps.flows.transition(flow, 'completed');
-    const existing = await findAccountByIdentifier(deps.db, flow.identifier);
     if (existing?.status === 'blocked') throw new AppError(403, 'account_blocked', 'this account is blocked; contact the service');
     if (existing) {
       await setPasswordHash(deps.db, existing.id, passwordHash);

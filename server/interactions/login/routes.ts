@@ -8,6 +8,7 @@ import { readDeviceId } from '../../devices/device-cookie.ts';
 import { verifyPassword } from '../../accounts/passwords.ts';
 import { AppError, RateLimited } from '../../errors/index.ts';
 import { signInPage } from '../../../views/sign-in.ts';
+import { cspNonce } from '../../http/content-security-policy.ts';
 import { strings } from '../../../views/strings.ts';
 import { renderHtml, viaOf, type InteractionTools } from '../interaction.ts';
 import type { InteractionDeps } from '../deps.ts';
@@ -23,6 +24,7 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
     if (interaction.prompt.name !== 'login' && interaction.prompt.name !== 'create') return consentPage(ctx, next);
     renderHtml(ctx, 200, signInPage({
       locale: tools.locale(ctx, interaction),
+      nonce: cspNonce(ctx),
       base: tools.base(interaction),
       csrf: tools.csrf.tokenFor(interaction.uid),
       clientName: await tools.clientName(interaction),
@@ -45,7 +47,7 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
     const clientName = await tools.clientName(interaction);
     const page = (status: number, extra: { error?: string; passwordError?: string }) =>
       renderHtml(ctx, status, signInPage({
-        locale, base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid),
+        locale, nonce: cspNonce(ctx), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid),
         clientName, via, identifier: typed, ...extra,
       }));
 
