@@ -59,11 +59,11 @@ test('create refuses bad input with 400 naming the field', async (t) => {
 });
 
 test('update identifiers: set, remove, one must remain, a taken one is 409', async (t) => {
-  const a = (await api.call(t, 'post', '/accounts', { token, body: { email: 'change-me@example.com', password: 'change me password 1' } })).body;
+  const a = (await api.call(t, 'post', '/accounts', { token, body: { email: 'change-me@example.com', password: 'a brand new start 1' } })).body;
   const b = (await api.call(t, 'post', '/accounts', { token, body: { email: 'other@example.com' } })).body;
   const changed = await api.call(t, 'patch', `/accounts/${a.id}`, { token, body: { email: 'changed@example.com', phone: '+4915199999999' } });
   t.like(changed.body, { email: 'changed@example.com', phone: '+4915199999999' });
-  await signIn(rp, { email: 'changed@example.com', password: 'change me password 1', scope: 'openid' });
+  await signIn(rp, { email: 'changed@example.com', password: 'a brand new start 1', scope: 'openid' });
   const noPhone = await api.call(t, 'patch', `/accounts/${a.id}`, { token, body: { phone: null } });
   t.like(noPhone.body, { phone: null, phone_verified: false });
   t.is((await api.call(t, 'patch', `/accounts/${a.id}`, { token, body: { email: null } })).status, 400);
@@ -74,7 +74,7 @@ test('update identifiers: set, remove, one must remain, a taken one is 409', asy
 });
 
 test('ending sessions stops refresh and access tokens; the person may sign in again. Deleting ends everything', async (t) => {
-  const person = { email: 'sessions@example.com', password: 'many sessions 1' };
+  const person = { email: 'sessions@example.com', password: 'open in many tabs 1' };
   const { id } = (await api.call(t, 'post', '/accounts', { token, body: person })).body;
   const first = (await signIn(rp, { ...person, scope: 'openid offline_access api:read' })).tokens;
   t.true((await oidc.tokenIntrospection(rp, first.access_token)).active);
@@ -93,7 +93,7 @@ test('ending sessions stops refresh and access tokens; the person may sign in ag
 });
 
 test('sessions and grants: listed; one grant revoked stops its tokens only; one session ended', async (t) => {
-  const person = { email: 'two-devices@example.com', password: 'two devices 1' };
+  const person = { email: 'two-devices@example.com', password: 'phone and laptop 1' };
   const { id } = (await api.call(t, 'post', '/accounts', { token, body: person })).body;
   const laptop = (await signIn(rp, { ...person, scope: 'openid offline_access api:read' })).tokens;
   const phone = (await signIn(rp, { ...person, scope: 'openid offline_access api:read' })).tokens;

@@ -21,7 +21,7 @@ let adminClientId: string;
 let firstParty: oidc.Configuration;
 let rp: oidc.Configuration;
 
-const ADMIN = { email: 'admin@example.com', password: 'admin password 1' };
+const ADMIN = { email: 'admin@example.com', password: 'keeper of the keys 1' };
 
 test.before(async () => {
   server = await startTestServer({
@@ -117,7 +117,7 @@ test('the admin scope through another role is not enough: the role admin is chec
 });
 
 test('a person admin is let in; once the role is taken away, refused at the next call', async (t) => {
-  const person = { email: 'removed-admin@example.com', password: 'removed admin 1' };
+  const person = { email: 'removed-admin@example.com', password: 'once had the keys 1' };
   const id = await createAccount(server.runtime.db, { ...person, roles: ['admin'] });
   const token = await personToken(person);
   t.is(claimsOf(token).scope, 'admin');
@@ -131,7 +131,7 @@ test('a person admin is let in; once the role is taken away, refused at the next
 });
 
 test('a person without the role admin gets no admin scope and is refused', async (t) => {
-  const person = { email: 'not-admin@example.com', password: 'not an admin 1' };
+  const person = { email: 'not-admin@example.com', password: 'just a regular person 1' };
   await createAccount(server.runtime.db, person);
   const token = await personToken(person);
   t.is(claimsOf(token).scope, undefined);
@@ -141,7 +141,7 @@ test('a person without the role admin gets no admin scope and is refused', async
 });
 
 test('a blocked admin loses access at once', async (t) => {
-  const person = { email: 'blocked-admin@example.com', password: 'blocked admin 1' };
+  const person = { email: 'blocked-admin@example.com', password: 'stopped at the door 1' };
   const id = await createAccount(server.runtime.db, { ...person, roles: ['admin'] });
   const token = await personToken(person);
   t.is((await api.call(t, 'get', '/accounts', { token })).status, 200);
@@ -211,7 +211,7 @@ test('accounts: list with search and cursor paging, read, 404 for an unknown id,
 });
 
 test('blocking stops password sign-in, refresh, JWT and opaque access tokens at once; unblocking lets the person sign in again', async (t) => {
-  const person = { email: 'to-block@example.com', password: 'to be blocked 1' };
+  const person = { email: 'to-block@example.com', password: 'soon to be stopped 1' };
   const id = await createAccount(server.runtime.db, person);
   const jwt = (await signIn(rp, { ...person, scope: 'openid offline_access api:read' })).tokens;
   const opaque = (await signIn(rp, { ...person, scope: 'openid o:read', resource: OPAQUE })).tokens;
@@ -236,7 +236,7 @@ test('blocking stops password sign-in, refresh, JWT and opaque access tokens at 
 });
 
 test('every admin call is audited, refusals too, without tokens, secrets or passwords', async (t) => {
-  const id = await createAccount(server.runtime.db, { email: 'audited@example.com', password: 'audited password 1' });
+  const id = await createAccount(server.runtime.db, { email: 'audited@example.com', password: 'every step recorded 1' });
   const ua = `audit-test-${Math.random()}`;
   await api.call(t, 'post', `/accounts/${id}/block`, { token: adminToken, headers: { 'user-agent': ua } });
   await api.call(t, 'post', `/accounts/${id}/unblock`, { headers: { 'user-agent': ua } });
@@ -252,7 +252,7 @@ test('every admin call is audited, refusals too, without tokens, secrets or pass
   t.is(rows[2].details.status, 400);
   const everything = JSON.stringify(await server.runtime.db('audit_log').select('*'));
   t.false(everything.includes(adminToken.split('.')[2]!), 'no token');
-  t.false(everything.includes('audited password 1'));
+  t.false(everything.includes('every step recorded 1'));
   t.false(everything.includes(String(firstParty.clientMetadata().client_secret)));
   t.false(everything.includes('$argon2'));
   // Append-only: a record cannot be rewritten.

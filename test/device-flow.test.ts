@@ -8,6 +8,7 @@ import { createBrowser, readForm, type Page } from './helpers/browser.ts';
 import { ROOT, NODE, childEnv } from './helpers/process.ts';
 import { decodeQrSvg } from './helpers/qr-decode.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
+import { addResourceClient } from '../server/rbac/resource-clients.ts';
 
 let server: TestServer;
 let tv: oidc.Configuration;
@@ -126,7 +127,10 @@ test('the CLI shows a QR and the code, polls, and prints the tokens once a perso
   t.is(code, 0, stderr);
   const tokens = JSON.parse(stdout) as { access_token: string; id_token: string };
   t.truthy(tokens.access_token);
-  t.is((await oidc.tokenIntrospection(await registerClient(server.issuer), tokens.access_token)).active, true);
+  // Introspected by the API the token is for (RFC 7662 §4: only its own client and its resource servers may).
+  const api = await registerClient(server.issuer);
+  await addResourceClient(server.runtime.db, 'urn:enot-id:api', api.clientMetadata().client_id);
+  t.is((await oidc.tokenIntrospection(api, tokens.access_token)).active, true);
 });
 
 test('/device/qr.svg draws verification_uri_complete for a TV, and only that', async (t) => {

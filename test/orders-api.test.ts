@@ -15,9 +15,9 @@ import { createOrdersApi } from '../examples/orders-api/orders-api.ts';
 
 const ORDERS = 'https://orders.example.test';
 const OTHER_API = 'https://billing.example.test';
-const READER = { email: 'reader@example.com', password: 'reader password 1' };
-const WRITER = { email: 'writer@example.com', password: 'writer password 1' };
-const CLERK = { email: 'clerk@example.com', password: 'clerk password 11' };
+const READER = { email: 'reader@example.com', password: 'turning the pages 1' };
+const WRITER = { email: 'writer@example.com', password: 'ink on the paper 1' };
+const CLERK = { email: 'clerk@example.com', password: 'stamps and forms 11' };
 const ORDERS_SCOPE = 'openid offline_access orders:read orders:write';
 let server: TestServer;
 let shop: oidc.Configuration;
