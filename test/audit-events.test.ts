@@ -155,3 +155,20 @@ test.serial('a QR approval on the phone and the desktop\'s sign-in are recorded'
   const qrUrl = decodeQrSvg(svg);
   t.false(JSON.stringify([approved, signedIn]).includes(qrUrl.split('/').pop()!), 'no QR token in the records');
 });
+
+test.serial('a sign-in goes on when its audit record cannot be written', async (t) => {
+  const db = server.runtime.db;
+  const owner = { email: 'unaudited@example.com', password: 'the log is down today 3' };
+  const id = await createAccount(db, owner);
+  // The database itself refuses the record (no mock): as a full disk or a lost permission would.
+  await db.raw(`create function refuse_sign_in_audit() returns trigger language plpgsql as $$ begin raise exception 'audit unavailable'; end $$`);
+  await db.raw(`create trigger refuse_sign_in_audit before insert on audit_log for each row when (new.action = 'sign_in.password') execute function refuse_sign_in_audit()`);
+  try {
+    const { tokens } = await signIn(rp, { ...owner, scope: 'openid' });
+    t.is(tokens.claims()!.sub, id);
+    t.deepEqual(await records({ action: 'sign_in.password', actor_id: id }, 0), [], 'the record was indeed refused');
+  } finally {
+    await db.raw('drop trigger refuse_sign_in_audit on audit_log');
+    await db.raw('drop function refuse_sign_in_audit()');
+  }
+});
