@@ -156,6 +156,37 @@ test.serial('a QR approval on the phone and the desktop\'s sign-in are recorded'
   t.false(JSON.stringify([approved, signedIn]).includes(qrUrl.split('/').pop()!), 'no QR token in the records');
 });
 
+test.serial('step-up on /account (a failure, then success) and the email change are recorded, without the addresses', async (t) => {
+  const owner = { email: 'change.audit@example.com', password: 'changing my address 8' };
+  const id = await createAccount(server.runtime.db, owner);
+  const browser = createBrowser();
+  const login = readForm(await browser.follow(`${server.issuer}/account`), /\/code$/);
+  await browser.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: owner.email, password: owner.password });
+  const reauth = readForm(await browser.follow(`${server.issuer}/account/reauth`), /\/reauth\/password$/);
+  t.is((await browser.submit(reauth.action, { ...reauth.hidden, password: 'not it at all 0' })).status, 401);
+  t.true((await browser.submit(reauth.action, { ...reauth.hidden, password: owner.password })).url.endsWith('/account?reauthed'));
+  const change = readForm(await browser.follow(`${server.issuer}/account`), /\/account\/identifiers$/);
+  const codePage = await browser.submit(change.action, { ...change.hidden, identifier: 'changed.audit@example.com', via: 'email' });
+  const mail = await smtp.nextMessage(10_000);
+  t.is(mail.envelopeTo[0], 'changed.audit@example.com');
+  const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1]!;
+  const entry = readForm(codePage, /\/code$/);
+  t.true((await browser.submit(entry.action, { ...entry.hidden, code })).url.endsWith('/account?saved'));
+  await smtp.nextMessage(10_000); // the notice to the old address
+
+  const steps = await records({ action: 'reauth', actor_id: id }, 2);
+  t.deepEqual(steps.map((row) => row.outcome), ['failure', 'success']);
+  t.deepEqual(steps.map((row) => row.details.method), ['password', 'password']);
+  const [sent] = await records({ action: 'code.sent', actor_id: id });
+  t.is(sent!.actor_kind, 'account', 'the signed-in account asked for the code');
+  t.deepEqual(sent!.details, { channel: 'email', purpose: 'confirm', flow: 'confirm' });
+  const [changed] = await records({ action: 'identifier.changed', actor_id: id });
+  t.is(changed!.outcome, 'success');
+  t.deepEqual(changed!.details, { kind: 'email', replaced: true });
+  const text = JSON.stringify([...steps, sent, changed]);
+  for (const secret of [owner.password, 'not it at all 0', code, 'changed.audit@', 'change.audit@']) t.false(text.includes(secret), secret);
+});
+
 test.serial('a sign-in goes on when its audit record cannot be written', async (t) => {
   const db = server.runtime.db;
   const owner = { email: 'unaudited@example.com', password: 'the log is down today 3' };
