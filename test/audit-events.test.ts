@@ -126,18 +126,23 @@ test.serial('a replayed refresh token is recorded against its account, without t
   t.false(JSON.stringify(row).includes(first), 'no refresh token in the record');
 });
 
-test.serial('a QR approval on the phone and the desktop\'s sign-in are recorded', async (t) => {
-  const owner = { email: 'qr.audit@example.com', password: 'approves from afar 5' };
-  const id = await createAccount(server.runtime.db, owner);
+/** A desktop at a login page with a QR, and a phone signed in as `owner` that opened it. */
+async function scannedQr(owner: { email: string; password: string }) {
   const desktop = await beginAuthorization(rp, 'openid email');
   const svg = /<svg[\s\S]*?<\/svg>/.exec(desktop.page.body)![0];
   const qrId = /data-id="([^"]+)"/.exec(desktop.page.body)![1]!;
   const base = /data-base="([^"]+)"/.exec(desktop.page.body)![1]!;
-
   const phone = createBrowser();
   const login = readForm(await phone.follow(`${server.issuer}/account`), /\/code$/);
   await phone.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: owner.email, password: owner.password });
   const approval = await phone.follow(decodeQrSvg(svg));
+  return { desktop, svg, qrId, base, phone, approval };
+}
+
+test.serial('a QR approval on the phone and the desktop\'s sign-in are recorded', async (t) => {
+  const owner = { email: 'qr.audit@example.com', password: 'approves from afar 5' };
+  const id = await createAccount(server.runtime.db, owner);
+  const { desktop, svg, qrId, base, phone, approval } = await scannedQr(owner);
   const approve = readForm(approval, /\/approve$/);
   t.regex((await phone.submit(approve.action, approve.hidden)).body, /Continue on the other device/);
   const landed = await desktop.browser.follow(`${server.issuer}${base}/qr/${qrId}/complete`, REDIRECT_URI);
@@ -154,6 +159,19 @@ test.serial('a QR approval on the phone and the desktop\'s sign-in are recorded'
   t.is(signedIn!.details.qr_login, qrId);
   const qrUrl = decodeQrSvg(svg);
   t.false(JSON.stringify([approved, signedIn]).includes(qrUrl.split('/').pop()!), 'no QR token in the records');
+});
+
+test.serial('a QR denial on the phone is recorded, and nobody signs in', async (t) => {
+  const owner = { email: 'qr.deny.audit@example.com', password: 'denies from afar 6' };
+  const id = await createAccount(server.runtime.db, owner);
+  const { qrId, phone, approval } = await scannedQr(owner);
+  const deny = readForm(approval, /\/deny$/);
+  t.regex((await phone.submit(deny.action, deny.hidden)).body, /Nobody was signed in/);
+  const [denied] = await records({ action: 'qr.denied', actor_id: id });
+  t.truthy(denied);
+  t.is(denied!.outcome, 'success');
+  t.is(denied!.details.qr_login, qrId);
+  t.deepEqual(await records({ action: 'sign_in.qr', actor_id: id }, 0), []);
 });
 
 test.serial('step-up on /account (a failure, then success) and the email change are recorded, without the addresses', async (t) => {
