@@ -1,5 +1,6 @@
 // Builds and runs one server process: runtime, keys, provider, HTTP.
 import http from 'node:http';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
@@ -19,6 +20,7 @@ import { registerAccountClient } from './account/first-party-client.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { qrLogins } from './qr/qr-login.ts';
 import { purgeAuditLog } from './audit/record.ts';
+import { auditSecurityEvent } from './audit/security-event.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -74,6 +76,17 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       const built = createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys: keys, cookieKeys, logger, limiters, providerFetch: options.providerFetch });
       built.provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
         metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
+      });
+      // A refresh token used twice (a stolen copy, or the thief's after the owner's): oidc-provider
+      // revokes the whole grant (actions/grants/refresh_token.js, helpers/revoke.js) and emits
+      // grant.revoked, at the token endpoint only for this case. ASVS 7.2.1: recorded, without the token.
+      built.provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+        if (ctx.oidc.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
+        const token = ctx.oidc.entities.RefreshToken;
+        void auditSecurityEvent({ db: runtime.db, logger }, ctx, {
+          action: 'refresh_token.replayed', outcome: 'refused', targetAccountId: token?.accountId,
+          details: { client_id: ctx.oidc.client?.clientId, grant: grantId, revoked: true },
+        });
       });
       return built;
     };

@@ -17,6 +17,7 @@ import { sendFlowCode } from '../interactions/flows/send-code.ts';
 import { requesterOf } from '../devices/device-cookie.ts';
 import { codeProblem } from '../interactions/flows/code-problems.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
+import { auditSecurityEvent } from '../audit/security-event.ts';
 import type { Flow } from '../flows/flow.ts';
 import { reauthPage } from '../../views/reauth.ts';
 import { cspNonce } from '../http/content-security-policy.ts';
@@ -75,13 +76,18 @@ export function reauthRoutes(router: Router, deps: InteractionDeps, tools: Accou
     try {
       attempt = await deps.passwordAttempts.begin({ identifier, ip: ctx.ip });
     } catch (err) {
-      if (err instanceof RateLimited) return page(ctx, me, 429, { passwordError: t.tooMany(err.retryAfter) });
+      if (err instanceof RateLimited) {
+        await auditSecurityEvent(deps, ctx, { action: 'reauth', outcome: 'refused', actorAccountId: account.id, details: { method: 'password', reason: 'rate_limited' } });
+        return page(ctx, me, 429, { passwordError: t.tooMany(err.retryAfter) });
+      }
       throw err;
     }
     try {
       // verifyPassword takes as long without a password hash, and answers false.
       if (!(await verifyPassword(account.password_hash, password))) {
         await attempt.failed();
+        // ASVS 7.2.1: a failed step-up from a signed-in session (a stolen one, perhaps) is worth a record.
+        await auditSecurityEvent(deps, ctx, { action: 'reauth', outcome: 'failure', actorAccountId: account.id, details: { method: 'password' } });
         return page(ctx, me, 401, { passwordError: t.reauthWrongPassword });
       }
       await attempt.succeeded();
@@ -99,6 +105,7 @@ export function reauthRoutes(router: Router, deps: InteractionDeps, tools: Accou
       locale: tools.locale(ctx),
       data: { method: 'password' },
     });
+    await auditSecurityEvent(deps, ctx, { action: 'reauth', outcome: 'success', actorAccountId: account.id, details: { method: 'password' } });
     ctx.status = 303;
     ctx.redirect('/account?reauthed');
   });

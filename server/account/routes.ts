@@ -7,12 +7,13 @@ import type { Context } from 'koa';
 import { readForm, field } from '../http/read-form.ts';
 import { parseIdentifier, maskIdentifier, type Identifier } from '../accounts/identifiers.ts';
 import { setIdentifier } from '../accounts/queries.ts';
-import { AppError, Conflict } from '../errors/index.ts';
+import { AppError, Conflict, RateLimited } from '../errors/index.ts';
 import { renderHtml, viaOf } from '../interactions/interaction.ts';
 import { sendFlowCode } from '../interactions/flows/send-code.ts';
 import { requesterOf } from '../devices/device-cookie.ts';
 import { codeProblem, resendInSeconds } from '../interactions/flows/code-problems.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
+import { auditSecurityEvent } from '../audit/security-event.ts';
 import type { Flow } from '../flows/flow.ts';
 import { accountPage } from '../../views/account.ts';
 import { codePage } from '../../views/code.ts';
@@ -166,12 +167,20 @@ export function accountRouter(deps: InteractionDeps) {
     try {
       await deps.codes.verify({ flowId: flow.id, code: field(form, 'code', 32).replace(/\s+/g, ''), ip: ctx.ip });
     } catch (err) {
+      // ASVS 7.2.1: a failed step-up by code, or a failed proof of the identifier being added.
+      await auditSecurityEvent(deps, ctx, {
+        action: flow.kind === 'reauth' ? 'reauth' : 'identifier.changed',
+        outcome: err instanceof RateLimited ? 'refused' : 'failure',
+        actorAccountId: me.account.id,
+        details: { method: 'code', kind: flow.identifier.kind, reason: err instanceof AppError ? err.code : 'error' },
+      });
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, me.binding, flow, problem.status, { error: problem.error });
       throw err;
     }
     if (flow.kind === 'reauth') {
       await deps.flows.transition(flow, 'completed', { ttlSeconds: REAUTH_FRESH_SECONDS });
+      await auditSecurityEvent(deps, ctx, { action: 'reauth', outcome: 'success', actorAccountId: me.account.id, details: { method: 'code', kind: flow.identifier.kind } });
       ctx.status = 303;
       ctx.redirect('/account?reauthed');
       return;
@@ -181,9 +190,17 @@ export function accountRouter(deps: InteractionDeps) {
       await setIdentifier(deps.db, me.account.id, flow.identifier);
     } catch (err) {
       // The person proved they hold it, so saying it is taken reveals nothing new.
-      if (err instanceof Conflict) return show(ctx, 409, { error: { via: flow.identifier.kind, message: t.identifierTaken, typed: flow.identifier.value } });
+      if (err instanceof Conflict) {
+        await auditSecurityEvent(deps, ctx, { action: 'identifier.changed', outcome: 'failure', actorAccountId: me.account.id, details: { kind: flow.identifier.kind, reason: 'taken' } });
+        return show(ctx, 409, { error: { via: flow.identifier.kind, message: t.identifierTaken, typed: flow.identifier.value } });
+      }
       throw err;
     }
+    // ASVS 7.2.2: the identifiers are how the account is signed in to and recovered. Which kind, and whether it replaced one; not the address.
+    await auditSecurityEvent(deps, ctx, {
+      action: 'identifier.changed', outcome: 'success', actorAccountId: me.account.id,
+      details: { kind: flow.identifier.kind, replaced: (flow.identifier.kind === 'email' ? me.account.email : me.account.phone) !== null },
+    });
     await notifyIdentifierChange(deps, { before: me.account, now: flow.identifier, ip: ctx.ip, locale: flow.locale });
     ctx.status = 303;
     ctx.redirect('/account?saved');

@@ -1,6 +1,6 @@
 // The audit log (issue 11 §3): one append-only table (migration 016) that admin
-// calls write to now and other security events (sign-in, password change,
-// client deletion) will later. ASVS 7.1.1/7.1.2: no secrets, codes, passwords or
+// calls (admin/guard.ts) and the security events of the sign-in flows
+// (./security-event.ts) write to. ASVS 7.1.1/7.1.2: no secrets, codes, passwords or
 // tokens in a record; ASVS 7.2: who, what, on whom, when, from where, outcome.
 import type { Knex } from 'knex';
 import { deletedCount } from '../db/deleted-count.ts';

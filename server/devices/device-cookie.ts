@@ -30,8 +30,10 @@ export function keepDeviceId(ctx: Context): string {
 export interface Requester {
   ip: string;
   deviceId?: string;
+  /** For the audit record of what was asked (audit/security-event.ts). */
+  userAgent?: string;
 }
 
 export function requesterOf(ctx: Context): Requester {
-  return { ip: ctx.ip, deviceId: readDeviceId(ctx) };
+  return { ip: ctx.ip, deviceId: readDeviceId(ctx), userAgent: ctx.get('user-agent') || undefined };
 }

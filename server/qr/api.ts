@@ -9,6 +9,8 @@ import type { InteractionDeps } from '../interactions/deps.ts';
 import { isFirstParty } from '../oidc/operator-metadata.ts';
 import { activeAccessToken, grants } from '../oidc/bearer.ts';
 import { readJson } from '../http/read-json.ts';
+import { auditSecurityEvent } from '../audit/security-event.ts';
+import type { QrLogin } from './qr-login.ts';
 
 /** The QR's token: the last path segment of the scanned URL, or the bare token. */
 function tokenOf(value: unknown): string {
@@ -48,15 +50,22 @@ export function qrAppApi(deps: InteractionDeps) {
     };
   });
 
+  // ASVS 7.2.1: as the phone pages do (./routes.ts), each decision of the app is recorded.
+  const audit = (ctx: Context, action: 'qr.approved' | 'qr.denied', accountId: string, login: QrLogin) =>
+    auditSecurityEvent(deps, ctx, {
+      action, outcome: 'success', actorAccountId: accountId,
+      details: { via: 'app', qr_login: login.id, client_id: login.clientId, desktop_ip: login.desktopIp },
+    });
+
   router.post('/approve', async (ctx) => {
     const accountId = await caller(ctx);
-    await deps.qr.approve(tokenOf((await readJson(ctx)).qr), `account:${accountId}`, accountId);
+    await audit(ctx, 'qr.approved', accountId, await deps.qr.approve(tokenOf((await readJson(ctx)).qr), `account:${accountId}`, accountId));
     ctx.body = { state: 'approved' };
   });
 
   router.post('/deny', async (ctx) => {
     const accountId = await caller(ctx);
-    await deps.qr.deny(tokenOf((await readJson(ctx)).qr), `account:${accountId}`);
+    await audit(ctx, 'qr.denied', accountId, await deps.qr.deny(tokenOf((await readJson(ctx)).qr), `account:${accountId}`));
     ctx.body = { state: 'denied' };
   });
 

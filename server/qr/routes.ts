@@ -14,6 +14,7 @@ import { qrApprovePage, qrMessagePage } from '../../views/qr.ts';
 import { strings } from '../../views/strings.ts';
 import { cspNonce } from '../http/content-security-policy.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
+import { auditSecurityEvent } from '../audit/security-event.ts';
 import { AFTER_SIGN_IN_COOKIE } from '../account/routes.ts';
 
 export function qrPhoneRouter(deps: InteractionDeps) {
@@ -75,13 +76,22 @@ export function qrPhoneRouter(deps: InteractionDeps) {
       const form = await readForm(ctx);
       csrf.check(`${phone.binding}:${ctx.params.token}`, field(form, 'csrf'));
       const locale = chooseLocale(undefined, ctx.get('accept-language'));
+      const action = decision === 'approve' ? 'qr.approved' : 'qr.denied';
+      let login: QrLogin;
       try {
-        if (decision === 'approve') await deps.qr.approve(ctx.params.token!, phone.binding, phone.accountId);
-        else await deps.qr.deny(ctx.params.token!, phone.binding);
+        login = decision === 'approve' ? await deps.qr.approve(ctx.params.token!, phone.binding, phone.accountId) : await deps.qr.deny(ctx.params.token!, phone.binding);
       } catch (err) {
-        if (err instanceof QrLoginUnavailable) return unavailable(ctx);
+        if (err instanceof QrLoginUnavailable) {
+          await auditSecurityEvent(deps, ctx, { action, outcome: 'failure', actorAccountId: phone.accountId, details: { via: 'phone', reason: 'unavailable' } });
+          return unavailable(ctx);
+        }
         throw err;
       }
+      // ASVS 7.2.1: approving signs a desktop in as this account; which login, for whom, and from where the desktop asked.
+      await auditSecurityEvent(deps, ctx, {
+        action, outcome: 'success', actorAccountId: phone.accountId,
+        details: { via: 'phone', qr_login: login.id, client_id: login.clientId, desktop_ip: login.desktopIp },
+      });
       renderHtml(ctx, 200, qrMessagePage(locale, decision === 'approve' ? strings(locale).qrApprovedPhone : strings(locale).qrDeniedPhone, cspNonce(ctx)));
     });
   }

@@ -9,7 +9,7 @@ import { findAccountByIdentifier, markIdentifierVerified, setPasswordHash } from
 import { hashPassword } from '../../accounts/passwords.ts';
 import { newPasswordIssue } from '../../accounts/password-policy.ts';
 import { insertVerifiedAccount } from '../../accounts/create-account.ts';
-import { AppError } from '../../errors/index.ts';
+import { AppError, RateLimited } from '../../errors/index.ts';
 import type { Flow, FlowKind } from '../../flows/flow.ts';
 import type { Identifier } from '../../accounts/identifiers.ts';
 import { signInPage } from '../../../views/sign-in.ts';
@@ -26,6 +26,7 @@ import { readDeviceId, requesterOf } from '../../devices/device-cookie.ts';
 import { knownDeviceOf } from '../../devices/known-devices.ts';
 import { codeProblem, resendInSeconds } from './code-problems.ts';
 import type { InteractionDeps } from '../deps.ts';
+import { auditSecurityEvent } from '../../audit/security-event.ts';
 
 /** RFC 8176 authentication method references for a proof by code. */
 const amrFor = (identifier: Identifier) => (identifier.kind === 'phone' ? ['otp', 'sms'] : ['otp']);
@@ -142,6 +143,12 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
       await deps.codes.verify({ flowId: flow.id, code, ip: ctx.ip, knownDevice: await knownDeviceOf(deps.db, flow.identifier, readDeviceId(ctx)) });
     } catch (err) {
       deps.metrics.signIns.inc({ method: 'code', outcome: 'failure' });
+      // ASVS 7.2.1: a wrong or spent code is a failed authentication; the identifier's account (if any) is its target.
+      await auditSecurityEvent(deps, ctx, {
+        action: 'sign_in.code', outcome: err instanceof RateLimited ? 'refused' : 'failure',
+        targetAccountId: (await findAccountByIdentifier(deps.db, flow.identifier))?.id,
+        details: { flow: flow.kind, reason: err instanceof AppError ? err.code : 'error' },
+      });
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, interaction, flow, problem.status, { error: problem.error });
       throw err;
@@ -156,6 +163,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     }
     await deps.flows.transition(flow, 'completed');
     const accountId = await provenAccount(deps, flow.identifier, flow.data.passwordHash ?? null);
+    await auditSecurityEvent(deps, ctx, { action: 'sign_in.code', outcome: 'success', actorAccountId: accountId, details: { flow: flow.kind, channel: flow.identifier.kind } });
     await tools.finish(ctx, tools.loginResult(interaction, accountId, amrFor(flow.identifier)));
   });
 
@@ -184,6 +192,9 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
       await deps.revokeAccount(existing.id);
     }
     const accountId = existing?.id ?? (await provenAccount(deps, flow.identifier, passwordHash));
+    // ASVS 7.2.2: a credential change; recovery also signs the person in (by the code, then the new password).
+    await auditSecurityEvent(deps, ctx, { action: 'password.changed', outcome: 'success', actorAccountId: accountId, details: { via: 'recover', created: !existing } });
+    await auditSecurityEvent(deps, ctx, { action: 'sign_in.code', outcome: 'success', actorAccountId: accountId, details: { flow: flow.kind, channel: flow.identifier.kind } });
     await tools.finish(ctx, tools.loginResult(interaction, accountId, [...amrFor(flow.identifier), 'pwd']));
   });
 }

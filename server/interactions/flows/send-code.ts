@@ -8,6 +8,7 @@ import type { Requester } from '../../devices/device-cookie.ts';
 import { verificationCodeMessage, type CodePurpose } from '../../../views/messages/verification-code.ts';
 import { CODE_LIMITS } from '../../verification/limits.ts';
 import type { InteractionDeps } from '../deps.ts';
+import { auditSecurityEvent } from '../../audit/security-event.ts';
 
 /** What the code will do once entered, given whether an account holds the identifier. */
 function purposeOf(flow: Flow, accountExists: boolean): CodePurpose {
@@ -35,11 +36,23 @@ export async function sendFlowCode(deps: InteractionDeps, flow: Flow, requester:
       minutes: Math.round(CODE_LIMITS.ttlSeconds / 60),
     }),
   );
+  // ASVS 7.1.1: channel and purpose only, never the code nor the address. The
+  // account is the one the code is for: the signed-in one adding an identifier
+  // (confirm, reauth: flow.accountId), else the one holding the identifier, if any.
+  const audit = (outcome: 'success' | 'failure') => auditSecurityEvent(deps, requester, {
+    action: 'code.sent',
+    outcome,
+    actorAccountId: flow.accountId,
+    targetAccountId: flow.accountId ?? account?.id,
+    details: { channel, purpose, flow: flow.kind },
+  });
   try {
     await delivered;
     deps.metrics.codesSent.inc({ channel, outcome: 'sent' });
+    await audit('success');
   } catch (err) {
     deps.metrics.codesSent.inc({ channel, outcome: 'failed' });
+    await audit('failure');
     throw err;
   }
 }

@@ -13,6 +13,7 @@ import { strings } from '../../../views/strings.ts';
 import { renderHtml, viaOf, type InteractionTools } from '../interaction.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { newQrBlock, offersQr } from '../qr/routes.ts';
+import { auditSecurityEvent } from '../../audit/security-event.ts';
 
 export function loginRoutes(router: Router, deps: InteractionDeps, tools: InteractionTools, consentPage: RouterMiddleware) {
   router.get('/:uid', async (ctx, next) => {
@@ -68,6 +69,7 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       });
     } catch (err) {
       if (!(err instanceof RateLimited)) throw err;
+      await auditSecurityEvent(deps, ctx, { action: 'sign_in.password', outcome: 'refused', targetAccountId: account?.id, details: { reason: 'rate_limited' } });
       ctx.set('Retry-After', String(err.retryAfter));
       return page(429, { error: t.tooMany(err.retryAfter) });
     }
@@ -78,9 +80,15 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
         // NIST SP 800-63B §5.2.2: failed attempts are limited per account (and per address here).
         await attempt.failed();
         deps.metrics.signIns.inc({ method: 'password', outcome: 'failure' });
+        // ASVS 7.2.1: failed attempts too; the account (if any) is the target, not the actor: nothing was proven.
+        await auditSecurityEvent(deps, ctx, {
+          action: 'sign_in.password', outcome: 'failure', targetAccountId: account?.id,
+          details: { reason: !account ? 'unknown_account' : account.status !== 'active' ? 'account_not_active' : 'wrong_credentials' },
+        });
         return page(401, { passwordError: t.wrongPassword });
       }
       deps.metrics.signIns.inc({ method: 'password', outcome: 'success' });
+      await auditSecurityEvent(deps, ctx, { action: 'sign_in.password', outcome: 'success', actorAccountId: account.id });
       await attempt.succeeded();
     } finally {
       await attempt.release();

@@ -7,6 +7,7 @@ import { ACCOUNT_CLIENT_ID } from '../../account/first-party-client.ts';
 import { qrSvg } from '../../qr/svg.ts';
 import type { QrBlock } from '../../../views/qr.ts';
 import type { InteractionDeps } from '../deps.ts';
+import { auditSecurityEvent } from '../../audit/security-event.ts';
 import type { Interaction, InteractionTools } from '../interaction.ts';
 
 // RFC 8176 `mca`: the person authenticated over a second channel (their phone).
@@ -61,6 +62,8 @@ export function qrRoutes(router: Router, deps: InteractionDeps, tools: Interacti
     }
     const completed = await deps.qr.complete(login.id, interaction.uid);
     deps.metrics.signIns.inc({ method: 'qr', outcome: 'success' });
+    // The desktop's side: the account approved on the phone signs in here (ASVS 7.2.1).
+    await auditSecurityEvent(deps, ctx, { action: 'sign_in.qr', outcome: 'success', actorAccountId: completed.accountId, details: { qr_login: login.id, client_id: String(interaction.params.client_id) } });
     await tools.finish(ctx, tools.loginResult(interaction, completed.accountId!, QR_AMR));
   });
 }
