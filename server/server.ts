@@ -80,8 +80,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       // A refresh token used twice (a stolen copy, or the thief's after the owner's): oidc-provider
       // revokes the whole grant (actions/grants/refresh_token.js, helpers/revoke.js) and emits
       // grant.revoked, at the token endpoint only for this case. ASVS 7.2.1: recorded, without the token.
-      built.provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
-        if (ctx.oidc.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
+      built.provider.on('grant.revoked', (ctx: KoaContextWithOIDC | undefined, grantId: string) => {
+        // Also emitted without a context (a JWT's grant revoked by us: jwt-access-tokens.ts).
+        if (ctx?.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
         const token = ctx.oidc.entities.RefreshToken;
         void auditSecurityEvent({ db: runtime.db, logger }, ctx, {
           action: 'refresh_token.replayed', outcome: 'refused', targetAccountId: token?.accountId,
