@@ -18,7 +18,7 @@ import { accountRouter } from './account/routes.ts';
 import { metricsRouter } from './metrics/router.ts';
 import { qrPhoneRouter } from './qr/routes.ts';
 import { qrAppApi } from './qr/api.ts';
-import { deviceQrRouter } from './device/qr-image.ts';
+import { deviceQrRouter } from './oidc/device-qr-image.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { cookieSigner } from './keys/cookie-signer.ts';
 import { adminApi, type AdminDeps } from './admin/router.ts';
