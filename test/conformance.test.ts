@@ -115,6 +115,13 @@ test('B2: a form-POSTed authorization request signs in, and a second one sees th
 
   const silent = await request({ prompt: 'none' });
   t.true(silent.page.url.startsWith(REDIRECT_URI), silent.page.body.slice(0, 200));
+
+  // Every spelling the router answers for GET is accepted by POST too, and sent to the canonical path.
+  const spelled = await browser.request(`${server.issuer}/AUTH/`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=x&response_type=code',
+  });
+  t.is(spelled.status, 303);
+  t.is(new URL(spelled.headers.get('location')!, server.issuer).pathname, '/auth');
   const again = await oidc.authorizationCodeGrant(rp, new URL(silent.page.url), { pkceCodeVerifier: silent.verifier, expectedState: silent.state });
   t.is(again.claims()!.sub, tokens.claims()!.sub);
 });

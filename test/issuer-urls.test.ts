@@ -115,6 +115,12 @@ test('discovery and JWKS may be cached, briefly (JWKS: a key rotation must show 
   const jwks = await fetch(`${server.issuer}/jwks`);
   t.is(jwks.status, 200);
   t.is(jwks.headers.get('cache-control'), 'public, max-age=60');
+  // The same for every spelling oidc-provider's router answers (case, one trailing slash).
+  for (const [path, age] of [['/.WELL-KNOWN/openid-configuration/', 300], ['/JWKS', 60], ['/jwks/', 60]] as const) {
+    const response = await fetch(`${server.issuer}${path}`);
+    t.is(response.status, 200, path);
+    t.is(response.headers.get('cache-control'), `public, max-age=${age}`, path);
+  }
   // Other provider answers stay uncacheable.
   const device = await fetch(`${server.issuer}/device`);
   t.not(device.headers.get('cache-control'), 'public, max-age=300');

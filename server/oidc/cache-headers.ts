@@ -3,8 +3,9 @@
 // keep them for a while (RFC 9111 §5.2.2.9). oidc-provider sends no Cache-Control
 // on them; every other answer of it keeps its own (no-store where it matters).
 import type { Context, Next } from 'koa';
+import { matchesRoute } from './route-match.ts';
 
-const DISCOVERY = new Set(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']);
+const DISCOVERY = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
 /** Discovery changes only with the configuration, that is with a restart. */
 const DISCOVERY_MAX_AGE = 300;
 /**
@@ -19,6 +20,7 @@ export async function publicMetadataCaching(ctx: Context, next: Next): Promise<v
   await next();
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return;
   if (ctx.status !== 200) return;
-  if (DISCOVERY.has(ctx.path)) ctx.set('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE}`);
-  else if (ctx.path === '/jwks') ctx.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`);
+  // Every spelling oidc-provider's router answers (./route-match.ts).
+  if (DISCOVERY.some((path) => matchesRoute(ctx.path, path))) ctx.set('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE}`);
+  else if (matchesRoute(ctx.path, '/jwks')) ctx.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`);
 }

@@ -14,18 +14,20 @@ import type { Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { readForm } from '../http/read-form.ts';
 import { PayloadTooLarge } from '../errors/index.ts';
+import { matchesRoute } from './route-match.ts';
 
 /** Node reads request heads of up to 16 KiB; the repeated GET must fit in one. */
 const MAX_QUERY_LENGTH = 12 * 1024;
 
 export function httpPostMethods(paths: string[]) {
-  const accepted = new Set(paths);
   return async function postAsGet(ctx: KoaContextWithOIDC, next: Next): Promise<void> {
-    if (ctx.method !== 'POST' || !accepted.has(ctx.path)) return next();
+    // Every spelling oidc-provider's router answers (./route-match.ts); the GET goes to the canonical path.
+    const path = ctx.method === 'POST' ? paths.find((p) => matchesRoute(ctx.path, p)) : undefined;
+    if (!path) return next();
     const query = (await readForm(ctx)).toString();
     if (query.length > MAX_QUERY_LENGTH) throw new PayloadTooLarge();
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
-    ctx.redirect(`${ctx.path}?${query}`);
+    ctx.redirect(`${path}?${query}`);
   };
 }
