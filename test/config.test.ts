@@ -68,11 +68,15 @@ test('each variable is validated', (t) => {
     [{ STORAGE_TIMEOUT_MS: '50' }, /^invalid configuration: STORAGE_TIMEOUT_MS /],
     [{ STORAGE_TIMEOUT_MS: '600000' }, /^invalid configuration: STORAGE_TIMEOUT_MS /],
     [{ STORAGE_CONNECT_TIMEOUT_MS: '0' }, /^invalid configuration: STORAGE_CONNECT_TIMEOUT_MS /],
+    // Two letters are not enough: the region must be one that has phone numbers.
+    [{ DEFAULT_PHONE_REGION: 'XX' }, /^invalid configuration: DEFAULT_PHONE_REGION must be a two-letter ISO 3166 region .* such as US, DE or RU/],
+    [{ DEFAULT_PHONE_REGION: 'de' }, /^invalid configuration: DEFAULT_PHONE_REGION /],
   ];
   for (const [env, pattern] of cases) {
     const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
     t.regex(error!.message, pattern);
   }
+  t.is(loadConfig({ DEFAULT_PHONE_REGION: 'RU' }).defaultPhoneRegion, 'RU');
 });
 
 test('production refuses the dev outbox unless it is allowed', (t) => {

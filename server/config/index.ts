@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives a Config.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isSupportedCountry } from 'libphonenumber-js';
 
 /** A role name: lower-case letters, digits, `_ : . -` (DEFAULT_ROLES, the CLI, the admin API). */
 export const ROLE_NAME = /^[a-z][a-z0-9_:.-]{0,63}$/;
@@ -130,7 +131,11 @@ const schema = z.object({
   /** Allow the dev outbox when NODE_ENV=production (otherwise refused, so mail is never dropped silently). */
   ALLOW_DEV_OUTBOX: flag,
   /** ISO 3166 region for phone numbers typed without a country code. */
-  DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter region code such as DE').default('US'),
+  DEFAULT_PHONE_REGION: z
+    .string()
+    .trim()
+    .default('US')
+    .refine((region) => isSupportedCountry(region), 'must be a two-letter ISO 3166 region that has phone numbers, such as US, DE or RU'),
   /** Secret for HMACs of one-time codes; unset means generated once and kept in the database. */
   CODE_HMAC_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Lifetime of a device code and its user code (RFC 8628 §3.2 expires_in). */
