@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { TokenRefused } from '../errors/index.ts';
 import type { JwtAccessTokens } from './jwt-access-tokens.ts';
-import { challenge, presentedToken, senderProblem } from './dpop.ts';
+import { boundKey, challenge, presentedToken, replayStore, senderProblem } from './dpop.ts';
 
 export interface BearerDeps {
   provider: { current: Provider; accessTokens: JwtAccessTokens };
@@ -23,8 +23,8 @@ export async function activeAccessToken(ctx: Context, deps: BearerDeps): Promise
   const found = await deps.provider.accessTokens.active(token.token);
   if (!found) throw new TokenRefused(401, 'invalid_token', 'a valid bearer access token is required', 'Bearer error="invalid_token"');
   // A DPoP-bound token needs its proof here too (RFC 9449 §7.1); a plain one the Bearer scheme.
-  const jkt = (found.claims.cnf as { jkt?: string } | undefined)?.jkt;
-  const replay = (deps.provider.current as unknown as { ReplayDetection: { unique(iss: string, jti: string, exp: number): Promise<boolean> } }).ReplayDetection;
+  const jkt = boundKey(found.claims);
+  const replay = replayStore(deps.provider.current);
   const problem = await senderProblem({
     presented: token,
     jkt,

@@ -4,13 +4,30 @@
 // (`cnf.jkt`, §6.1) is accepted only with the `DPoP` scheme and a fresh proof by
 // that key for this request (§7.1); an unbound token only with `Bearer`.
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWTPayload } from 'jose';
+import type Provider from 'oidc-provider';
 
 /** The algorithms oidc-provider accepts for proofs (its `dPoPSigningAlgValues` default), advertised in discovery. */
 export const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA'];
 
 /** How far a proof's `iat` may be from now (§11.1); oidc-provider's own window. */
 const IAT_WINDOW_SECONDS = 300;
+
+/** The key a token is bound to (`cnf.jkt`, RFC 9449 §6.1), or undefined for an unbound token. */
+export function boundKey(claims: JWTPayload): string | undefined {
+  const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
+  return typeof jkt === 'string' ? jkt : undefined;
+}
+
+type ReplayStore = { unique(iss: string, jti: string, exp: number): Promise<boolean> };
+
+/**
+ * oidc-provider's DPoP replay store (its ReplayDetection model, kept through our
+ * adapters, so shared by every process); not in its published types.
+ */
+export function replayStore(provider: Provider): ReplayStore {
+  return (provider as unknown as { ReplayDetection: ReplayStore }).ReplayDetection;
+}
 
 export interface PresentedToken {
   scheme: 'Bearer' | 'DPoP';

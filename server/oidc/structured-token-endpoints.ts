@@ -8,12 +8,7 @@ import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import { GRANT_CLAIM, looksLikeJwt, type AccessTokenClaims, type JwtAccessTokens } from './jwt-access-tokens.ts';
 import { InvalidRequest } from './protocol-errors.ts';
 import { revocationAllowed, type IntrospectionPolicy } from './token-policies.ts';
-import { challenge, presentedToken, senderProblem, type PresentedToken, type SenderProblem } from './dpop.ts';
-
-/** oidc-provider's DPoP replay store (its ReplayDetection model, in our adapters: shared by every process). */
-function replayDetection(ctx: KoaContextWithOIDC): { unique(iss: string, jti: string, exp: number): Promise<boolean> } {
-  return (ctx.oidc.provider as unknown as { ReplayDetection: { unique(iss: string, jti: string, exp: number): Promise<boolean> } }).ReplayDetection;
-}
+import { boundKey, challenge, presentedToken, replayStore, senderProblem, type PresentedToken, type SenderProblem } from './dpop.ts';
 
 // OIDC Core §5.4: which claims each scope releases.
 const SCOPE_CLAIMS: Record<string, string[]> = {
@@ -36,12 +31,7 @@ function isActiveUserToken(body: unknown): body is { active: true; sub: string }
 function introspectionResponse(claims: AccessTokenClaims) {
   const { [GRANT_CLAIM]: _grant, ...visible } = claims;
   // RFC 7662 §2.2 token_type; a key-bound token is a DPoP token (RFC 9449 §6.1).
-  return { ...visible, active: true, token_type: jktOf(claims) ? 'DPoP' : 'Bearer' };
-}
-
-function jktOf(claims: AccessTokenClaims): string | undefined {
-  const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
-  return typeof jkt === 'string' ? jkt : undefined;
+  return { ...visible, active: true, token_type: boundKey(claims) ? 'DPoP' : 'Bearer' };
 }
 
 /** The token as presented: the Authorization header, or (RFC 6750 §2.2) the form body as Bearer. */
@@ -96,7 +86,7 @@ export function structuredTokenEndpoints(
     const found = await tokens.active(token.token);
     const claims = found?.claims;
     if (!claims) return;
-    const jkt = jktOf(claims);
+    const jkt = boundKey(claims);
     // A token issued for another API (RFC 8707) must not open the person's
     // profile: that API could otherwise replay it here (RFC 9068 §4, audience).
     if (![claims.aud ?? []].flat().includes(userinfoAudience)) {
@@ -108,7 +98,7 @@ export function structuredTokenEndpoints(
       proof: ctx.get('dpop') || undefined,
       method: ctx.method,
       url: ctx.oidc.urlFor('userinfo'),
-      unique: (jti, expiresAt) => replayDetection(ctx).unique(claims.client_id, jti, expiresAt),
+      unique: (jti, expiresAt) => replayStore(ctx.oidc.provider).unique(claims.client_id, jti, expiresAt),
     });
     if (problem) return refuse(ctx, token, jkt, problem);
     // The access token carries the API's scopes; the grant holds the OIDC scopes the person consented to.
