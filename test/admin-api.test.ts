@@ -11,7 +11,7 @@ import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { purgeAuditLog, recordAudit } from '../server/audit/record.ts';
 import { ConfigError, loadConfig } from '../server/config/index.ts';
-import { addAccountRoles, grantPermissions, removeAccountRoles } from '../server/rbac/roles.ts';
+import { addAccountRoles, addClientRoles, grantPermissions, removeAccountRoles } from '../server/rbac/roles.ts';
 
 const OPAQUE = 'https://opaque.example.test';
 let server: TestServer;
@@ -161,7 +161,7 @@ test('a machine client whose role admin is taken away is refused at its next cal
 
 test('a third-party client cannot obtain the admin resource, even holding the role admin, nor register its scope', async (t) => {
   const outsider = await registerClient(server.issuer, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
-  await (await import('../server/rbac/granted-scopes.ts')).addClientRoles(server.runtime.db, outsider.clientMetadata().client_id, ['admin']);
+  await addClientRoles(server.runtime.db, outsider.clientMetadata().client_id, ['admin']);
   const error = await t.throwsAsync(clientToken(outsider, server.issuer));
   t.is((error as { error?: string }).error, 'invalid_target');
   // By the code flow too: refused before any sign-in page.

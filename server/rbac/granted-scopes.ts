@@ -17,16 +17,3 @@ export async function grantedScopes(db: Knex, subject: Subject, resource: string
     .andWhere('rp.resource', resource);
   return new Set(rows.map((r: { scope: string }) => r.scope));
 }
-
-/** The roles of a machine client (client credentials). */
-export async function clientRoles(db: Knex, clientId: string): Promise<string[]> {
-  const rows = await db('client_roles').select('role_name').where({ client_id: clientId }).orderBy('role_name');
-  return rows.map((r: { role_name: string }) => r.role_name);
-}
-
-/** Gives a machine client these roles (created when missing). */
-export async function addClientRoles(db: Knex, clientId: string, roles: string[]): Promise<void> {
-  if (!roles.length) return;
-  await db('roles').insert(roles.map((name) => ({ name }))).onConflict('name').ignore();
-  await db('client_roles').insert(roles.map((role_name) => ({ client_id: clientId, role_name }))).onConflict(['client_id', 'role_name']).ignore();
-}

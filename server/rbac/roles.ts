@@ -17,17 +17,24 @@ export async function revokePermissions(db: Knex, role: string, resource: string
   await db('role_permissions').where({ role_name: role, resource }).whereIn('scope', scopes).delete();
 }
 
-/** Adds permissions (scopes) to a resource. */
-export async function addPermissions(db: Knex, resource: string, scopes: string[]): Promise<void> {
-  if (!scopes.length) return;
-  await db('permissions').insert(scopes.map((scope) => ({ resource, scope }))).onConflict(['resource', 'scope']).ignore();
-}
-
 /** Gives an account these roles (created when missing). */
 export async function addAccountRoles(db: Knex, accountId: string, roles: string[]): Promise<void> {
   if (!roles.length) return;
   await db('roles').insert(roles.map((name) => ({ name }))).onConflict('name').ignore();
   await db('account_roles').insert(roles.map((role_name) => ({ account_id: accountId, role_name }))).onConflict(['account_id', 'role_name']).ignore();
+}
+
+/** The roles of a machine client (client credentials). */
+export async function clientRoles(db: Knex, clientId: string): Promise<string[]> {
+  const rows = await db('client_roles').select('role_name').where({ client_id: clientId }).orderBy('role_name');
+  return rows.map((r: { role_name: string }) => r.role_name);
+}
+
+/** Gives a machine client these roles (created when missing). */
+export async function addClientRoles(db: Knex, clientId: string, roles: string[]): Promise<void> {
+  if (!roles.length) return;
+  await db('roles').insert(roles.map((name) => ({ name }))).onConflict('name').ignore();
+  await db('client_roles').insert(roles.map((role_name) => ({ client_id: clientId, role_name }))).onConflict(['client_id', 'role_name']).ignore();
 }
 
 /** Takes these roles away from an account. */

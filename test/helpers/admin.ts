@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ExecutionContext } from 'ava';
 import { operatorClient, oidc } from './oidc.ts';
-import { addClientRoles } from '../../server/rbac/granted-scopes.ts';
+import { addClientRoles } from '../../server/rbac/roles.ts';
 
 type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>; components: { schemas: Record<string, unknown> } };
 

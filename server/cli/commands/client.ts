@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { NotFound } from '../../errors/index.ts';
 import { newClientId, newClientSecret, validateClientMetadata, withoutSecret, type ClientMetadata } from '../../clients/operator-clients.ts';
-import { addClientRoles } from '../../rbac/granted-scopes.ts';
+import { addClientRoles } from '../../rbac/roles.ts';
 import { addResourceClient } from '../../rbac/resource-clients.ts';
 import { findResource } from '../../rbac/resources.ts';
 import { ROLE_NAME as ROLE } from '../../config/index.ts';
