@@ -27,7 +27,12 @@ export async function resealSecrets(db: Knex, sealer: Sealer): Promise<number> {
   if (!sealer.enabled) return 0;
   let count = 0;
   for (const place of SEALED) {
-    const rows = await db(place.table).select(place.key, place.column);
+    // Only the rows that need it are read: not on every start the whole clients table.
+    const sealed = place.part ? `${place.column}->'${place.part}'->>'sealed'` : `${place.column}->>'sealed'`;
+    const rows = await db(place.table)
+      .select(place.key, place.column)
+      .whereRaw(`coalesce(${sealed}, '') not like ?`, [`${sealer.currentPrefix!.replace(/[\\%_]/g, '\\$&')}%`])
+      .modify((q) => (place.part ? q.whereRaw(`${place.column} \\? ?`, [place.part]) : q));
     for (const row of rows) {
       const key = String(row[place.key]);
       const whole = row[place.column] as Record<string, unknown>;

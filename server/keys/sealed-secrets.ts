@@ -35,6 +35,8 @@ export class SealedSecretError extends Error {
 export interface Sealer {
   /** True when values are sealed (SECRETS_KEY set). */
   readonly enabled: boolean;
+  /** How a value sealed by the newest key starts (`v1.<kek id>.`), or undefined when sealing is off. */
+  readonly currentPrefix: string | undefined;
   /** The value to store: sealed when enabled, `value` itself otherwise. */
   seal(value: unknown, context: string): unknown;
   /** The value a stored one stands for: opened when sealed, as stored otherwise. */
@@ -71,6 +73,7 @@ export function createSealer(keys: Buffer[] | undefined): Sealer {
 
   return {
     enabled: newest !== undefined,
+    currentPrefix: newest && `${VERSION}.${newest.id}.`,
 
     seal(value, context) {
       if (!newest) return value;
