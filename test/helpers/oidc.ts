@@ -133,8 +133,7 @@ export async function grantClientScopes(
   resource = 'urn:enot-id:api',
   role = `machine-${client.clientMetadata().client_id.slice(0, 12).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`,
 ): Promise<void> {
-  const { addClientRoles } = await import('../../server/rbac/roles.ts');
-  const { grantPermissions } = await import('../../server/rbac/roles.ts');
+  const { addClientRoles, grantPermissions } = await import('../../server/rbac/roles.ts');
   await grantPermissions(server.runtime.db, role, resource, scopes);
   await addClientRoles(server.runtime.db, client.clientMetadata().client_id, [role]);
 }
