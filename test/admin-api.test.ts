@@ -302,3 +302,25 @@ test('configuration: AUDIT_RETENTION_DAYS is validated; RESOURCE_SERVERS cannot 
   t.is(config.adminApiResource, 'https://id.example/admin');
   t.false(config.resourceServers.some((r) => r.identifier === config.adminApiResource));
 });
+
+// Found by the fuzzer: a body over the admin API's 16 KiB limit was abandoned
+// half-read, which destroyed the request's socket, and the audit record of the
+// refusal then failed (500). Declared or chunked, it is a 400 and is audited.
+test('an oversized body is a 400, declared or chunked, and the refusal is audited', async (t) => {
+  const big = '{"client_name":"' + 'x'.repeat(20_000) + '"}';
+  const chunked = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < 20; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1_000)));
+      controller.close();
+    },
+  });
+  for (const [label, body, extra] of [['declared', big, {}], ['chunked', chunked, { duplex: 'half' }]] as const) {
+    const response = await fetch(`${server.issuer}/api/admin/clients`, {
+      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body, ...extra,
+    } as RequestInit);
+    t.is(response.status, 400, label);
+    t.is(((await response.json()) as { error: string }).error, 'invalid_request', label);
+  }
+  const audited = await server.runtime.db('audit_log').where({ action: 'clients.create', outcome: 'failure' }).whereRaw(`details->>'status' = '400'`).count<{ count: string | number }[]>('* as count');
+  t.true(Number(audited[0]!.count) >= 2);
+});

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { PayloadTooLarge, UnsupportedMediaType, InvalidRequest } from '../errors/index.ts';
+import { readBody } from './read-body.ts';
 
 // Our forms are a handful of short fields; anything bigger is not a person typing.
 const FORM_LIMIT_BYTES = 16 * 1024;
@@ -7,16 +8,7 @@ const FORM_LIMIT_BYTES = 16 * 1024;
 /** Reads an application/x-www-form-urlencoded body, refusing other types and oversized bodies. */
 export async function readForm(ctx: Context): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) throw new UnsupportedMediaType();
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > FORM_LIMIT_BYTES) throw new PayloadTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > FORM_LIMIT_BYTES) throw new PayloadTooLarge();
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBody(ctx, FORM_LIMIT_BYTES, () => new PayloadTooLarge())).toString('utf8');
   if (text.includes('\uFFFD')) throw new InvalidRequest('the form is not valid UTF-8');
   return new URLSearchParams(text);
 }

@@ -3,18 +3,13 @@
 // before it is buffered whole.
 import type { Context } from 'koa';
 import { InvalidRequest } from '../errors/index.ts';
+import { readBody } from './read-body.ts';
 
 export async function readJson(ctx: Context, limitBytes = 4096): Promise<Record<string, unknown>> {
   if (!ctx.is('application/json')) throw new InvalidRequest('the body must be application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) throw new InvalidRequest('the body is too large');
-    chunks.push(chunk);
-  }
+  const body = await readBody(ctx, limitBytes, () => new InvalidRequest('the body is too large'));
   try {
-    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error();
     return parsed as Record<string, unknown>;
   } catch {
