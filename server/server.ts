@@ -21,6 +21,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { qrLogins } from './qr/qr-login.ts';
 import { purgeAuditLog } from './audit/record.ts';
 import { auditSecurityEvent } from './audit/security-event.ts';
+import { issueOperatorCredential } from './admin/operator-credential.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -40,6 +41,12 @@ async function seedInitialAccessToken(runtime: Runtime) {
   if (!token) return;
   // Stored under its own value, so the configured string works as the token.
   await runtime.adapters('InitialAccessToken').upsert(token, { jti: token, kind: 'InitialAccessToken', iat: Math.floor(Date.now() / 1000) }, 0);
+}
+
+/** How a process on this machine reaches a server listening on `host`. */
+function localUrl(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return `http://127.0.0.1:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export interface ServerOptions {
@@ -156,6 +163,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       server.listen(config.port, config.host, resolve);
     });
     const { port } = server.address() as AddressInfo;
+    // Embedded mode: the CLI reaches the admin API of this process (./admin/operator-credential.ts).
+    const removeCredential = config.databaseUrl
+      ? () => {}
+      : await issueOperatorCredential({ db: runtime.db, clients: runtime.adapters('Client'), dataDir: config.dataDir, url: localUrl(config.host, port), adminResource: config.adminApiResource });
 
     const purge = setInterval(() => {
       Promise.all([
@@ -174,6 +185,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       async close() {
         clearInterval(purge);
         clearInterval(keyCheck);
+        removeCredential();
         closing = true;
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);

@@ -86,6 +86,46 @@ test('clients: metadata is validated as a registration is; roles must exist; pub
   t.is((await api.call(t, 'get', '/clients/no-such-client', { token })).status, 404);
 });
 
+test('clients: the resources a client serves (RFC 7662 §4) are set, replaced and shown; they must exist; a public client serves none', async (t) => {
+  const resource = 'urn:enot-id:api';
+  const created = await api.call(t, 'post', '/clients', { token, body: { client_name: 'an API', grant_types: ['client_credentials'], resource_servers: [resource] } });
+  t.is(created.status, 201);
+  t.deepEqual(created.body.resource_servers, [resource]);
+  const id = created.body.client_id as string;
+  t.deepEqual(await server.runtime.db('resource_clients').where({ client_id: id }).pluck('resource'), [resource]);
+  t.deepEqual((await api.call(t, 'get', `/clients/${id}`, { token })).body.resource_servers, [resource]);
+
+  const missing = await api.call(t, 'patch', `/clients/${id}`, { token, body: { resource_servers: ['https://nowhere.example'] } });
+  t.is(missing.status, 400);
+  t.regex(missing.body.error_description, /no such resource: https:\/\/nowhere\.example/);
+  t.deepEqual(await server.runtime.db('resource_clients').where({ client_id: id }).pluck('resource'), [resource], 'nothing half-written');
+  const cleared = await api.call(t, 'patch', `/clients/${id}`, { token, body: { resource_servers: [] } });
+  t.deepEqual(cleared.body.resource_servers, []);
+  t.deepEqual(await server.runtime.db('resource_clients').where({ client_id: id }).pluck('resource'), []);
+
+  const publicApi = await api.call(t, 'post', '/clients', { token, body: { client_name: 'spa', public: true, redirect_uris: ['https://app.example/cb'], resource_servers: [resource] } });
+  t.is(publicApi.status, 400);
+  t.regex(publicApi.body.error_description, /public client cannot introspect/);
+});
+
+test('initial access tokens: created for dynamic registration with their lifetime, never in the audit log', async (t) => {
+  const created = await api.call(t, 'post', '/initial-access-tokens', { token, body: { expires_in: 120 } });
+  t.is(created.status, 201);
+  t.is(created.body.expires_in, 120);
+  const registered = await fetch(`${server.issuer}/reg`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${created.body.initial_access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ redirect_uris: ['https://app.example/cb'] }),
+  });
+  t.is(registered.status, 201);
+  for (const body of [{ expires_in: 0 }, { expires_in: 'soon' }, { expires_in: 31_536_001 }]) {
+    t.is((await api.call(t, 'post', '/initial-access-tokens', { token, body })).status, 400, JSON.stringify(body));
+  }
+  const audit = await server.runtime.db('audit_log').where({ action: 'initialAccessTokens.create' }).select('details');
+  t.true(audit.length >= 4);
+  t.false(JSON.stringify(audit).includes(created.body.initial_access_token));
+});
+
 test('keys: list the published keys; rotate retires them and this process signs with the new ones at once', async (t) => {
   const before = await api.call(t, 'get', '/keys', { token });
   const active = before.body.items.filter((k: { retired_at: string | null }) => k.retired_at === null);

@@ -20,7 +20,8 @@ import { GRANT_CLAIM } from '../oidc/jwt-access-tokens.ts';
 import { ADMIN_ROLE, ADMIN_SCOPE } from '../rbac/bootstrap.ts';
 
 export interface Actor {
-  kind: 'account' | 'client';
+  /** 'operator': the CLI running these routes in its own process (server/admin/local.ts). */
+  kind: 'account' | 'client' | 'operator';
   id: string;
 }
 

@@ -9,7 +9,6 @@
 //   - an audit record of the call, success or refusal (server/audit/),
 //   - and its OpenAPI entry (./openapi.ts).
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError, InvalidRequest } from '../errors/index.ts';
 import { JSON_ERRORS, toAppError } from '../errors/http.ts';
@@ -27,7 +26,6 @@ export interface HandlerInput<P extends Schema, Q extends Schema, B extends Sche
   query: Out<Q>;
   body: Out<B>;
   actor: Actor;
-  ctx: Context;
 }
 
 export interface AdminRoute<P extends Schema = Schema, Q extends Schema = Schema, B extends Schema = Schema, R extends Schema = Schema> {
@@ -95,6 +93,64 @@ function outcomeOf(status: number): Outcome {
   return status === 401 || status === 403 ? 'refused' : 'failure';
 }
 
+/** One call of a route, from HTTP (adminRouter) or from the CLI in this process (./local.ts). */
+export interface RouteCall {
+  /** Who calls, and the check that they may (throws 401/403); run before anything else is read. */
+  caller(): Promise<{ actor: Actor; authorise(): Promise<void> }>;
+  params: Record<string, string>;
+  query: unknown;
+  /** The request body, read only once the caller is authorised. */
+  body(): Promise<unknown>;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * Authorises, validates, handles and audits one call; returns the status and
+ * the body to send, or throws the error to answer (after auditing it).
+ */
+export async function runRoute(route: AnyRoute, db: AuthoriseDeps['db'], call: RouteCall): Promise<{ status: number; body: unknown }> {
+  let actor: Actor | undefined;
+  let input: { params: unknown; query: unknown; body: unknown } | undefined;
+  let result: unknown;
+  let status: number = route.status;
+  let error: AppError | undefined;
+  try {
+    const caller = await call.caller();
+    actor = caller.actor;
+    await caller.authorise();
+    const params = parse(route.params, call.params, 'params');
+    const query = parse(route.query, call.query, 'query');
+    const body = route.body ? parse(route.body, await call.body(), 'body') : undefined;
+    input = { params, query, body };
+    const returned = await route.handler({ params, query, body, actor } as HandlerInput<Schema, Schema, Schema>);
+    // Unknown members are stripped; a mismatch is our bug (500), caught by the tests.
+    result = route.response ? route.response.parse(returned) : undefined;
+  } catch (err) {
+    error = toAppError(err);
+    status = error?.status ?? 500;
+    throw err;
+  } finally {
+    // Written for every call, refused ones included (ASVS 7.2.1, 7.2.2). Awaited: a
+    // change that could not be audited is answered 503, not reported as done.
+    const targetId = targetOf(call.params, result);
+    await recordAudit(db, {
+      actor: actor ?? { kind: 'anonymous' },
+      action: route.operationId,
+      target: { kind: route.tag, id: targetId },
+      ip: call.ip,
+      userAgent: call.userAgent,
+      outcome: outcomeOf(status),
+      details: {
+        status,
+        ...(error ? { error: error.code } : {}),
+        ...(input && route.audit ? route.audit(input as never) : {}),
+      },
+    });
+  }
+  return { status, body: route.response ? result : undefined };
+}
+
 export function adminRouter(routes: AnyRoute[], deps: AuthoriseDeps, extra: (router: Router) => void = () => {}): Router {
   const router = new Router({ prefix: '/api/admin' });
   // Every answer of this API is JSON, errors too (a browser's Accept: text/html included).
@@ -105,46 +161,19 @@ export function adminRouter(routes: AnyRoute[], deps: AuthoriseDeps, extra: (rou
   extra(router);
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {
-      let actor: Actor | undefined;
-      let input: { params: unknown; query: unknown; body: unknown } | undefined;
-      let result: unknown;
-      let status: number = route.status;
-      let error: AppError | undefined;
-      try {
-        const caller = await identify(ctx, deps);
-        actor = caller.actor;
-        await requireAdmin(deps, caller);
-        const params = parse(route.params, ctx.params, 'params');
-        const query = parse(route.query, ctx.query, 'query');
-        const body = route.body ? parse(route.body, await readJson(ctx, BODY_LIMIT_BYTES), 'body') : undefined;
-        input = { params, query, body };
-        const returned = await route.handler({ params, query, body, actor, ctx } as HandlerInput<Schema, Schema, Schema>);
-        // Unknown members are stripped; a mismatch is our bug (500), caught by the tests.
-        result = route.response ? route.response.parse(returned) : undefined;
-      } catch (err) {
-        error = toAppError(err);
-        status = error?.status ?? 500;
-        throw err;
-      } finally {
-        // Written for every call, refused ones included (ASVS 7.2.1, 7.2.2). Awaited: a
-        // change that could not be audited is answered 503, not reported as done.
-        const targetId = targetOf(ctx.params, result);
-        await recordAudit(deps.db, {
-          actor: actor ?? { kind: 'anonymous' },
-          action: route.operationId,
-          target: { kind: route.tag, id: targetId },
-          ip: ctx.ip,
-          userAgent: ctx.get('user-agent') || null,
-          outcome: outcomeOf(status),
-          details: {
-            status,
-            ...(error ? { error: error.code } : {}),
-            ...(input && route.audit ? route.audit(input as never) : {}),
-          },
-        });
-      }
-      ctx.status = status;
-      if (route.response) ctx.body = result;
+      const answer = await runRoute(route, deps.db, {
+        async caller() {
+          const caller = await identify(ctx, deps);
+          return { actor: caller.actor, authorise: () => requireAdmin(deps, caller) };
+        },
+        params: ctx.params,
+        query: ctx.query,
+        body: () => readJson(ctx, BODY_LIMIT_BYTES),
+        ip: ctx.ip,
+        userAgent: ctx.get('user-agent') || null,
+      });
+      ctx.status = answer.status;
+      if (route.response) ctx.body = answer.body;
     });
   }
   return router;

@@ -18,6 +18,7 @@ import { clientRoutes } from './clients/routes.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { roleRoutes } from './roles/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
+import { initialAccessTokenRoutes } from './initial-access-tokens/routes.ts';
 
 export interface AdminDeps {
   provider: { current: Provider; accessTokens: JwtAccessTokens };
@@ -34,7 +35,7 @@ export interface AdminDeps {
 
 export function adminRoutes(deps: AdminDeps): AnyRoute[] {
   return [...accountRoutes(deps), ...sessionRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config),
-    ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db)];
+    ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db), ...initialAccessTokenRoutes(deps)];
 }
 
 export function adminApi(deps: AdminDeps): Router {

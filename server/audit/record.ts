@@ -5,7 +5,8 @@
 import type { Knex } from 'knex';
 import { deletedCount } from '../db/deleted-count.ts';
 
-export type ActorKind = 'account' | 'client' | 'anonymous' | 'system';
+export const ACTOR_KINDS = ['account', 'client', 'operator', 'anonymous', 'system'] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
 export type Outcome = 'success' | 'refused' | 'failure';
 
 export interface AuditEntry {

@@ -3,12 +3,16 @@
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { Runtime } from '../runtime.ts';
+import type { AdminCaller } from '../admin/local.ts';
 
 export interface Context {
   config: Config;
+  /** Storage this process opened; absent for `storage: false` commands and for `admin` commands sent to a running server. */
   runtime: Runtime;
   /** oidc-provider configured as the server configures it; built on first use. */
   provider(): Promise<Provider>;
+  /** The admin API: of the running embedded server, or its routes in this process (./admin.ts). */
+  admin(): Promise<AdminCaller>;
 }
 
 export interface Output {
@@ -29,6 +33,11 @@ export interface Command {
   /** False for commands that only talk HTTP to a running server: no database is opened (ctx.runtime is absent). */
   storage?: false;
   /**
+   * True for commands that use only ctx.admin(): they also run while an embedded
+   * server holds the database, through that server's admin API.
+   */
+  admin?: true;
+  /**
    * Checks the arguments before anything is opened, so a typo never touches
    * the database; returns the work to do.
    */
@@ -38,6 +47,8 @@ export interface Command {
 export class UsageError extends Error {
   /** The command whose arguments were wrong, to show just its usage line. */
   command?: Command;
+  /** A group named without its last word ("user roles"): its commands' usage lines. */
+  group?: Command[];
 
   constructor(message: string) {
     super(message);

@@ -11,18 +11,26 @@ import { loadCookieKeys } from '../keys/cookie-keys.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { createLimiters } from '../rate-limit/limiters.ts';
 import { UsageError, type Command, type Context } from './args.ts';
+import { inProcessAdmin, remoteAdmin } from './admin.ts';
+import type { AdminCaller } from '../admin/local.ts';
+import { embeddedLockHolder } from '../db/embedded-lock.ts';
 import { migrate } from './commands/migrate.ts';
-import { userCreate } from './commands/user.ts';
-import { clientCreate, clientDelete, clientList } from './commands/client.ts';
+import { userCommands } from './commands/user.ts';
+import { clientCommands } from './commands/client.ts';
+import { roleCommands } from './commands/role.ts';
+import { resourceCommands } from './commands/resource.ts';
 import { initialAccessTokenCreate } from './commands/initial-access-token.ts';
-import { keysRotate } from './commands/keys.ts';
+import { keysList, keysRotate } from './commands/keys.ts';
+import { auditTail } from './commands/audit.ts';
 import { login } from './commands/login.ts';
 
 // stdout carries this command's output and nothing else, but some libraries write diagnostics
 // with console.log (knex reports connection errors that way): those go to stderr.
 console.log = console.info = console.debug = console.error;
 
-const COMMANDS: Command[] = [migrate, userCreate, clientCreate, clientList, clientDelete, initialAccessTokenCreate, keysRotate, login];
+const COMMANDS: Command[] = [
+  migrate, ...userCommands, ...roleCommands, ...resourceCommands, ...clientCommands, initialAccessTokenCreate, keysList, keysRotate, auditTail, login,
+];
 
 function synopsis(command: Command): string {
   return command.synopsis ? `${command.name} ${command.synopsis}` : command.name;
@@ -38,6 +46,8 @@ const USAGE = [
   '',
   '--json prints one JSON object on stdout (also for errors: {"error", "error_description"}).',
   'Configuration comes from the same environment variables as the server (DATABASE_URL, DATA_DIR, ...).',
+  'Beside a running embedded server, commands go through its admin API (DATA_DIR/operator-credential.json);',
+  'otherwise they run the admin API in this process. An account is named by its id, email or phone.',
 ].join('\n');
 
 /** Writes and waits until the text has been handed to the OS, so exiting right after loses nothing. */
@@ -45,30 +55,53 @@ const write = (stream: NodeJS.WriteStream, text: string) =>
   new Promise<void>((resolve) => stream.write(`${text}\n`, () => resolve()));
 
 function findCommand(words: string[]): Command {
-  const command = COMMANDS.find((c) => c.name.split(' ').every((word, i) => words[i] === word));
+  // The longest name whose words all match: "user roles add" before "user".
+  const matching = COMMANDS.filter((c) => c.name.split(' ').every((word, i) => words[i] === word));
+  const command = matching.sort((a, b) => b.name.length - a.name.length)[0];
   if (command) return command;
-  const group = COMMANDS.filter((c) => c.name.startsWith(`${words[0]} `)).map((c) => c.name.split(' ')[1]);
-  if (group.length) throw new UsageError(`"${words[0]}" needs one of: ${group.join(', ')}`);
+  // A group named without its last word: say which words may follow.
+  for (let depth = Math.min(words.length, 2); depth > 0; depth--) {
+    const prefix = words.slice(0, depth);
+    const group = COMMANDS.filter((c) => c.name.split(' ').length > depth && prefix.every((w, i) => c.name.split(' ')[i] === w));
+    if (group.length) {
+      const next = new Set(group.map((c) => c.name.split(' ')[depth]!));
+      throw Object.assign(new UsageError(`"${prefix.join(' ')}" needs one of: ${[...next].join(', ')}`), { group });
+    }
+  }
   throw new UsageError(`unknown command "${words[0]}"`);
 }
 
 function contextFor(config: Config, runtime: Runtime): Context {
-  let provider: Promise<Provider> | undefined;
+  let built: Promise<ReturnType<typeof createProvider>> | undefined;
+  const build = () =>
+    (built ??= (async () => {
+      const [signingKeys, cookieKeys] = await Promise.all([
+        loadSigningKeys(runtime.db, runtime.sealer),
+        loadCookieKeys(runtime.db, runtime.sealer, config.cookieKeys),
+      ]);
+      const logger = createLogger('silent');
+      const limiters = createLimiters({ db: runtime.db, redis: runtime.redis, prefix: config.redisPrefix });
+      return createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys, cookieKeys, logger, limiters });
+    })());
+  let admin: Promise<AdminCaller> | undefined;
   return {
     config,
     runtime,
-    provider: () =>
-      (provider ??= (async () => {
-        const [signingKeys, cookieKeys] = await Promise.all([
-          loadSigningKeys(runtime.db, runtime.sealer),
-          loadCookieKeys(runtime.db, runtime.sealer, config.cookieKeys),
-        ]);
-        const logger = createLogger('silent');
-        const limiters = createLimiters({ db: runtime.db, redis: runtime.redis, prefix: config.redisPrefix });
-        return createProvider({ config, db: runtime.db, adapters: runtime.adapters, signingKeys, cookieKeys, logger, limiters }).provider;
-      })()),
+    provider: async () => (await build()).provider,
+    admin: () =>
+      (admin ??= build().then(({ provider, jwtTokens }) =>
+        inProcessAdmin({
+          provider: { current: provider, accessTokens: jwtTokens },
+          db: runtime.db, config, revokeAccount: runtime.revokeAccount, sealer: runtime.sealer, accountModels: runtime.accountModels,
+          adapters: runtime.adapters,
+          // Running servers notice new keys within a minute (server/server.ts).
+          refreshSigningKeys: async () => false,
+        }),
+      )),
   };
 }
+
+const NO_STORAGE = () => Promise.reject(new Error('no storage in this process'));
 
 async function run(args: string[], json: boolean): Promise<void> {
   const command = findCommand(args);
@@ -83,7 +116,19 @@ async function run(args: string[], json: boolean): Promise<void> {
   const config = loadConfig();
   if (command.storage === false) {
     // Commands that never touch storage (see Command.storage) get no runtime.
-    const output = await work({ config, runtime: undefined as unknown as Runtime, provider: () => Promise.reject(new Error('no storage')) });
+    const output = await work({ config, runtime: undefined as unknown as Runtime, provider: NO_STORAGE, admin: NO_STORAGE });
+    await write(process.stdout, json ? JSON.stringify(output.json) : output.text);
+    return;
+  }
+  // Embedded mode: a running server holds the database (server/db/embedded-lock.ts).
+  const server = config.databaseUrl ? undefined : embeddedLockHolder(config.dataDir);
+  if (server !== undefined) {
+    if (!command.admin) {
+      const migrated = command.name === 'migrate' ? ' (it applied the migrations when it started)' : '';
+      throw new AppError(409, 'server_running', `the embedded database in ${config.dataDir} is in use by the server (process ${server})${migrated}; "${command.name}" needs it to itself: stop the server first`);
+    }
+    const admin = await remoteAdmin(config, server);
+    const output = await work({ config, runtime: undefined as unknown as Runtime, provider: NO_STORAGE, admin: async () => admin });
     await write(process.stdout, json ? JSON.stringify(output.json) : output.text);
     return;
   }
@@ -105,7 +150,10 @@ async function report(err: unknown, json: boolean): Promise<void> {
   else if (err instanceof ConfigError || err instanceof SealedSecretError) code = 'invalid_configuration';
   else if (err instanceof AppError) [code, description] = [err.code, err.description];
   await write(process.stderr, `enot-id: ${description.split('\n')[0]}`);
-  if (err instanceof UsageError) await write(process.stderr, err.command ? `usage: enot-id ${synopsis(err.command)}` : `\n${USAGE}`);
+  if (err instanceof UsageError) {
+    const usage = err.command ? `usage: enot-id ${synopsis(err.command)}` : err.group ? err.group.map((c) => `usage: enot-id ${synopsis(c)}`).join('\n') : `\n${USAGE}`;
+    await write(process.stderr, usage);
+  }
   // Operational failures (a refused connection, a locked data directory) are plain Errors or carry
   // a code, and their message says it all; anything else is likely a bug, and a report needs the stack.
   const unexpected = code === 'server_error' && err instanceof Error && err.name !== 'Error' && !('code' in err);

@@ -36,3 +36,14 @@ export function lockEmbeddedDatabase(dataDir: string): () => void {
   }
   throw new Error(`could not lock the embedded database in ${dataDir}`);
 }
+
+/** The live process holding DATA_DIR/pg.lock, if any (a stale lock of a dead process is none). */
+export function embeddedLockHolder(dataDir: string): number | undefined {
+  let owner: number;
+  try {
+    owner = Number(readFileSync(path.resolve(dataDir, 'pg.lock'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  return owner && owner !== process.pid && alive(owner) ? owner : undefined;
+}

@@ -25,3 +25,11 @@ export async function resourcesServedBy(db: Knex, clientId: string): Promise<str
   const rows = await db('resource_clients').select('resource').where({ client_id: clientId }).orderBy('resource');
   return rows.map((r: { resource: string }) => r.resource);
 }
+
+/** Makes `resources` exactly the resources the client serves (each must exist). */
+export async function setResourcesServedBy(db: Knex, clientId: string, resources: string[]): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('resource_clients').where({ client_id: clientId }).delete();
+    if (resources.length) await trx('resource_clients').insert(resources.map((resource) => ({ resource, client_id: clientId })));
+  });
+}

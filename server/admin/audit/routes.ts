@@ -3,14 +3,14 @@
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { InvalidRequest } from '../../errors/index.ts';
-import { queryAudit } from '../../audit/record.ts';
+import { ACTOR_KINDS, queryAudit } from '../../audit/record.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { page, paging, timestamp } from '../schemas.ts';
 
 const recordSchema = z.object({
   id: z.string(),
   at: timestamp,
-  actor_kind: z.enum(['account', 'client', 'anonymous', 'system']),
+  actor_kind: z.enum(ACTOR_KINDS),
   actor_id: z.string().nullable(),
   action: z.string(),
   target_kind: z.string().nullable(),
@@ -28,7 +28,7 @@ export function auditRoutes(db: Knex): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/audit', operationId: 'audit.query', summary: 'Audit records, newest first', tag: 'audit',
       query: z.object({
-        actor_kind: z.enum(['account', 'client', 'anonymous', 'system']).optional(),
+        actor_kind: z.enum(ACTOR_KINDS).optional(),
         actor_id: text.optional(),
         target_kind: text.optional(),
         target_id: text.optional(),

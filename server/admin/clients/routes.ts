@@ -11,7 +11,9 @@ import { newClientId, newClientSecret, validateClientMetadata, withoutSecret, ty
 import { clientRoles, setClientRoles } from '../../rbac/roles.ts';
 import { requireRoles, roleName } from '../roles/routes.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
-import { page, paging } from '../schemas.ts';
+import { page, paging, resourceIdentifier } from '../schemas.ts';
+import { resourcesServedBy, setResourcesServedBy } from '../../rbac/resource-clients.ts';
+import { findResource } from '../../rbac/resources.ts';
 
 const clientSchema = z.object({
   client_id: z.string(),
@@ -25,6 +27,7 @@ const clientSchema = z.object({
   first_party: z.boolean(),
   pkce_exempt: z.boolean(),
   roles: z.array(z.string()),
+  resource_servers: z.array(z.string()).describe('the API resources this client serves: it may introspect their tokens (RFC 7662 §4)'),
 });
 
 const withSecret = clientSchema.extend({ client_secret: z.string().optional().describe('shown only in this response: store it') });
@@ -40,6 +43,7 @@ const editable = {
   scope: z.string().max(2000).describe('space-separated scopes the client may ask for; empty: any'),
   first_party: z.boolean().describe('operator-only: may obtain ISSUER/api and ISSUER/admin'),
   pkce_exempt: z.boolean().describe('operator-only: a confidential client may leave out PKCE with a nonce (OAuth 2.1 §7.5.1)'),
+  resource_servers: z.array(resourceIdentifier).max(50).describe('API resources (RFC 8707) this confidential client serves: it may introspect their tokens (RFC 7662 §4)'),
 };
 
 const idParams = z.object({ id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be a client id') });
@@ -62,7 +66,17 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
       token_endpoint_auth_method: m.token_endpoint_auth_method ?? 'client_secret_basic', scope: m.scope,
       first_party: m.first_party === true, pkce_exempt: m.pkce_exempt === true,
       roles: await clientRoles(db, String(m.client_id)),
+      resource_servers: await resourcesServedBy(db, String(m.client_id)),
     };
+  }
+
+  /** 400 unless every resource exists and the client can authenticate to introspect (RFC 7662 §2.1). */
+  async function requireResources(resources: string[], metadata: ClientMetadata): Promise<void> {
+    if (!resources.length) return;
+    if (metadata.token_endpoint_auth_method === 'none') throw new InvalidRequest('body.resource_servers: a public client cannot introspect (RFC 7662 §2.1)');
+    const missing = [];
+    for (const resource of resources) if (!(await findResource(db, resource))) missing.push(resource);
+    if (missing.length) throw new InvalidRequest(`body.resource_servers: no such resource: ${missing.join(', ')}`);
   }
 
   async function existing(id: string): Promise<ClientMetadata> {
@@ -101,6 +115,7 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
         first_party: editable.first_party.default(false),
         pkce_exempt: editable.pkce_exempt.default(false),
         roles: z.array(roleName).max(100).default([]),
+        resource_servers: editable.resource_servers.default([]),
       }),
       response: withSecret, status: 201,
       audit: ({ body }) => ({ client_name: body.client_name, grant_types: body.grant_types, first_party: body.first_party, roles: body.roles }),
@@ -122,8 +137,11 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
           ...(body.first_party ? { first_party: true } : {}),
           ...(body.pkce_exempt ? { pkce_exempt: true } : {}),
         };
+        const served = [...new Set(body.resource_servers)];
+        await requireResources(served, metadata);
         await store(metadata);
         if (roles.length) await setClientRoles(db, String(metadata.client_id), roles);
+        if (served.length) await setResourcesServedBy(db, String(metadata.client_id), served);
         return { ...(await view(metadata)), ...(metadata.client_secret ? { client_secret: String(metadata.client_secret) } : {}) };
       },
     }),
@@ -142,16 +160,20 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
         client_name: editable.client_name.optional(), redirect_uris: editable.redirect_uris.optional(),
         post_logout_redirect_uris: editable.post_logout_redirect_uris.optional(), grant_types: editable.grant_types.optional(),
         scope: editable.scope.optional(), first_party: editable.first_party.optional(), pkce_exempt: editable.pkce_exempt.optional(),
+        resource_servers: editable.resource_servers.optional(),
       }),
       response: clientSchema, status: 200, errors: [404],
       audit: ({ body }) => ({ changed: Object.keys(body) }),
       async handler({ params, body }) {
+        const { resource_servers: served, ...changes } = body;
         const current = { ...(await existing(params.id)) };
-        const next: ClientMetadata = { ...current, ...body };
+        const next: ClientMetadata = { ...current, ...changes };
         if (body.grant_types) next.response_types = body.grant_types.includes('authorization_code') ? ['code'] : [];
         // false is the same as absent; dropped so stored metadata stays as the CLI writes it.
         for (const key of ['first_party', 'pkce_exempt', 'scope'] as const) if (next[key] === false || next[key] === '') delete next[key];
+        if (served) await requireResources([...new Set(served)], next);
         await store(next);
+        if (served) await setResourcesServedBy(db, params.id, [...new Set(served)]);
         return view(next);
       },
     }),

@@ -1,26 +1,23 @@
 import { parseArgs } from 'node:util';
 import { parsing, wholeNumber, type Command } from '../args.ts';
-
-// A day unless told otherwise: a registration credential should not lie around forever.
-const DEFAULT_EXPIRES_IN = 86_400;
-const MAX_EXPIRES_IN = 31_536_000;
+import { DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN } from '../../admin/initial-access-tokens/routes.ts';
 
 export const initialAccessTokenCreate: Command = {
   name: 'initial-access-token create',
   synopsis: '[--expires-in SECONDS]',
   summary: `issue a token for dynamic client registration, RFC 7591 §3 (default lifetime ${DEFAULT_EXPIRES_IN} s)`,
+  admin: true,
   parse(args) {
     const { values } = parsing(() => parseArgs({ args, options: { 'expires-in': { type: 'string' } } }));
     const expiresIn =
       values['expires-in'] === undefined ? DEFAULT_EXPIRES_IN : wholeNumber(values['expires-in'], 'expires-in', 1, MAX_EXPIRES_IN);
-    return async ({ config, provider }) => {
-      const { InitialAccessToken } = await provider();
-      const token = await new InitialAccessToken({ expiresIn }).save();
+    return async ({ config, admin }) => {
+      const created = (await (await admin())({ method: 'post', path: '/initial-access-tokens', body: { expires_in: expiresIn } })) as { initial_access_token: string; expires_in: number };
       return {
-        json: { initial_access_token: token, expires_in: expiresIn },
+        json: created,
         text: [
-          token,
-          `expires in ${expiresIn} s; register a client with: POST ${config.issuer}/reg and "Authorization: Bearer <token>"`,
+          created.initial_access_token,
+          `expires in ${created.expires_in} s; register a client with: POST ${config.issuer}/reg and "Authorization: Bearer <token>"`,
         ].join('\n'),
       };
     };
