@@ -191,7 +191,7 @@ const PATHS = [
   'PATCH /api/admin/resources/{id}', 'DELETE /api/admin/resources/{id}', 'POST /api/admin/resources/{id}/permissions',
   'DELETE /api/admin/resources/{id}/permissions/{id}', 'GET /api/admin/clients', 'POST /api/admin/clients', 'GET /api/admin/clients/{id}',
   'PATCH /api/admin/clients/{id}', 'DELETE /api/admin/clients/{id}', 'POST /api/admin/clients/{id}/secret', 'PUT /api/admin/clients/{id}/roles',
-  'GET /api/admin/keys', 'GET /api/admin/audit',
+  'GET /api/admin/keys', 'GET /api/admin/audit', 'POST /api/admin/initial-access-tokens',
   // operations
   'GET /healthz', 'GET /readyz', 'GET /metrics',
 ];
