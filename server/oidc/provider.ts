@@ -22,6 +22,7 @@ import { cookieSigner } from '../keys/cookie-signer.ts';
 import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
 import { httpPostMethods } from './http-post-methods.ts';
 import { preciseErrorCodes } from './error-codes.ts';
+import { grantErrorDescriptions } from './grant-error-descriptions.ts';
 import { tokenResponseScope } from './token-response-scope.ts';
 import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-policy.ts';
 import { enforceRegisteredSecretMethod } from './client-secret-method.ts';
@@ -233,6 +234,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
   provider.use(httpPostMethods([provider.pathFor('authorization'), provider.pathFor('end_session')]) as Parameters<Provider['use']>[0]);
   provider.use(preciseErrorCodes as Parameters<Provider['use']>[0]);
+  provider.use(grantErrorDescriptions(provider) as Parameters<Provider['use']>[0]);
   provider.use(tokenResponseScope as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id), config.defaultResource, introspectionAllowed) as Parameters<Provider['use']>[0]);
