@@ -18,6 +18,7 @@ import * as flowsReauth from './014-flows-reauth.ts';
 import * as rbac from './015-rbac.ts';
 import * as auditLog from './016-audit-log.ts';
 import * as resourceServersClients from './017-resource-servers-clients.ts';
+import * as rememberedConsents from './020-remembered-consents.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -37,4 +38,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['015-rbac', rbac],
   ['016-audit-log', auditLog],
   ['017-resource-servers-clients', resourceServersClients],
+  ['020-remembered-consents', rememberedConsents],
 ];

@@ -11,7 +11,7 @@ import { resourceServerInfo } from './resource-servers.ts';
 import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
 import * as pages from './pages.ts';
-import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
+import { loadExistingGrant } from './existing-grant.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { OPERATOR_METADATA, pkceRequired, validateOperatorMetadata } from './operator-metadata.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
@@ -135,16 +135,10 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       DeviceCode: config.deviceCodeTtl,
       IdToken: ID_TOKEN_TTL,
     },
-    // The account page is first-party: it gets a grant without a consent screen.
-    loadExistingGrant: async (ctx) => {
-      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
-      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      if (ctx.oidc.client!.clientId !== ACCOUNT_CLIENT_ID || !ctx.oidc.session!.accountId) return undefined;
-      const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: ctx.oidc.session!.accountId });
-      grant.addOIDCScope('openid');
-      await grant.save();
-      return grant;
-    },
+    // The grant a request starts from: this session's, or one made from the consent the
+    // person gave this client before in another browser; the account page's own client
+    // never asks (existing-grant.ts).
+    loadExistingGrant: loadExistingGrant(db),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPrompts() },
     renderError: pages.renderError,
     ...(providerFetch ? { fetch: providerFetch } : {}),
