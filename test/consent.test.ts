@@ -145,13 +145,24 @@ test('an operator revoking the grant (admin API) forgets the consent to that cli
   t.true((await inNewBrowser(other.email, 'openid email')).asked, 'every grant revoked: asked');
 });
 
-test('deleting the account deletes its remembered consent', async (t) => {
+test('deleting the account, or the client, deletes the remembered consent', async (t) => {
+  const count = async (where: Record<string, string>) =>
+    Number((await server.runtime.db('remembered_consents').where(where).count<{ count: string | number }[]>('* as count'))[0]!.count);
   const { id, email } = await person('deleted@example.com');
   await consentedOnce(t, email, 'openid email');
-  const rows = () => server.runtime.db('remembered_consents').where({ account_id: id }).count<{ count: string | number }[]>('* as count');
-  t.true(Number((await rows())[0]!.count) >= 2, 'openid and email are remembered');
+  t.true(await count({ account_id: id }) >= 2, 'openid and email are remembered');
   t.true(await deleteAccount(server.runtime.db, id));
-  t.is(Number((await rows())[0]!.count), 0);
+  t.is(await count({ account_id: id }), 0);
+
+  const shop = await person('client-deleted@example.com');
+  await consentedOnce(t, shop.email, 'openid email');
+  const clientId = rp.clientMetadata().client_id;
+  const gone = await registerClient(server.issuer, { scope: 'openid' });
+  const goneId = gone.clientMetadata().client_id;
+  await server.runtime.db('remembered_consents').insert({ account_id: shop.id, client_id: goneId, resource: '', kind: 'scope', name: 'openid' });
+  await server.runtime.adapters('Client').destroy(goneId);
+  t.is(await count({ client_id: goneId }), 0, 'the deleted client\'s rows are gone');
+  t.true(await count({ account_id: shop.id, client_id: clientId }) >= 2, 'other clients\' rows stay');
 });
 
 test('the consent page lists scopes in words, in English and in Russian; API scopes with their API\'s name', async (t) => {
