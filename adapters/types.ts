@@ -20,7 +20,22 @@ export const epochSeconds = (date: Date | string | number) => Math.floor(new Dat
  */
 export const DEVICE_CODE_GRACE_SECONDS = 600;
 
+/**
+ * RFC 6749 §5.2: a client that presents an expired authorization code or refresh
+ * token is told so ("authorization code expired", server/oidc/grant-error-descriptions.ts),
+ * not that it does not exist. oidc-provider tells the two apart only while it still
+ * finds the expired one (read ignoring expiry, as for device codes above), so both
+ * adapters keep them this much longer. Every other read refuses an expired one.
+ */
+export const EXPIRED_GRANT_SOURCE_GRACE_SECONDS = 600;
+
+const KEPT_PAST_EXPIRY: Record<string, number> = {
+  DeviceCode: DEVICE_CODE_GRACE_SECONDS,
+  AuthorizationCode: EXPIRED_GRANT_SOURCE_GRACE_SECONDS,
+  RefreshToken: EXPIRED_GRANT_SOURCE_GRACE_SECONDS,
+};
+
 /** How long to keep an instance that oidc-provider says lives `expiresIn` seconds. */
 export function keptFor(model: string, expiresIn: number | undefined): number | undefined {
-  return expiresIn && model === 'DeviceCode' ? expiresIn + DEVICE_CODE_GRACE_SECONDS : expiresIn;
+  return expiresIn ? expiresIn + (KEPT_PAST_EXPIRY[model] ?? 0) : expiresIn;
 }

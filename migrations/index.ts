@@ -19,6 +19,7 @@ import * as rbac from './015-rbac.ts';
 import * as auditLog from './016-audit-log.ts';
 import * as resourceServersClients from './017-resource-servers-clients.ts';
 import * as auditOperatorActor from './018-audit-operator-actor.ts';
+import * as rememberedConsents from './019-remembered-consents.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -39,4 +40,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['016-audit-log', auditLog],
   ['017-resource-servers-clients', resourceServersClients],
   ['018-audit-operator-actor', auditOperatorActor],
+  ['019-remembered-consents', rememberedConsents],
 ];

@@ -18,7 +18,7 @@ import { redisAdapterFactory } from '../adapters/redis.ts';
 import { chooseAdapters } from '../adapters/index.ts';
 import { createSealer } from '../server/keys/sealed-secrets.ts';
 import { cachedClients, CLIENT_CACHE_TTL_MS } from '../adapters/client-cache.ts';
-import { DEVICE_CODE_GRACE_SECONDS, type AdapterFactory, type AdapterPayload } from '../adapters/types.ts';
+import { DEVICE_CODE_GRACE_SECONDS, EXPIRED_GRANT_SOURCE_GRACE_SECONDS, type AdapterFactory, type AdapterPayload } from '../adapters/types.ts';
 
 const runId = randomBytes(6).toString('hex');
 const newId = (label = 'id') => `${label}-${randomBytes(9).toString('base64url')}`;
@@ -206,6 +206,16 @@ function registerContract(name: string, slot: Slot<Store>) {
     const tokenKept = await slot.get().keptSeconds('AccessToken', token);
     t.true(Math.abs(codeKept - (60 + DEVICE_CODE_GRACE_SECONDS)) <= 5, `device code kept ${codeKept} s`);
     t.true(Math.abs(tokenKept - 60) <= 5, `access token kept ${tokenKept} s`);
+  });
+
+  test(title(`authorization codes and refresh tokens are stored EXPIRED_GRANT_SOURCE_GRACE_SECONDS (${EXPIRED_GRANT_SOURCE_GRACE_SECONDS} s) longer than they live`), async (t) => {
+    const [code, refresh] = [newId(), newId()];
+    await adapter('AuthorizationCode').upsert(code, richPayload({ kind: 'AuthorizationCode' }), 60);
+    await adapter('RefreshToken').upsert(refresh, richPayload({ kind: 'RefreshToken' }), 60);
+    const codeKept = await slot.get().keptSeconds('AuthorizationCode', code);
+    const refreshKept = await slot.get().keptSeconds('RefreshToken', refresh);
+    t.true(Math.abs(codeKept - (60 + EXPIRED_GRANT_SOURCE_GRACE_SECONDS)) <= 5, `authorization code kept ${codeKept} s`);
+    t.true(Math.abs(refreshKept - (60 + EXPIRED_GRANT_SOURCE_GRACE_SECONDS)) <= 5, `refresh token kept ${refreshKept} s`);
   });
 
   test(title('consume marks the instance consumed at the current epoch second'), async (t) => {

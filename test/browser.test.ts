@@ -256,7 +256,8 @@ test.serial('consent: offline_access with prompt=consent lists the scopes and gi
 
   t.false(atClient(new URL(page.url())), 'prompt=consent shows the consent page');
   const scopes = await page.locator('ul.scopes li').allInnerTexts();
-  t.true(scopes.includes('offline_access'), scopes.join(' '));
+  t.true(scopes.includes('Keep access while you are not using it, until you sign out or the access expires'), scopes.join(' '));
+  t.false(scopes.includes('offline_access'), 'offline_access in words, not its name');
   t.true(scopes.includes('api:read'), scopes.join(' '));
   const tokens = await finish(t, page, started, 'consent-2');
   t.truthy(tokens.refresh_token, 'offline_access granted: a refresh token');

@@ -2,6 +2,7 @@ import { html } from './html.ts';
 import { layout } from './layout.ts';
 import { csrfField } from './fields.ts';
 import { strings } from './strings.ts';
+import { scopeWords, type ScopeApi } from './scope-words.ts';
 import type { Locale } from '../server/i18n/locale.ts';
 
 export function consentPage(input: {
@@ -12,7 +13,8 @@ export function consentPage(input: {
   abortAction: string;
   csrf: string;
   clientName: string;
-  scopes: string[];
+  /** What the client asks for: OpenID Connect scopes (no `api`) and scopes of APIs. */
+  scopes: { scope: string; api?: ScopeApi }[];
   resources: string[];
 }): string {
   const t = strings(input.locale);
@@ -20,7 +22,7 @@ export function consentPage(input: {
     t.allowTitle(input.clientName),
     html`<h1>${t.allowTitle(input.clientName)}</h1>
 <p>${t.asksTo(input.clientName)}</p>
-<ul class="scopes">${input.scopes.map((s) => html`<li>${s}</li>`)}</ul>
+<ul class="scopes">${input.scopes.map((s) => html`<li>${scopeWords(s.scope, input.locale, s.api)}</li>`)}</ul>
 ${input.resources.length ? html`<p class="muted">${input.resources.join(', ')}</p>` : ''}
 <form method="post" action="${input.action}">
   ${csrfField(input.csrf)}

@@ -12,7 +12,7 @@ import type { InteractionDeps } from './deps.ts';
 export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const tools = interactionTools(deps);
-  const showConsent = consentRoutes(router, tools);
+  const showConsent = consentRoutes(router, deps, tools);
   flowRoutes(router, deps, tools);
   qrRoutes(router, deps, tools);
   loginRoutes(router, deps, tools, showConsent);

@@ -1,9 +1,10 @@
 // oidc-provider answers a refused request with a public description only (every
-// `invalid_grant` says "grant request is invalid", RFC 6749 §5.2 allows no
-// more), and keeps the reason in `error_detail` ("authorization code
-// redirect_uri mismatch", "code_verifier does not match code_challenge"). That
-// reason is logged here, once per refused request, with the request id the
-// client saw in X-Request-Id, so an operator can answer "why was I refused?".
+// `invalid_grant` says "grant request is invalid"; grant-error-descriptions.ts
+// puts the known reasons of the token endpoint into words), and keeps the reason
+// in `error_detail` ("authorization code redirect_uri mismatch", "code_verifier
+// does not match code_challenge"). That reason is logged here, once per refused
+// request, with the request id the client saw in X-Request-Id, so an operator
+// can answer "why was I refused?".
 //
 // Never logged: parameters, codes, tokens, verifiers, secrets. Only oidc-provider's
 // error code, description and detail, which name what failed, not its values,

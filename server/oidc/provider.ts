@@ -11,7 +11,7 @@ import { resourceServerInfo } from './resource-servers.ts';
 import { GRANT_CLAIM, jwtAccessTokens } from './jwt-access-tokens.ts';
 import { structuredTokenEndpoints } from './structured-token-endpoints.ts';
 import * as pages from './pages.ts';
-import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
+import { loadExistingGrant } from './existing-grant.ts';
 import { OIDC_SCOPES } from './oidc-scopes.ts';
 import { OPERATOR_METADATA, pkceRequired, validateOperatorMetadata } from './operator-metadata.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
@@ -22,6 +22,7 @@ import { cookieSigner } from '../keys/cookie-signer.ts';
 import { restartDeviceFlowWithoutSession, resumeWithoutQuery } from './provider-workarounds.ts';
 import { httpPostMethods } from './http-post-methods.ts';
 import { preciseErrorCodes } from './error-codes.ts';
+import { grantErrorDescriptions } from './grant-error-descriptions.ts';
 import { tokenResponseScope } from './token-response-scope.ts';
 import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-policy.ts';
 import { enforceRegisteredSecretMethod } from './client-secret-method.ts';
@@ -134,16 +135,10 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       DeviceCode: config.deviceCodeTtl,
       IdToken: ID_TOKEN_TTL,
     },
-    // The account page is first-party: it gets a grant without a consent screen.
-    loadExistingGrant: async (ctx) => {
-      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
-      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      if (ctx.oidc.client!.clientId !== ACCOUNT_CLIENT_ID || !ctx.oidc.session!.accountId) return undefined;
-      const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: ctx.oidc.session!.accountId });
-      grant.addOIDCScope('openid');
-      await grant.save();
-      return grant;
-    },
+    // The grant a request starts from: this session's, or one made from the consent the
+    // person gave this client before in another browser; the account page's own client
+    // never asks (existing-grant.ts).
+    loadExistingGrant: loadExistingGrant(db),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPrompts() },
     renderError: pages.renderError,
     ...(providerFetch ? { fetch: providerFetch } : {}),
@@ -233,6 +228,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(resumeWithoutQuery as Parameters<Provider['use']>[0]);
   provider.use(httpPostMethods([provider.pathFor('authorization'), provider.pathFor('end_session')]) as Parameters<Provider['use']>[0]);
   provider.use(preciseErrorCodes as Parameters<Provider['use']>[0]);
+  provider.use(grantErrorDescriptions(provider) as Parameters<Provider['use']>[0]);
   provider.use(tokenResponseScope as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id), config.defaultResource, introspectionAllowed) as Parameters<Provider['use']>[0]);

@@ -6,6 +6,7 @@ import { deleteAccount, findAccountById, listAccounts, setAccountStatus, type Ac
 import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 import { changeIdentifiers, createAccountAsOperator, identifierOf } from './manage.ts';
 import { setAccountRoles } from '../../rbac/roles.ts';
+import { forgetConsent } from '../../consents/remembered.ts';
 import { requireRoles, roleName } from '../roles/routes.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { page, paging, timestamp, uuidParams } from '../schemas.ts';
@@ -147,7 +148,7 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
       method: 'post',
       path: '/accounts/:id/sessions/revoke',
       operationId: 'accounts.revokeSessions',
-      summary: 'End every session and grant of the account (and so its refresh and access tokens); it may sign in again',
+      summary: 'End every session and grant of the account (and so its refresh and access tokens), and forget the consent it gave clients; it may sign in again',
       tag: 'accounts',
       params: uuidParams,
       status: 204,
@@ -155,6 +156,8 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
       async handler({ params }) {
         await existing(db, params.id);
         await deps.revokeAccount(params.id);
+        // Its grants are gone: no browser may make new ones from the remembered consent (server/oidc/existing-grant.ts).
+        await forgetConsent(db, params.id);
       },
     }),
     defineRoute({

@@ -2,12 +2,15 @@
 // oidc-provider (its browser sessions, and the grants clients hold: scopes and
 // resources, behind every refresh and access token). Revoking a grant revokes
 // every token and code issued under it (RFC 7009 §2.1 does the same for a
-// refresh token); ending a session signs that browser out.
+// refresh token) and forgets the consent the person gave its client; ending a
+// session signs that browser out.
 import { z } from 'zod';
+import type { Knex } from 'knex';
 import type { AdapterFactory } from '../../../adapters/types.ts';
 import type { JwtAccessTokens } from '../../oidc/jwt-access-tokens.ts';
 import type { Runtime } from '../../runtime.ts';
 import { NotFound } from '../../errors/index.ts';
+import { forgetConsent } from '../../consents/remembered.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { timestamp, uuidParams } from '../schemas.ts';
 
@@ -32,6 +35,7 @@ const grantSchema = z.object({
 const modelId = z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be an id this API gave');
 
 export interface SessionDeps {
+  db: Knex;
   accountModels: Runtime['accountModels'];
   adapters: AdapterFactory;
   provider: { accessTokens: JwtAccessTokens };
@@ -87,11 +91,13 @@ export function sessionRoutes(deps: SessionDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'delete', path: '/accounts/:id/grants/:grant', operationId: 'accounts.revokeGrant',
-      summary: 'Revoke one grant with every refresh and access token issued under it', tag: 'accounts',
+      summary: 'Revoke one grant with every refresh and access token issued under it, and forget the consent the account gave its client', tag: 'accounts',
       params: uuidParams.extend({ grant: modelId }), status: 204, errors: [404],
       async handler({ params }) {
-        await owned(params.id, 'Grant', params.grant);
+        const grant = await owned(params.id, 'Grant', params.grant);
         await deps.provider.accessTokens.revokeGrant(params.grant);
+        // Or the next sign-in to that client, in any browser, would make the grant again (server/oidc/existing-grant.ts).
+        if (typeof grant.payload.clientId === 'string') await forgetConsent(deps.db, params.id, grant.payload.clientId);
       },
     }),
   ];

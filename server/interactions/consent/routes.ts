@@ -6,6 +6,10 @@ import { consentPage } from '../../../views/consent.ts';
 import { cspNonce } from '../../http/content-security-policy.ts';
 import { onlyOidcScopes } from '../../oidc/oidc-scopes.ts';
 import { renderHtml, type InteractionTools } from '../interaction.ts';
+import { forgetConsent, rememberConsent } from '../../consents/remembered.ts';
+import type { InteractionDeps } from '../deps.ts';
+import { findResource } from '../../rbac/resources.ts';
+import type { ScopeApi } from '../../../views/scope-words.ts';
 
 interface Missing {
   missingOIDCScope?: string[];
@@ -13,7 +17,23 @@ interface Missing {
   missingResourceScopes?: Record<string, string[]>;
 }
 
-export function consentRoutes(router: Router, tools: InteractionTools): RouterMiddleware {
+export function consentRoutes(router: Router, deps: Pick<InteractionDeps, 'db' | 'config'>, tools: InteractionTools): RouterMiddleware {
+  /**
+   * What the page lists: the OpenID Connect scopes asked for, then each API's scopes with
+   * that API's name. API scopes the person's roles do not grant are not resource scopes
+   * here, and not OIDC scopes either: not shown.
+   */
+  async function shownScopes(missing: Missing): Promise<{ scope: string; api?: ScopeApi }[]> {
+    const own = new Set([deps.config.appApiResource, deps.config.adminApiResource]);
+    const oidc = onlyOidcScopes(missing.missingOIDCScope ?? []).map((scope): { scope: string; api?: ScopeApi } => ({ scope }));
+    const apis = await Promise.all(Object.entries(missing.missingResourceScopes ?? {}).map(async ([indicator, scopes]) => {
+      const api = { name: (await findResource(deps.db, indicator))?.name ?? '', own: own.has(indicator) };
+      return scopes.map((scope) => ({ scope, api }));
+    }));
+    // Two APIs without names that share a scope name would read the same: listed once.
+    return [...new Map([...oidc, ...apis.flat()].map((item) => [`${item.scope} ${item.api?.name ?? ''}`, item])).values()];
+  }
+
   const showConsent: RouterMiddleware = async (ctx) => {
     const interaction = await tools.load(ctx);
     if (interaction.prompt.name !== 'consent') throw new NotFound('this sign-in step is not available');
@@ -25,8 +45,7 @@ export function consentRoutes(router: Router, tools: InteractionTools): RouterMi
       abortAction: `${tools.base(interaction)}/abort`,
       csrf: tools.csrf.tokenFor(interaction.uid),
       clientName: await tools.clientName(interaction),
-      // API scopes the person's roles do not grant are not resource scopes here, and not OIDC scopes either: not shown.
-      scopes: [...new Set([...onlyOidcScopes(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])],
+      scopes: await shownScopes(missing),
       resources: Object.keys(missing.missingResourceScopes ?? {}),
     }));
   };
@@ -49,6 +68,12 @@ export function consentRoutes(router: Router, tools: InteractionTools): RouterMi
       grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
+    // Remembered for this person and client, so another browser is not asked again (server/oidc/existing-grant.ts).
+    await rememberConsent(deps.db, interaction.session.accountId, grant.clientId!, {
+      scopes: missing.missingOIDCScope ?? [],
+      claims: missing.missingOIDCClaims ?? [],
+      resources: missing.missingResourceScopes ?? {},
+    });
     await tools.finish(ctx, { consent: interaction.grantId ? {} : { grantId } }, true);
   });
 
@@ -56,6 +81,9 @@ export function consentRoutes(router: Router, tools: InteractionTools): RouterMi
     const interaction = await tools.load(ctx);
     const form = await readForm(ctx);
     tools.csrf.check(interaction.uid, field(form, 'csrf'));
+    // Declining consent withdraws what the person allowed this client before: the next request asks again.
+    const accountId = interaction.session?.accountId;
+    if (interaction.prompt.name === 'consent' && accountId) await forgetConsent(deps.db, accountId, String(interaction.params.client_id));
     await tools.finish(ctx, { error: 'access_denied', error_description: 'the person declined or cancelled the sign-in' });
   });
 
