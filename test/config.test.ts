@@ -2,7 +2,8 @@
 import test from 'ava';
 import { run } from './helpers/process.ts';
 import { testEnvironment } from './helpers/environment.ts';
-import { loadConfig, ConfigError } from '../server/config/index.ts';
+import { loadConfig, ConfigError, CONFIG_VARIABLES } from '../server/config/index.ts';
+import { HINTS } from '../server/config/problems.ts';
 
 async function start(overrides: Record<string, string>) {
   const environment = await testEnvironment();
@@ -22,11 +23,11 @@ function assertOneLineError(t: import('ava').ExecutionContext, result: Awaited<R
 }
 
 test('ACCESS_TOKEN_TTL=abc stops the start with one line', async (t) => {
-  assertOneLineError(t, await start({ ACCESS_TOKEN_TTL: 'abc' }), /ACCESS_TOKEN_TTL must be a whole number, got "abc"/);
+  assertOneLineError(t, await start({ ACCESS_TOKEN_TTL: 'abc' }), /^enot-id: invalid configuration: ACCESS_TOKEN_TTL=abc: not a whole number; use seconds from 60 to 86400, such as 900/);
 });
 
 test('a malformed DATABASE_URL stops the start with one line', async (t) => {
-  assertOneLineError(t, await start({ DATABASE_URL: 'not a url' }), /DATABASE_URL must be a postgres or postgresql URL/);
+  assertOneLineError(t, await start({ DATABASE_URL: 'not a url' }), /DATABASE_URL=not a url: not a URL starting with postgres:\/\/ or postgresql:\/\/.*; use a PostgreSQL URL such as postgres:\/\//);
 });
 
 test('an unreachable database stops the start with one line', async (t) => {
@@ -50,37 +51,58 @@ test('storage deadlines: 2 s by default, in milliseconds, within 100 ms – 60 s
 
 test('each variable is validated', (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
-    [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER /],
-    [{ ISSUER: 'http://x/#frag' }, /^invalid configuration: ISSUER /],
-    [{ PORT: '70000' }, /^invalid configuration: PORT /],
-    [{ REDIS_URL: 'http://localhost' }, /^invalid configuration: REDIS_URL /],
-    [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS /],
-    [{ LOG_LEVEL: 'loud' }, /^invalid configuration: LOG_LEVEL /],
-    [{ REFRESH_TOKEN_TTL: '-5' }, /^invalid configuration: REFRESH_TOKEN_TTL /],
-    [{ ACCESS_TOKEN_TTL: '10' }, /^invalid configuration: ACCESS_TOKEN_TTL /],
-    [{ DEFAULT_RESOURCE: 'not a uri' }, /^invalid configuration: DEFAULT_RESOURCE /],
-    [{ RESOURCE_SERVERS: '{' }, /^invalid configuration: RESOURCE_SERVERS must be a JSON array/],
-    [{ RESOURCE_SERVERS: '[{"identifier":"x"}]' }, /^invalid configuration: RESOURCE_SERVERS /],
-    [{ INITIAL_ACCESS_TOKEN: 'short' }, /^invalid configuration: INITIAL_ACCESS_TOKEN /],
-    [{ DATABASE_SCHEMA: 'Robert"; drop' }, /^invalid configuration: DATABASE_SCHEMA /],
-    [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY /],
-    [{ STORAGE_TIMEOUT_MS: '2s' }, /^invalid configuration: STORAGE_TIMEOUT_MS must be a whole number/],
-    [{ STORAGE_TIMEOUT_MS: '50' }, /^invalid configuration: STORAGE_TIMEOUT_MS /],
-    [{ STORAGE_TIMEOUT_MS: '600000' }, /^invalid configuration: STORAGE_TIMEOUT_MS /],
-    [{ STORAGE_CONNECT_TIMEOUT_MS: '0' }, /^invalid configuration: STORAGE_CONNECT_TIMEOUT_MS /],
+    [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER=ftp:\/\/x: not a URL starting with http:\/\/ or https:\/\/.*; use .* such as http:\/\/localhost:3000/],
+    [{ ISSUER: 'http://x/#frag' }, /^invalid configuration: ISSUER=http:\/\/x\/#frag: .*without #/],
+    [{ PORT: '70000' }, /^invalid configuration: PORT=70000: more than 65535; use a TCP port from 0 to 65535, such as 3000$/],
+    [{ REDIS_URL: 'http://localhost' }, /^invalid configuration: REDIS_URL=http:\/\/localhost: not a URL starting with redis:\/\/ or rediss:\/\/.*; use a Redis URL such as redis:\/\/localhost:6379/],
+    [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS \(value hidden\): entry 1: shorter than 32 characters; use .*openssl rand -base64 32/],
+    [{ LOG_LEVEL: 'loud' }, /^invalid configuration: LOG_LEVEL=loud: not one of fatal, error, warn, info, debug, trace, silent; /],
+    [{ REFRESH_TOKEN_TTL: '-5' }, /^invalid configuration: REFRESH_TOKEN_TTL=-5: not a whole number; use seconds from 300 to 31536000/],
+    [{ ACCESS_TOKEN_TTL: '10' }, /^invalid configuration: ACCESS_TOKEN_TTL=10: less than 60; use seconds from 60 to 86400, such as 900/],
+    [{ DEFAULT_RESOURCE: 'not a uri' }, /^invalid configuration: DEFAULT_RESOURCE=not a uri: not an absolute URI .*; use .* such as urn:enot-id:api/],
+    [{ RESOURCE_SERVERS: '{' }, /^invalid configuration: RESOURCE_SERVERS=\{: not JSON; use a JSON array such as \[\{"identifier":/],
+    [{ RESOURCE_SERVERS: '{"identifier":"https://a"}' }, /^invalid configuration: RESOURCE_SERVERS=.*: not an array; use a JSON array/],
+    [{ RESOURCE_SERVERS: '[{"identifier":"x"}]' }, /^invalid configuration: RESOURCE_SERVERS=.*: entry 1 "identifier": not an absolute URI/],
+    [{ RESOURCE_SERVERS: '[{"identifier":"https://a","accessTokenFormat":"xml"}]' }, /^invalid configuration: RESOURCE_SERVERS=.*: entry 1 "accessTokenFormat": not one of jwt, opaque; /],
+    [{ INITIAL_ACCESS_TOKEN: 'short' }, /^invalid configuration: INITIAL_ACCESS_TOKEN \(value hidden\): shorter than 32 characters; use a random string/],
+    [{ DATABASE_SCHEMA: 'Robert"; drop' }, /^invalid configuration: DATABASE_SCHEMA=Robert"; drop: not a lower-case SQL name; use .* such as public/],
+    [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY=maybe: not one of .*true, false.*; use true or false$/],
+    [{ STORAGE_TIMEOUT_MS: '2s' }, /^invalid configuration: STORAGE_TIMEOUT_MS=2s: not a whole number; use milliseconds from 100 to 60000, such as 2000$/],
+    [{ STORAGE_TIMEOUT_MS: '50' }, /^invalid configuration: STORAGE_TIMEOUT_MS=50: less than 100; /],
+    [{ STORAGE_TIMEOUT_MS: '600000' }, /^invalid configuration: STORAGE_TIMEOUT_MS=600000: more than 60000; /],
+    [{ STORAGE_CONNECT_TIMEOUT_MS: '0' }, /^invalid configuration: STORAGE_CONNECT_TIMEOUT_MS=0: less than 100; /],
     // Two letters are not enough: the region must be one that has phone numbers.
-    [{ DEFAULT_PHONE_REGION: 'XX' }, /^invalid configuration: DEFAULT_PHONE_REGION must be a two-letter ISO 3166 region .* such as US, DE or RU/],
-    [{ DEFAULT_PHONE_REGION: 'de' }, /^invalid configuration: DEFAULT_PHONE_REGION /],
+    [{ DEFAULT_PHONE_REGION: 'XX' }, /^invalid configuration: DEFAULT_PHONE_REGION=XX: not a country code libphonenumber knows; use a two-letter ISO 3166 code such as DE or US$/],
+    [{ DEFAULT_PHONE_REGION: 'de' }, /^invalid configuration: DEFAULT_PHONE_REGION=de: written in lower case, but country codes are capitals; use a two-letter ISO 3166 code such as DE or US$/],
+    [{ DEFAULT_ROLES: 'user,Admin' }, /^invalid configuration: DEFAULT_ROLES=user,Admin: "Admin" is not a role name; use comma-separated role names/],
+    [{ MAIL_FROM: 'x' }, /^invalid configuration: MAIL_FROM=x: shorter than 3 characters; use a sender such as /],
   ];
   for (const [env, pattern] of cases) {
     const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
     t.regex(error!.message, pattern);
+    // The variable, the problem, then an example, in plain words: never the validator's own text.
+    t.regex(error!.message, /^invalid configuration: [A-Z_]+(=.*| \(value hidden\)): [^;]+; (use|set) .+ (such as|or) /, error!.message);
+    t.notRegex(error!.message, /Too small|Too big|Invalid input|expected (string|number)|must be/, error!.message);
   }
   t.is(loadConfig({ DEFAULT_PHONE_REGION: 'RU' }).defaultPhoneRegion, 'RU');
 });
 
+test('every variable has an example of a good value; secrets and passwords are never repeated', (t) => {
+  const withOwnMessages = ['NODE_ENV', 'SECRETS_KEY'];
+  t.deepEqual(CONFIG_VARIABLES.filter((name) => !withOwnMessages.includes(name) && !HINTS[name]), []);
+  const secret = t.throws(() => loadConfig({ METRICS_TOKEN: 'tiny-token-value' }), { instanceOf: ConfigError });
+  t.regex(secret!.message, /^invalid configuration: METRICS_TOKEN \(value hidden\): shorter than 32 characters; /);
+  t.notRegex(secret!.message, /tiny-token-value/);
+  const url = t.throws(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db.example.com/enot' }), { instanceOf: ConfigError });
+  t.regex(url!.message, /^invalid configuration: DATABASE_URL=mysql:\/\/root:\*\*\*@db\.example\.com\/enot: /);
+  t.notRegex(url!.message, /hunter2/);
+  const unparsable = t.throws(() => loadConfig({ SMTP_URL: 'smtp://mailer:hunter2@exa mple.com' }), { instanceOf: ConfigError });
+  t.notRegex(unparsable!.message, /hunter2/, unparsable!.message);
+  t.regex(unparsable!.message, /SMTP_URL=smtp:\/\/mailer:\*\*\*@exa mple\.com: /);
+});
+
 test('production refuses the dev outbox unless it is allowed', (t) => {
-  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /SMTP_URL is required when NODE_ENV=production/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /SMTP_URL is required when NODE_ENV=production; use an SMTP URL such as smtps:\/\// });
   t.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' }), { message: /SMS_WEBHOOK_URL is required/ });
   t.true(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_OUTBOX: 'true' }).production);
   t.is(loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25', SMS_WEBHOOK_URL: 'https://sms.example/hook' }).delivery.smtpUrl, 'smtp://mail:25');
@@ -90,7 +112,7 @@ test('TRUST_PROXY_HOPS: 1 by default with TRUST_PROXY, 1-10, and only with TRUST
   t.is(loadConfig({}).proxyHops, 0);
   t.is(loadConfig({ TRUST_PROXY: 'true' }).proxyHops, 1);
   t.is(loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2' }).proxyHops, 2);
-  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '0' }), { message: /^invalid configuration: TRUST_PROXY_HOPS / });
-  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: 'all' }), { message: /^invalid configuration: TRUST_PROXY_HOPS must be a whole number/ });
-  t.throws(() => loadConfig({ TRUST_PROXY_HOPS: '2' }), { message: /^invalid configuration: TRUST_PROXY_HOPS needs TRUST_PROXY=true/ });
+  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '0' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=0: less than 1; / });
+  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: 'all' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=all: not a whole number; use the number of proxies/ });
+  t.throws(() => loadConfig({ TRUST_PROXY_HOPS: '2' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=2: needs TRUST_PROXY=true; set TRUST_PROXY=true /});
 });

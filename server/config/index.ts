@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
+import { describeIssue } from './problems.ts';
 
 /** A role name: lower-case letters, digits, `_ : . -` (DEFAULT_ROLES, the CLI, the admin API). */
 export const ROLE_NAME = /^[a-z][a-z0-9_:.-]{0,63}$/;
@@ -12,7 +13,7 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
     .default(String(fallback))
     .transform((value, ctx) => {
       if (!/^\d+$/.test(value.trim())) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number, got "${value}"` });
+        ctx.addIssue({ code: 'custom', message: 'not a whole number' });
         return z.NEVER;
       }
       return Number(value.trim());
@@ -32,7 +33,7 @@ const absoluteUrl = (protocols: string[]) =>
     } catch {
       return false;
     }
-  }, `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL without a fragment`);
+  }, `not a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')} (and without #…)`);
 
 // RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
 const resourceIndicator = z.string().trim().refine((value) => {
@@ -41,7 +42,7 @@ const resourceIndicator = z.string().trim().refine((value) => {
   } catch {
     return false;
   }
-}, 'must be an absolute URI without a fragment (RFC 8707 §2)');
+}, 'not an absolute URI without a fragment (RFC 8707 §2)');
 
 const resourceServer = z.object({
   identifier: resourceIndicator,
@@ -65,18 +66,18 @@ const schema = z.object({
   /** PostgreSQL schema that holds every table (one per test run keeps runs apart). */
   DATABASE_SCHEMA: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'not a lower-case SQL name')
     .default('public'),
   /** Redis URL; when set, sessions, grants, codes and tokens live in Redis. */
   REDIS_URL: absoluteUrl(['redis:', 'rediss:']).optional(),
   /** Prefix of every Redis key (one per test run keeps runs apart). */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('enot:'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'holds characters other than A-Z a-z 0-9 : _ - or is longer than 64').default('enot:'),
   /** Comma-separated cookie signing keys, newest first; unset means generated once and kept in the database. */
   COOKIE_KEYS: z
     .string()
     .optional()
     .transform((v) => (v ? v.split(',').map((k) => k.trim()).filter(Boolean) : undefined))
-    .pipe(z.array(z.string().min(32, 'each cookie key must be at least 32 characters')).min(1).optional()),
+    .pipe(z.array(z.string().min(32, 'shorter than 32 characters')).min(1).optional()),
   /** Trust X-Forwarded-* headers (set when behind a load balancer). */
   TRUST_PROXY: flag,
   /**
@@ -104,7 +105,7 @@ const schema = z.object({
       try {
         return JSON.parse(value) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
         return z.NEVER;
       }
     })
@@ -115,11 +116,14 @@ const schema = z.object({
     .trim()
     .default('user')
     .transform((v) => (v === 'none' ? [] : [...new Set(v.split(/[,\s]+/).filter(Boolean))]))
-    .pipe(z.array(z.string().regex(ROLE_NAME, 'must list role names such as user or support:read (lower-case letters, digits, _ : . -), or be none'))),
+    .superRefine((roles, ctx) => {
+      const bad = roles.find((role) => !ROLE_NAME.test(role));
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `"${bad}" is not a role name` });
+    }),
   /** Days an audit record is kept (server/audit/); older ones are purged. ASVS 7.3.4 asks for a retention one can state. */
   AUDIT_RETENTION_DAYS: wholeNumber(365, 1, 36_500),
   /** A fixed initial access token for dynamic client registration (RFC 7591 §3), for automation. */
-  INITIAL_ACCESS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  INITIAL_ACCESS_TOKEN: z.string().min(32, 'shorter than 32 characters').optional(),
   /** SMTP server for mail, e.g. smtps://user:pass@smtp.example.com:465; unset means the dev outbox. */
   SMTP_URL: absoluteUrl(['smtp:', 'smtps:']).optional(),
   /** Sender of every mail (RFC 5322 From). */
@@ -127,7 +131,7 @@ const schema = z.object({
   /** HTTP(S) endpoint that receives SMS as JSON {to, text}; unset means the dev outbox. */
   SMS_WEBHOOK_URL: absoluteUrl(['http:', 'https:']).optional(),
   /** When set, SMS webhook requests carry X-Enot-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")> (docs/delivery.md). */
-  SMS_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SMS_WEBHOOK_SECRET: z.string().min(32, 'shorter than 32 characters').optional(),
   /** Allow the dev outbox when NODE_ENV=production (otherwise refused, so mail is never dropped silently). */
   ALLOW_DEV_OUTBOX: flag,
   /** ISO 3166 region for phone numbers typed without a country code. */
@@ -135,15 +139,18 @@ const schema = z.object({
     .string()
     .trim()
     .default('US')
-    .refine((region) => isSupportedCountry(region), 'must be a two-letter ISO 3166 region that has phone numbers, such as US, DE or RU'),
+    .superRefine((region, ctx) => {
+      if (isSupportedCountry(region)) return;
+      ctx.addIssue({ code: 'custom', message: /^[a-z]{2}$/.test(region) ? 'written in lower case, but country codes are capitals' : 'not a country code libphonenumber knows' });
+    }),
   /** Secret for HMACs of one-time codes; unset means generated once and kept in the database. */
-  CODE_HMAC_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CODE_HMAC_SECRET: z.string().min(32, 'shorter than 32 characters').optional(),
   /** Lifetime of a device code and its user code (RFC 8628 §3.2 expires_in). */
   DEVICE_CODE_TTL: wholeNumber(600, 60, 3600),
   /** Least seconds between a device's polls (RFC 8628 §3.2 interval); faster polls get slow_down. */
   DEVICE_POLL_INTERVAL: wholeNumber(5, 1, 60),
   /** Bearer token that guards GET /metrics (Prometheus); unset means no /metrics at all. */
-  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  METRICS_TOKEN: z.string().min(32, 'shorter than 32 characters').optional(),
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   SHUTDOWN_TIMEOUT: wholeNumber(10, 0, 300),
   /**
@@ -165,6 +172,9 @@ const schema = z.object({
   SECRETS_KEY_FILE: z.string().trim().min(1).optional(),
   NODE_ENV: z.string().default('development'),
 });
+
+/** Every variable the configuration reads. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
 export type Config = ReturnType<typeof toConfig>;
 /** Deadlines of the storage clients while serving requests (server/db/connect.ts, server/redis/connect.ts). */
@@ -236,19 +246,19 @@ function parseSecretsKeys(value: string, variable: string): Buffer[] {
     }
     return bytes;
   });
-  if (!keys.length) throw new ConfigError(`invalid configuration: ${variable} is empty`);
+  if (!keys.length) throw new ConfigError(`invalid configuration: ${variable} is empty; generate a key with: openssl rand -base64 32`);
   return keys;
 }
 
 function readSecretsKeys(parsed: { SECRETS_KEY?: string; SECRETS_KEY_FILE?: string }): Buffer[] | undefined {
-  if (parsed.SECRETS_KEY && parsed.SECRETS_KEY_FILE) throw new ConfigError('invalid configuration: set SECRETS_KEY or SECRETS_KEY_FILE, not both');
+  if (parsed.SECRETS_KEY && parsed.SECRETS_KEY_FILE) throw new ConfigError('invalid configuration: SECRETS_KEY and SECRETS_KEY_FILE are both set; set one of them, not both');
   if (parsed.SECRETS_KEY) return parseSecretsKeys(parsed.SECRETS_KEY, 'SECRETS_KEY');
   if (!parsed.SECRETS_KEY_FILE) return undefined;
   let text: string;
   try {
     text = readFileSync(parsed.SECRETS_KEY_FILE, 'utf8');
   } catch {
-    throw new ConfigError(`invalid configuration: SECRETS_KEY_FILE ${parsed.SECRETS_KEY_FILE} cannot be read`);
+    throw new ConfigError(`invalid configuration: SECRETS_KEY_FILE ${parsed.SECRETS_KEY_FILE} cannot be read; use the path of a readable file that holds the key`);
   }
   return parseSecretsKeys(text, 'SECRETS_KEY_FILE');
 }
@@ -258,20 +268,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset", as most process managers write them.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(present);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`invalid configuration: ${name} ${issue.message}`);
-  }
+  if (!result.success) throw new ConfigError(describeIssue(result.error.issues[0]!, present));
   const parsed = result.data;
   // A hop count without trust would silently do nothing: the operator meant something else.
   if (present.TRUST_PROXY_HOPS !== undefined && !parsed.TRUST_PROXY) {
-    throw new ConfigError('invalid configuration: TRUST_PROXY_HOPS needs TRUST_PROXY=true');
+    throw new ConfigError(`invalid configuration: TRUST_PROXY_HOPS=${present.TRUST_PROXY_HOPS}: needs TRUST_PROXY=true; set TRUST_PROXY=true when the server is behind a proxy, or leave TRUST_PROXY_HOPS unset`);
   }
   // A real deployment must never drop mail or SMS silently into the dev outbox.
   if (parsed.NODE_ENV === 'production' && !parsed.ALLOW_DEV_OUTBOX) {
-    if (!parsed.SMTP_URL) throw new ConfigError('invalid configuration: SMTP_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');
-    if (!parsed.SMS_WEBHOOK_URL) throw new ConfigError('invalid configuration: SMS_WEBHOOK_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');
+    if (!parsed.SMTP_URL) throw new ConfigError('invalid configuration: SMTP_URL is required when NODE_ENV=production; use an SMTP URL such as smtps://user:password@smtp.example.com:465 (or set ALLOW_DEV_OUTBOX=true to keep mail in DATA_DIR/outbox)');
+    if (!parsed.SMS_WEBHOOK_URL) throw new ConfigError('invalid configuration: SMS_WEBHOOK_URL is required when NODE_ENV=production; use an http or https URL such as https://sms.example.com/hook (or set ALLOW_DEV_OUTBOX=true to keep SMS in DATA_DIR/outbox)');
   }
   return toConfig({ ...parsed, secretsKeys: readSecretsKeys(parsed) });
 }
