@@ -1,7 +1,7 @@
 // Start-up refuses bad configuration with one line naming the variable, exit 1.
 import test from 'ava';
 import { run } from './helpers/process.ts';
-import { testEnvironment } from './helpers/environment.ts';
+import { freePort, testEnvironment } from './helpers/environment.ts';
 import { loadConfig, ConfigError, CONFIG_VARIABLES } from '../server/config/index.ts';
 import { HINTS } from '../server/config/problems.ts';
 
@@ -30,8 +30,23 @@ test('a malformed DATABASE_URL stops the start with one line', async (t) => {
   assertOneLineError(t, await start({ DATABASE_URL: 'not a url' }), /DATABASE_URL=not a url: not a URL starting with postgres:\/\/ or postgresql:\/\/.*; use a PostgreSQL URL such as postgres:\/\//);
 });
 
-test('an unreachable database stops the start with one line', async (t) => {
-  assertOneLineError(t, await start({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }), /could not start: .*ECONNREFUSED/);
+test('an unreachable database stops the start with one line naming PostgreSQL and its URL, password hidden', async (t) => {
+  const port = await freePort(); // nothing listens there: a real refused connection
+  const result = await start({ DATABASE_URL: `postgres://enot:hunter2@127.0.0.1:${port}/test` });
+  assertOneLineError(t, result, new RegExp(`^enot-id: could not start: PostgreSQL at postgres://enot:\\*\\*\\*@127\\.0\\.0\\.1:${port}/test is unreachable: connection refused \\(ECONNREFUSED\\); check DATABASE_URL `));
+  t.notRegex(result.stderr + result.stdout, /hunter2/);
+});
+
+test('an unreachable Redis stops the start with one line naming Redis and its URL, password hidden; not "Connection is closed."', async (t) => {
+  const port = await freePort();
+  const result = await start({ REDIS_URL: `redis://:hunter2@127.0.0.1:${port}/0` });
+  assertOneLineError(t, result, new RegExp(`^enot-id: could not start: Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0 is unreachable: connection refused \\(ECONNREFUSED\\); check REDIS_URL `));
+  t.notRegex(result.stderr + result.stdout, /hunter2|Connection is closed/);
+});
+
+test('a Redis host name that does not resolve is named as such', async (t) => {
+  const result = await start({ REDIS_URL: 'redis://cache.invalid:6379' });
+  assertOneLineError(t, result, /^enot-id: could not start: Redis at redis:\/\/cache\.invalid:6379 is unreachable: the host name does not resolve \((ENOTFOUND|EAI_AGAIN)\); check REDIS_URL/);
 });
 
 test('defaults: 15-minute access tokens, 7-day refresh tokens, embedded storage', (t) => {

@@ -4,6 +4,7 @@
 //   DEFAULT_PHONE_REGION=XX: not a country code libphonenumber knows; use a two-letter ISO 3166 code such as DE or US
 // never the validator's own text ("Too small: expected number to be >=60").
 import type { z } from 'zod';
+import { withoutPassword } from '../errors/connection.ts';
 
 const RANDOM = 'such as the output of: openssl rand -base64 32';
 
@@ -51,18 +52,6 @@ export const HINTS: Record<string, string> = {
 
 /** Variables whose value is never repeated in a message: it is a secret. */
 const SECRET = new Set(['COOKIE_KEYS', 'INITIAL_ACCESS_TOKEN', 'SMS_WEBHOOK_SECRET', 'CODE_HMAC_SECRET', 'METRICS_TOKEN', 'SECRETS_KEY']);
-
-/** A URL with its password (and anything that looks like one in text that is not a URL) replaced by ***. */
-export function withoutPassword(text: string): string {
-  try {
-    const url = new URL(text);
-    if (!url.password) return text;
-    url.password = '***';
-    return url.href;
-  } catch {
-    return text.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/, '$1***@');
-  }
-}
 
 /** `NAME=value`, or `NAME (value hidden)` for a secret; long values are cut. */
 export function named(variable: string, value: string | undefined): string {
