@@ -170,8 +170,48 @@ const schema = z.object({
   SECRETS_KEY: z.string().optional(),
   /** A file holding SECRETS_KEY's value (e.g. a mounted Kubernetes or compose secret); read at start. */
   SECRETS_KEY_FILE: z.string().trim().min(1).optional(),
+  /**
+   * Demo mode (`npm start -- --demo`): seeds a demo client, the orders API's resource
+   * and role and a demo account, and runs the sample web app and the orders API in this
+   * process (server/demo/). For a local http issuer only; see demoProblem below.
+   */
+  ENOT_DEMO: flag,
+  /** Demo mode: the sample web app's port (on the issuer's host). */
+  ENOT_DEMO_WEB_PORT: wholeNumber(3001, 1, 65_535),
+  /** Demo mode: the orders API's port (on the issuer's host). */
+  ENOT_DEMO_API_PORT: wholeNumber(4000, 1, 65_535),
+  /** Demo mode with DATABASE_URL: seeding demo data into a PostgreSQL database needs this opt-in. */
+  ENOT_DEMO_ALLOW_DATABASE_URL: flag,
   NODE_ENV: z.string().default('development'),
 });
+
+/** The demo's API: the resource identifier (RFC 8707) of examples/orders-api and its permissions. */
+export const DEMO_ORDERS_RESOURCE = { identifier: 'https://orders.example.com', scope: 'orders:read orders:write', accessTokenFormat: 'jwt' as const };
+
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Why demo mode must not run with this configuration, or undefined. The demo seeds a
+ * client with a known id, an account whose sign-in codes are printed, and permissions:
+ * harmless on a developer's machine, a back door anywhere else. So only with a plain-http
+ * loopback issuer (an https or non-loopback ISSUER is a real deployment; the sample app's
+ * http redirect URI is allowed on loopback only, RFC 8252 §7.3), never with
+ * NODE_ENV=production, and on PostgreSQL only with an explicit opt-in (a shared database
+ * may be someone's real one; the embedded one under DATA_DIR is the developer's own).
+ */
+function demoProblem(parsed: z.infer<typeof schema>): string | undefined {
+  const issuer = new URL(parsed.ISSUER);
+  if (parsed.NODE_ENV === 'production') return 'NODE_ENV=production: demo mode seeds a client and an account anyone at this machine can sign in to; unset ENOT_DEMO (and --demo) in production';
+  if (issuer.protocol !== 'http:' || !LOOPBACK_HOSTS.test(issuer.hostname)) {
+    return `ISSUER=${parsed.ISSUER}: demo mode is for a local http issuer only (an https or public ISSUER is a real deployment); use ISSUER=http://localhost:3000, or unset ENOT_DEMO (and --demo)`;
+  }
+  if (parsed.DATABASE_URL && !parsed.ENOT_DEMO_ALLOW_DATABASE_URL) {
+    return 'DATABASE_URL is set: demo mode would seed a demo client and account into that database; unset DATABASE_URL for the embedded one, or set ENOT_DEMO_ALLOW_DATABASE_URL=true if it is a database of your own for trying things';
+  }
+  const ports = [parsed.PORT, parsed.ENOT_DEMO_WEB_PORT, parsed.ENOT_DEMO_API_PORT];
+  if (new Set(ports).size !== ports.length) return `PORT=${parsed.PORT}, ENOT_DEMO_WEB_PORT=${parsed.ENOT_DEMO_WEB_PORT} and ENOT_DEMO_API_PORT=${parsed.ENOT_DEMO_API_PORT} must differ; use for example 3000, 3001 and 4000`;
+  return undefined;
+}
 
 /** Every variable the configuration reads. */
 export const CONFIG_VARIABLES = Object.keys(schema.shape);
@@ -209,6 +249,8 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
       // Enot ID's own API for first-party apps (QR approval), audience ISSUER/api.
       { identifier: `${env.ISSUER}/api`, scope: 'qr-login', accessTokenFormat: 'jwt' as const },
       ...env.RESOURCE_SERVERS.filter((r) => ![env.DEFAULT_RESOURCE, `${env.ISSUER}/api`, `${env.ISSUER}/admin`].includes(r.identifier)),
+      // Demo mode: the sample's orders API, unless RESOURCE_SERVERS names it already.
+      ...(env.ENOT_DEMO && !env.RESOURCE_SERVERS.some((r) => r.identifier === DEMO_ORDERS_RESOURCE.identifier) ? [DEMO_ORDERS_RESOURCE] : []),
     ],
     appApiResource: `${env.ISSUER}/api`,
     // The admin API (issue 11 §2): bootstrapped on its own (server/rbac/bootstrap.ts),
@@ -234,6 +276,21 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     devicePollInterval: env.DEVICE_POLL_INTERVAL,
     production: env.NODE_ENV === 'production',
     secretsKeys: env.secretsKeys,
+    demo: env.ENOT_DEMO ? demoSettings(env) : undefined,
+  };
+}
+
+/** Where the demo's sample app and orders API answer: on the issuer's own (loopback) host. */
+function demoSettings(env: z.infer<typeof schema>) {
+  const host = new URL(env.ISSUER).hostname;
+  return {
+    /** Interface the sample app and the orders API listen on. */
+    listenHost: host.replace(/^\[|\]$/g, ''),
+    webAppUrl: `http://${host}:${env.ENOT_DEMO_WEB_PORT}`,
+    webPort: env.ENOT_DEMO_WEB_PORT,
+    ordersApiUrl: `http://${host}:${env.ENOT_DEMO_API_PORT}/orders`,
+    apiPort: env.ENOT_DEMO_API_PORT,
+    ordersResource: DEMO_ORDERS_RESOURCE.identifier,
   };
 }
 
@@ -263,10 +320,14 @@ function readSecretsKeys(parsed: { SECRETS_KEY?: string; SECRETS_KEY_FILE?: stri
   return parseSecretsKeys(text, 'SECRETS_KEY_FILE');
 }
 
-/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * Reads and validates the environment; throws ConfigError naming the first bad variable.
+ * `flags`: the command line's (`--demo` is ENOT_DEMO=true).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, flags: { demo?: boolean } = {}): Config {
   // Empty strings mean "unset", as most process managers write them.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  if (flags.demo) present.ENOT_DEMO = 'true';
   const result = schema.safeParse(present);
   if (!result.success) throw new ConfigError(describeIssue(result.error.issues[0]!, present));
   const parsed = result.data;
@@ -279,5 +340,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!parsed.SMTP_URL) throw new ConfigError('invalid configuration: SMTP_URL is required when NODE_ENV=production; use an SMTP URL such as smtps://user:password@smtp.example.com:465 (or set ALLOW_DEV_OUTBOX=true to keep mail in DATA_DIR/outbox)');
     if (!parsed.SMS_WEBHOOK_URL) throw new ConfigError('invalid configuration: SMS_WEBHOOK_URL is required when NODE_ENV=production; use an http or https URL such as https://sms.example.com/hook (or set ALLOW_DEV_OUTBOX=true to keep SMS in DATA_DIR/outbox)');
   }
+  const demo = parsed.ENOT_DEMO ? demoProblem(parsed) : undefined;
+  if (demo) throw new ConfigError(`invalid configuration: demo mode (ENOT_DEMO or --demo) with ${demo}`);
   return toConfig({ ...parsed, secretsKeys: readSecretsKeys(parsed) });
 }
