@@ -31,7 +31,7 @@ function stop(server: Server): Promise<void> {
 
 /** One line per message the server sends, for the terminal: the demo account's codes. */
 export function describeMessage(message: OutgoingMessage): string {
-  return `demo: ${message.channel} to ${message.to}: ${message.text.replace(/\s*\n\s*/g, ' / ')}`;
+  return `demo: ${message.channel} to ${message.to}: ${message.text.trim().replace(/\s*\n\s*/g, ' / ')}`;
 }
 
 export async function startDemo(server: RunningServer, config: Config & { demo: DemoSettings }, print: (line: string) => void): Promise<RunningDemo> {
