@@ -5,10 +5,11 @@ import { freePort, testEnvironment } from './helpers/environment.ts';
 import { loadConfig, ConfigError, CONFIG_VARIABLES } from '../server/config/index.ts';
 import { HINTS } from '../server/config/problems.ts';
 
-async function start(overrides: Record<string, string>) {
+// Generous: in embedded mode a start migrates a fresh PGlite database first, slow on a loaded machine.
+async function start(overrides: Record<string, string>, args: string[] = []) {
   const environment = await testEnvironment();
   try {
-    return await run(['server/main.ts'], { ...environment.env, ...overrides }, 30_000);
+    return await run(['server/main.ts', ...args], { ...environment.env, ...overrides }, 120_000);
   } finally {
     await environment.cleanup();
   }
@@ -130,4 +131,48 @@ test('TRUST_PROXY_HOPS: 1 by default with TRUST_PROXY, 1-10, and only with TRUST
   t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '0' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=0: less than 1; / });
   t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: 'all' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=all: not a whole number; use the number of proxies/ });
   t.throws(() => loadConfig({ TRUST_PROXY_HOPS: '2' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=2: needs TRUST_PROXY=true; set TRUST_PROXY=true /});
+});
+
+test('demo mode: --demo or ENOT_DEMO, with the sample app and the orders API on the issuer host, and the orders resource configured', (t) => {
+  t.is(loadConfig({}).demo, undefined);
+  const config = loadConfig({}, { demo: true });
+  t.deepEqual(config.demo, {
+    listenHost: 'localhost',
+    webAppUrl: 'http://localhost:3001',
+    webPort: 3001,
+    ordersApiUrl: 'http://localhost:4000/orders',
+    apiPort: 4000,
+    ordersResource: 'https://orders.example.com',
+  });
+  t.true(config.resourceServers.some((r) => r.identifier === 'https://orders.example.com' && r.scope === 'orders:read orders:write'));
+  t.false(loadConfig({}).resourceServers.some((r) => r.identifier === 'https://orders.example.com'), 'only in demo mode');
+  const env = { ENOT_DEMO: 'true', ISSUER: 'http://127.0.0.1:3100', PORT: '3100', ENOT_DEMO_WEB_PORT: '3101', ENOT_DEMO_API_PORT: '3102' };
+  t.is(loadConfig(env).demo?.webAppUrl, 'http://127.0.0.1:3101');
+  t.is(loadConfig(env).demo?.ordersApiUrl, 'http://127.0.0.1:3102/orders');
+});
+
+test('demo mode is refused where it would be a back door: https or public ISSUER, production, a DATABASE_URL without the opt-in', (t) => {
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ ISSUER: 'https://id.example.com' }, /^invalid configuration: demo mode \(ENOT_DEMO or --demo\) with ISSUER=https:\/\/id\.example\.com: demo mode is for a local http issuer only .*; use ISSUER=http:\/\/localhost:3000/],
+    [{ ISSUER: 'https://localhost:3000' }, /with ISSUER=https:\/\/localhost:3000: demo mode is for a local http issuer only/],
+    [{ ISSUER: 'http://192.168.1.20:3000' }, /with ISSUER=http:\/\/192\.168\.1\.20:3000: demo mode is for a local http issuer only/],
+    [{ NODE_ENV: 'production', ALLOW_DEV_OUTBOX: 'true' }, /with NODE_ENV=production: .*unset ENOT_DEMO/],
+    [{ DATABASE_URL: 'postgres://enot:hunter2@db.example.com/enot' }, /with DATABASE_URL is set: .*set ENOT_DEMO_ALLOW_DATABASE_URL=true/],
+    [{ ENOT_DEMO_WEB_PORT: '3000' }, /PORT=3000, ENOT_DEMO_WEB_PORT=3000 and ENOT_DEMO_API_PORT=4000 must differ/],
+  ];
+  for (const [env, pattern] of refused) {
+    for (const demo of [{ ENOT_DEMO: 'true' }, {}]) {
+      const error = t.throws(() => loadConfig({ ...env, ...demo }, { demo: !('ENOT_DEMO' in demo) }), { instanceOf: ConfigError }, JSON.stringify(env));
+      t.regex(error!.message, pattern);
+      t.notRegex(error!.message, /hunter2/);
+    }
+    // The same settings without demo mode are fine.
+    t.notThrows(() => loadConfig(env), JSON.stringify(env));
+  }
+  t.truthy(loadConfig({ ENOT_DEMO: 'true', DATABASE_URL: 'postgres://localhost/try', ENOT_DEMO_ALLOW_DATABASE_URL: 'true' }).demo, 'with the opt-in');
+});
+
+test('the server takes one argument, --demo; demo mode refused at start is one line, exit 1', async (t) => {
+  assertOneLineError(t, await start({}, ['--demos']), /^enot-id: unknown argument --demos; the only one is --demo \(npm start -- --demo\)$/);
+  assertOneLineError(t, await start({ ISSUER: 'https://id.example.com' }, ['--demo']), /^enot-id: invalid configuration: demo mode \(ENOT_DEMO or --demo\) with ISSUER=https:\/\/id\.example\.com: /);
 });
