@@ -11,6 +11,7 @@ import { addResourceClient } from '../rbac/resource-clients.ts';
 import { addAccountRoles, findRole, grantPermissions, revokePermissions } from '../rbac/roles.ts';
 import { findAccountByIdentifier } from '../accounts/queries.ts';
 import { createAccount } from '../accounts/create-account.ts';
+import { Conflict } from '../errors/index.ts';
 
 export const DEMO_WEB_CLIENT_ID = 'enot-demo-web-app';
 export const DEMO_API_CLIENT_ID = 'enot-demo-orders-api';
@@ -73,7 +74,14 @@ export async function seedDemo(db: Knex, clients: Adapter, config: Pick<Config, 
 
   const account = await findAccountByIdentifier(db, { kind: 'email', value: DEMO_EMAIL });
   if (account) await addAccountRoles(db, account.id, [DEMO_ROLE]);
-  else await createAccount(db, { email: DEMO_EMAIL, roles: [DEMO_ROLE] });
+  else {
+    await createAccount(db, { email: DEMO_EMAIL, roles: [DEMO_ROLE] }).catch(async (err: unknown) => {
+      // Another demo process on the same database created it meanwhile.
+      if (!(err instanceof Conflict)) throw err;
+      const created = await findAccountByIdentifier(db, { kind: 'email', value: DEMO_EMAIL });
+      if (created) await addAccountRoles(db, created.id, [DEMO_ROLE]);
+    });
+  }
 
   return { web: { clientId: DEMO_WEB_CLIENT_ID, clientSecret: webSecret }, api: { clientId: DEMO_API_CLIENT_ID, clientSecret: apiSecret } };
 }
