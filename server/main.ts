@@ -2,26 +2,44 @@
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logging/logger.ts';
 import { startServer } from './server.ts';
+import type { RunningDemo } from './demo/run.ts';
 
 function fail(message: string): never {
   process.stderr.write(`enot-id: ${message}\n`);
   process.exit(1);
 }
 
+// The one argument: --demo, as ENOT_DEMO=true (server/demo/).
+const args = process.argv.slice(2);
+const unknown = args.filter((arg) => arg !== '--demo');
+if (unknown.length) fail(`unknown argument ${unknown[0]}; the only one is --demo (npm start -- --demo)`);
+
 let config;
 try {
-  config = loadConfig();
+  config = loadConfig(process.env, { demo: args.includes('--demo') });
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : String(err));
 }
 
 const logger = createLogger(config.logLevel);
 const started = performance.now();
+const print = (line: string) => process.stdout.write(`${line}\n`);
+// Loaded only in demo mode: it runs the examples, whose openid-client is a dev dependency.
+const demoMode = config.demo ? await import('./demo/run.ts') : undefined;
 let server;
+let demo: RunningDemo | undefined;
 try {
-  server = await startServer(config, logger);
+  server = await startServer(config, logger, demoMode ? { onMessageSent: (message) => print(demoMode.describeMessage(message)) } : {});
 } catch (err) {
   fail(`could not start: ${(err as Error).message}`);
+}
+if (demoMode && config.demo) {
+  try {
+    demo = await demoMode.startDemo(server, { ...config, demo: config.demo }, print);
+  } catch (err) {
+    await server.close().catch(() => {});
+    fail(`could not start: ${(err as Error).message}`);
+  }
 }
 logger.info(
   { url: server.url, issuer: config.issuer, storage: config.databaseUrl ? 'postgresql' : 'embedded', redis: !!config.redisUrl, startupMs: Math.round(performance.now() - started) },
@@ -34,7 +52,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    server.close().then(
+    Promise.all([demo?.close(), server.close()]).then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');

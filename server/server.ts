@@ -10,7 +10,7 @@ import { loadCookieKeys } from './keys/cookie-keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './app.ts';
 import { purgeExpiredModels } from '../adapters/sql.ts';
-import { createDelivery } from './delivery/index.ts';
+import { createDelivery, type Delivery, type OutgoingMessage } from './delivery/index.ts';
 import { loadCodeSecret } from './verification/code-secret.ts';
 import { createLimiters } from './rate-limit/limiters.ts';
 import { createCodes, purgeExpiredCodes } from './verification/codes.ts';
@@ -59,6 +59,8 @@ export interface ServerOptions {
    * reaches a receiver on loopback, which oidc-provider's SSRF protection refuses.
    */
   providerFetch?: typeof fetch;
+  /** Told of every message once it is sent (demo mode prints the demo account's codes). */
+  onMessageSent?: (message: OutgoingMessage) => void;
 }
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -102,7 +104,11 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     const provider = { current: first.provider, accessTokens: first.jwtTokens, keysVersion };
     await seedInitialAccessToken(runtime);
     await registerAccountClient(runtime.adapters('Client'), config.issuer);
-    const delivery = createDelivery(config, logger);
+    const created = createDelivery(config, logger);
+    const sent = options.onMessageSent;
+    const delivery: Delivery = sent
+      ? { async send(message) { await created.send(message); sent(message); }, close: () => created.close() }
+      : created;
     const flows = flowStore(runtime.db, now);
     const qr = qrLogins(runtime.db, now);
     const interactions = {

@@ -1,13 +1,15 @@
 // Start-up refuses bad configuration with one line naming the variable, exit 1.
 import test from 'ava';
 import { run } from './helpers/process.ts';
-import { testEnvironment } from './helpers/environment.ts';
-import { loadConfig, ConfigError } from '../server/config/index.ts';
+import { freePort, testEnvironment } from './helpers/environment.ts';
+import { loadConfig, ConfigError, CONFIG_VARIABLES } from '../server/config/index.ts';
+import { HINTS } from '../server/config/problems.ts';
 
-async function start(overrides: Record<string, string>) {
+// Generous: in embedded mode a start migrates a fresh PGlite database first, slow on a loaded machine.
+async function start(overrides: Record<string, string>, args: string[] = []) {
   const environment = await testEnvironment();
   try {
-    return await run(['server/main.ts'], { ...environment.env, ...overrides }, 30_000);
+    return await run(['server/main.ts', ...args], { ...environment.env, ...overrides }, 120_000);
   } finally {
     await environment.cleanup();
   }
@@ -22,15 +24,30 @@ function assertOneLineError(t: import('ava').ExecutionContext, result: Awaited<R
 }
 
 test('ACCESS_TOKEN_TTL=abc stops the start with one line', async (t) => {
-  assertOneLineError(t, await start({ ACCESS_TOKEN_TTL: 'abc' }), /ACCESS_TOKEN_TTL must be a whole number, got "abc"/);
+  assertOneLineError(t, await start({ ACCESS_TOKEN_TTL: 'abc' }), /^enot-id: invalid configuration: ACCESS_TOKEN_TTL=abc: not a whole number; use seconds from 60 to 86400, such as 900/);
 });
 
 test('a malformed DATABASE_URL stops the start with one line', async (t) => {
-  assertOneLineError(t, await start({ DATABASE_URL: 'not a url' }), /DATABASE_URL must be a postgres or postgresql URL/);
+  assertOneLineError(t, await start({ DATABASE_URL: 'not a url' }), /DATABASE_URL=not a url: not a URL starting with postgres:\/\/ or postgresql:\/\/.*; use a PostgreSQL URL such as postgres:\/\//);
 });
 
-test('an unreachable database stops the start with one line', async (t) => {
-  assertOneLineError(t, await start({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }), /could not start: .*ECONNREFUSED/);
+test('an unreachable database stops the start with one line naming PostgreSQL and its URL, password hidden', async (t) => {
+  const port = await freePort(); // nothing listens there: a real refused connection
+  const result = await start({ DATABASE_URL: `postgres://enot:hunter2@127.0.0.1:${port}/test` });
+  assertOneLineError(t, result, new RegExp(`^enot-id: could not start: PostgreSQL at postgres://enot:\\*\\*\\*@127\\.0\\.0\\.1:${port}/test is unreachable: connection refused \\(ECONNREFUSED\\); check DATABASE_URL `));
+  t.notRegex(result.stderr + result.stdout, /hunter2/);
+});
+
+test('an unreachable Redis stops the start with one line naming Redis and its URL, password hidden; not "Connection is closed."', async (t) => {
+  const port = await freePort();
+  const result = await start({ REDIS_URL: `redis://:hunter2@127.0.0.1:${port}/0` });
+  assertOneLineError(t, result, new RegExp(`^enot-id: could not start: Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0 is unreachable: connection refused \\(ECONNREFUSED\\); check REDIS_URL `));
+  t.notRegex(result.stderr + result.stdout, /hunter2|Connection is closed/);
+});
+
+test('a Redis host name that does not resolve is named as such', async (t) => {
+  const result = await start({ REDIS_URL: 'redis://cache.invalid:6379' });
+  assertOneLineError(t, result, /^enot-id: could not start: Redis at redis:\/\/cache\.invalid:6379 is unreachable: the host name does not resolve \((ENOTFOUND|EAI_AGAIN)\); check REDIS_URL/);
 });
 
 test('defaults: 15-minute access tokens, 7-day refresh tokens, embedded storage', (t) => {
@@ -50,37 +67,58 @@ test('storage deadlines: 2 s by default, in milliseconds, within 100 ms – 60 s
 
 test('each variable is validated', (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
-    [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER /],
-    [{ ISSUER: 'http://x/#frag' }, /^invalid configuration: ISSUER /],
-    [{ PORT: '70000' }, /^invalid configuration: PORT /],
-    [{ REDIS_URL: 'http://localhost' }, /^invalid configuration: REDIS_URL /],
-    [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS /],
-    [{ LOG_LEVEL: 'loud' }, /^invalid configuration: LOG_LEVEL /],
-    [{ REFRESH_TOKEN_TTL: '-5' }, /^invalid configuration: REFRESH_TOKEN_TTL /],
-    [{ ACCESS_TOKEN_TTL: '10' }, /^invalid configuration: ACCESS_TOKEN_TTL /],
-    [{ DEFAULT_RESOURCE: 'not a uri' }, /^invalid configuration: DEFAULT_RESOURCE /],
-    [{ RESOURCE_SERVERS: '{' }, /^invalid configuration: RESOURCE_SERVERS must be a JSON array/],
-    [{ RESOURCE_SERVERS: '[{"identifier":"x"}]' }, /^invalid configuration: RESOURCE_SERVERS /],
-    [{ INITIAL_ACCESS_TOKEN: 'short' }, /^invalid configuration: INITIAL_ACCESS_TOKEN /],
-    [{ DATABASE_SCHEMA: 'Robert"; drop' }, /^invalid configuration: DATABASE_SCHEMA /],
-    [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY /],
-    [{ STORAGE_TIMEOUT_MS: '2s' }, /^invalid configuration: STORAGE_TIMEOUT_MS must be a whole number/],
-    [{ STORAGE_TIMEOUT_MS: '50' }, /^invalid configuration: STORAGE_TIMEOUT_MS /],
-    [{ STORAGE_TIMEOUT_MS: '600000' }, /^invalid configuration: STORAGE_TIMEOUT_MS /],
-    [{ STORAGE_CONNECT_TIMEOUT_MS: '0' }, /^invalid configuration: STORAGE_CONNECT_TIMEOUT_MS /],
+    [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER=ftp:\/\/x: not a URL starting with http:\/\/ or https:\/\/.*; use .* such as http:\/\/localhost:3000/],
+    [{ ISSUER: 'http://x/#frag' }, /^invalid configuration: ISSUER=http:\/\/x\/#frag: .*without #/],
+    [{ PORT: '70000' }, /^invalid configuration: PORT=70000: more than 65535; use a TCP port from 0 to 65535, such as 3000$/],
+    [{ REDIS_URL: 'http://localhost' }, /^invalid configuration: REDIS_URL=http:\/\/localhost: not a URL starting with redis:\/\/ or rediss:\/\/.*; use a Redis URL such as redis:\/\/localhost:6379/],
+    [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS \(value hidden\): entry 1: shorter than 32 characters; use .*openssl rand -base64 32/],
+    [{ LOG_LEVEL: 'loud' }, /^invalid configuration: LOG_LEVEL=loud: not one of fatal, error, warn, info, debug, trace, silent; /],
+    [{ REFRESH_TOKEN_TTL: '-5' }, /^invalid configuration: REFRESH_TOKEN_TTL=-5: not a whole number; use seconds from 300 to 31536000/],
+    [{ ACCESS_TOKEN_TTL: '10' }, /^invalid configuration: ACCESS_TOKEN_TTL=10: less than 60; use seconds from 60 to 86400, such as 900/],
+    [{ DEFAULT_RESOURCE: 'not a uri' }, /^invalid configuration: DEFAULT_RESOURCE=not a uri: not an absolute URI .*; use .* such as urn:enot-id:api/],
+    [{ RESOURCE_SERVERS: '{' }, /^invalid configuration: RESOURCE_SERVERS=\{: not JSON; use a JSON array such as \[\{"identifier":/],
+    [{ RESOURCE_SERVERS: '{"identifier":"https://a"}' }, /^invalid configuration: RESOURCE_SERVERS=.*: not an array; use a JSON array/],
+    [{ RESOURCE_SERVERS: '[{"identifier":"x"}]' }, /^invalid configuration: RESOURCE_SERVERS=.*: entry 1 "identifier": not an absolute URI/],
+    [{ RESOURCE_SERVERS: '[{"identifier":"https://a","accessTokenFormat":"xml"}]' }, /^invalid configuration: RESOURCE_SERVERS=.*: entry 1 "accessTokenFormat": not one of jwt, opaque; /],
+    [{ INITIAL_ACCESS_TOKEN: 'short' }, /^invalid configuration: INITIAL_ACCESS_TOKEN \(value hidden\): shorter than 32 characters; use a random string/],
+    [{ DATABASE_SCHEMA: 'Robert"; drop' }, /^invalid configuration: DATABASE_SCHEMA=Robert"; drop: not a lower-case SQL name; use .* such as public/],
+    [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY=maybe: not one of .*true, false.*; use true or false$/],
+    [{ STORAGE_TIMEOUT_MS: '2s' }, /^invalid configuration: STORAGE_TIMEOUT_MS=2s: not a whole number; use milliseconds from 100 to 60000, such as 2000$/],
+    [{ STORAGE_TIMEOUT_MS: '50' }, /^invalid configuration: STORAGE_TIMEOUT_MS=50: less than 100; /],
+    [{ STORAGE_TIMEOUT_MS: '600000' }, /^invalid configuration: STORAGE_TIMEOUT_MS=600000: more than 60000; /],
+    [{ STORAGE_CONNECT_TIMEOUT_MS: '0' }, /^invalid configuration: STORAGE_CONNECT_TIMEOUT_MS=0: less than 100; /],
     // Two letters are not enough: the region must be one that has phone numbers.
-    [{ DEFAULT_PHONE_REGION: 'XX' }, /^invalid configuration: DEFAULT_PHONE_REGION must be a two-letter ISO 3166 region .* such as US, DE or RU/],
-    [{ DEFAULT_PHONE_REGION: 'de' }, /^invalid configuration: DEFAULT_PHONE_REGION /],
+    [{ DEFAULT_PHONE_REGION: 'XX' }, /^invalid configuration: DEFAULT_PHONE_REGION=XX: not a country code libphonenumber knows; use a two-letter ISO 3166 code such as DE or US$/],
+    [{ DEFAULT_PHONE_REGION: 'de' }, /^invalid configuration: DEFAULT_PHONE_REGION=de: written in lower case, but country codes are capitals; use a two-letter ISO 3166 code such as DE or US$/],
+    [{ DEFAULT_ROLES: 'user,Admin' }, /^invalid configuration: DEFAULT_ROLES=user,Admin: "Admin" is not a role name; use comma-separated role names/],
+    [{ MAIL_FROM: 'x' }, /^invalid configuration: MAIL_FROM=x: shorter than 3 characters; use a sender such as /],
   ];
   for (const [env, pattern] of cases) {
     const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
     t.regex(error!.message, pattern);
+    // The variable, the problem, then an example, in plain words: never the validator's own text.
+    t.regex(error!.message, /^invalid configuration: [A-Z_]+(=.*| \(value hidden\)): [^;]+; (use|set) .+ (such as|or) /, error!.message);
+    t.notRegex(error!.message, /Too small|Too big|Invalid input|expected (string|number)|must be/, error!.message);
   }
   t.is(loadConfig({ DEFAULT_PHONE_REGION: 'RU' }).defaultPhoneRegion, 'RU');
 });
 
+test('every variable has an example of a good value; secrets and passwords are never repeated', (t) => {
+  const withOwnMessages = ['NODE_ENV', 'SECRETS_KEY'];
+  t.deepEqual(CONFIG_VARIABLES.filter((name) => !withOwnMessages.includes(name) && !HINTS[name]), []);
+  const secret = t.throws(() => loadConfig({ METRICS_TOKEN: 'tiny-token-value' }), { instanceOf: ConfigError });
+  t.regex(secret!.message, /^invalid configuration: METRICS_TOKEN \(value hidden\): shorter than 32 characters; /);
+  t.notRegex(secret!.message, /tiny-token-value/);
+  const url = t.throws(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db.example.com/enot' }), { instanceOf: ConfigError });
+  t.regex(url!.message, /^invalid configuration: DATABASE_URL=mysql:\/\/root:\*\*\*@db\.example\.com\/enot: /);
+  t.notRegex(url!.message, /hunter2/);
+  const unparsable = t.throws(() => loadConfig({ SMTP_URL: 'smtp://mailer:hunter2@exa mple.com' }), { instanceOf: ConfigError });
+  t.notRegex(unparsable!.message, /hunter2/, unparsable!.message);
+  t.regex(unparsable!.message, /SMTP_URL=smtp:\/\/mailer:\*\*\*@exa mple\.com: /);
+});
+
 test('production refuses the dev outbox unless it is allowed', (t) => {
-  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /SMTP_URL is required when NODE_ENV=production/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /SMTP_URL is required when NODE_ENV=production; use an SMTP URL such as smtps:\/\// });
   t.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' }), { message: /SMS_WEBHOOK_URL is required/ });
   t.true(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_OUTBOX: 'true' }).production);
   t.is(loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25', SMS_WEBHOOK_URL: 'https://sms.example/hook' }).delivery.smtpUrl, 'smtp://mail:25');
@@ -90,7 +128,51 @@ test('TRUST_PROXY_HOPS: 1 by default with TRUST_PROXY, 1-10, and only with TRUST
   t.is(loadConfig({}).proxyHops, 0);
   t.is(loadConfig({ TRUST_PROXY: 'true' }).proxyHops, 1);
   t.is(loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2' }).proxyHops, 2);
-  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '0' }), { message: /^invalid configuration: TRUST_PROXY_HOPS / });
-  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: 'all' }), { message: /^invalid configuration: TRUST_PROXY_HOPS must be a whole number/ });
-  t.throws(() => loadConfig({ TRUST_PROXY_HOPS: '2' }), { message: /^invalid configuration: TRUST_PROXY_HOPS needs TRUST_PROXY=true/ });
+  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '0' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=0: less than 1; / });
+  t.throws(() => loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: 'all' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=all: not a whole number; use the number of proxies/ });
+  t.throws(() => loadConfig({ TRUST_PROXY_HOPS: '2' }), { message: /^invalid configuration: TRUST_PROXY_HOPS=2: needs TRUST_PROXY=true; set TRUST_PROXY=true /});
+});
+
+test('demo mode: --demo or ENOT_DEMO, with the sample app and the orders API on the issuer host, and the orders resource configured', (t) => {
+  t.is(loadConfig({}).demo, undefined);
+  const config = loadConfig({}, { demo: true });
+  t.deepEqual(config.demo, {
+    listenHost: 'localhost',
+    webAppUrl: 'http://localhost:3001',
+    webPort: 3001,
+    ordersApiUrl: 'http://localhost:4000/orders',
+    apiPort: 4000,
+    ordersResource: 'https://orders.example.com',
+  });
+  t.true(config.resourceServers.some((r) => r.identifier === 'https://orders.example.com' && r.scope === 'orders:read orders:write'));
+  t.false(loadConfig({}).resourceServers.some((r) => r.identifier === 'https://orders.example.com'), 'only in demo mode');
+  const env = { ENOT_DEMO: 'true', ISSUER: 'http://127.0.0.1:3100', PORT: '3100', ENOT_DEMO_WEB_PORT: '3101', ENOT_DEMO_API_PORT: '3102' };
+  t.is(loadConfig(env).demo?.webAppUrl, 'http://127.0.0.1:3101');
+  t.is(loadConfig(env).demo?.ordersApiUrl, 'http://127.0.0.1:3102/orders');
+});
+
+test('demo mode is refused where it would be a back door: https or public ISSUER, production, a DATABASE_URL without the opt-in', (t) => {
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ ISSUER: 'https://id.example.com' }, /^invalid configuration: demo mode \(ENOT_DEMO or --demo\) with ISSUER=https:\/\/id\.example\.com: demo mode is for a local http issuer only .*; use ISSUER=http:\/\/localhost:3000/],
+    [{ ISSUER: 'https://localhost:3000' }, /with ISSUER=https:\/\/localhost:3000: demo mode is for a local http issuer only/],
+    [{ ISSUER: 'http://192.168.1.20:3000' }, /with ISSUER=http:\/\/192\.168\.1\.20:3000: demo mode is for a local http issuer only/],
+    [{ NODE_ENV: 'production', ALLOW_DEV_OUTBOX: 'true' }, /with NODE_ENV=production: .*unset ENOT_DEMO/],
+    [{ DATABASE_URL: 'postgres://enot:hunter2@db.example.com/enot' }, /with DATABASE_URL is set: .*set ENOT_DEMO_ALLOW_DATABASE_URL=true/],
+    [{ ENOT_DEMO_WEB_PORT: '3000' }, /PORT=3000, ENOT_DEMO_WEB_PORT=3000 and ENOT_DEMO_API_PORT=4000 must differ/],
+  ];
+  for (const [env, pattern] of refused) {
+    for (const demo of [{ ENOT_DEMO: 'true' }, {}]) {
+      const error = t.throws(() => loadConfig({ ...env, ...demo }, { demo: !('ENOT_DEMO' in demo) }), { instanceOf: ConfigError }, JSON.stringify(env));
+      t.regex(error!.message, pattern);
+      t.notRegex(error!.message, /hunter2/);
+    }
+    // The same settings without demo mode are fine.
+    t.notThrows(() => loadConfig(env), JSON.stringify(env));
+  }
+  t.truthy(loadConfig({ ENOT_DEMO: 'true', DATABASE_URL: 'postgres://localhost/try', ENOT_DEMO_ALLOW_DATABASE_URL: 'true' }).demo, 'with the opt-in');
+});
+
+test('the server takes one argument, --demo; demo mode refused at start is one line, exit 1', async (t) => {
+  assertOneLineError(t, await start({}, ['--demos']), /^enot-id: unknown argument --demos; the only one is --demo \(npm start -- --demo\)$/);
+  assertOneLineError(t, await start({ ISSUER: 'https://id.example.com' }, ['--demo']), /^enot-id: invalid configuration: demo mode \(ENOT_DEMO or --demo\) with ISSUER=https:\/\/id\.example\.com: /);
 });

@@ -1,6 +1,6 @@
 // Emails and phone numbers as people type them, turned into the one form we
 // store and compare: emails trimmed with the domain lower-cased, phones E.164.
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { getCountries, getCountryCallingCode, parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode } from 'libphonenumber-js/max';
 import { InvalidRequest } from '../errors/index.ts';
 
 // RFC 5321 §4.5.3.1: at most 254 characters in a usable address.
@@ -16,17 +16,45 @@ export function normalizeEmail(input: string): string {
   return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`;
 }
 
-/** E.164 (ITU-T E.164), e.g. +4915123456789; numbers without + are read in `defaultRegion`. */
+/**
+ * E.164 (ITU-T E.164), e.g. +4915123456789; numbers without + are read in `defaultRegion`.
+ *
+ * A number written with + and its country code needs only the length that country's
+ * numbers have (libphonenumber's isPossible): isValid also wants a range known to be
+ * assigned, and so refuses the ranges set aside for fiction and tests (+1 555 555 0100,
+ * +44 7700 900123), which people and test suites use. A number without + must be valid
+ * in the default region, since it could as well be a mistyped number from elsewhere.
+ */
 export function normalizePhone(input: string, defaultRegion: string): string {
   const trimmed = input.trim();
   if (trimmed.length > 32 || !/^[+\d\s().\-/]+$/.test(trimmed)) throw new InvalidRequest('enter a valid phone number');
-  const phone = parsePhoneNumberFromString(trimmed, defaultRegion as CountryCode);
-  if (!phone || !phone.isValid()) {
-    throw new InvalidRequest(
-      trimmed.startsWith('+') ? 'enter a valid phone number' : 'enter a valid phone number, with the country code (for example +49 …)',
-    );
+  const region = defaultRegion as CountryCode;
+  const international = trimmed.startsWith('+');
+  const phone = parsePhoneNumberFromString(trimmed, region);
+  if (phone && (phone.isValid() || (international && phone.isPossible()))) return phone.number;
+  throw new InvalidRequest(phoneProblem(trimmed, region, international));
+}
+
+/** Every country calling code (1, 44, 49, 7, …). */
+const CALLING_CODES = new Set(getCountries().map((country) => getCountryCallingCode(country)));
+
+/** What is wrong with a phone number, in words a person can act on. */
+function phoneProblem(typed: string, region: CountryCode, international: boolean): string {
+  const length = validatePhoneNumberLength(typed, region);
+  const elsewhere = 'for a number from another country, start with + and its country code';
+  if (international) {
+    const digits = typed.replace(/\D/g, '');
+    const code = [1, 2, 3].map((n) => digits.slice(0, n)).find((prefix) => CALLING_CODES.has(prefix));
+    if (!/^\+\d/.test(typed)) return 'enter a valid phone number';
+    if (length === 'INVALID_COUNTRY' || !code) return 'no country has the code this number starts with; check the digits after +';
+    if (length === 'TOO_SHORT') return `this number is too short for country code +${code}`;
+    if (length === 'TOO_LONG') return `this number is too long for country code +${code}`;
+    return `this is not a phone number with country code +${code}; check the digits`;
   }
-  return phone.number;
+  const home = `${region} (+${getCountryCallingCode(region)})`;
+  if (length === 'TOO_SHORT') return `this number is too short for a phone number in ${home}; ${elsewhere}`;
+  if (length === 'TOO_LONG') return `this number is too long for a phone number in ${home}; ${elsewhere}`;
+  return `this is not a phone number in ${home}; ${elsewhere}`;
 }
 
 /** An email if it has an @, otherwise a phone number. */

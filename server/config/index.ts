@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
+import { describeIssue } from './problems.ts';
 
 /** A role name: lower-case letters, digits, `_ : . -` (DEFAULT_ROLES, the CLI, the admin API). */
 export const ROLE_NAME = /^[a-z][a-z0-9_:.-]{0,63}$/;
@@ -12,7 +13,7 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
     .default(String(fallback))
     .transform((value, ctx) => {
       if (!/^\d+$/.test(value.trim())) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number, got "${value}"` });
+        ctx.addIssue({ code: 'custom', message: 'not a whole number' });
         return z.NEVER;
       }
       return Number(value.trim());
@@ -32,7 +33,7 @@ const absoluteUrl = (protocols: string[]) =>
     } catch {
       return false;
     }
-  }, `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL without a fragment`);
+  }, `not a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')} (and without #…)`);
 
 // RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
 const resourceIndicator = z.string().trim().refine((value) => {
@@ -41,7 +42,7 @@ const resourceIndicator = z.string().trim().refine((value) => {
   } catch {
     return false;
   }
-}, 'must be an absolute URI without a fragment (RFC 8707 §2)');
+}, 'not an absolute URI without a fragment (RFC 8707 §2)');
 
 const resourceServer = z.object({
   identifier: resourceIndicator,
@@ -65,18 +66,18 @@ const schema = z.object({
   /** PostgreSQL schema that holds every table (one per test run keeps runs apart). */
   DATABASE_SCHEMA: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'not a lower-case SQL name')
     .default('public'),
   /** Redis URL; when set, sessions, grants, codes and tokens live in Redis. */
   REDIS_URL: absoluteUrl(['redis:', 'rediss:']).optional(),
   /** Prefix of every Redis key (one per test run keeps runs apart). */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('enot:'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'holds characters other than A-Z a-z 0-9 : _ - or is longer than 64').default('enot:'),
   /** Comma-separated cookie signing keys, newest first; unset means generated once and kept in the database. */
   COOKIE_KEYS: z
     .string()
     .optional()
     .transform((v) => (v ? v.split(',').map((k) => k.trim()).filter(Boolean) : undefined))
-    .pipe(z.array(z.string().min(32, 'each cookie key must be at least 32 characters')).min(1).optional()),
+    .pipe(z.array(z.string().min(32, 'shorter than 32 characters')).min(1).optional()),
   /** Trust X-Forwarded-* headers (set when behind a load balancer). */
   TRUST_PROXY: flag,
   /**
@@ -104,7 +105,7 @@ const schema = z.object({
       try {
         return JSON.parse(value) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
         return z.NEVER;
       }
     })
@@ -115,11 +116,14 @@ const schema = z.object({
     .trim()
     .default('user')
     .transform((v) => (v === 'none' ? [] : [...new Set(v.split(/[,\s]+/).filter(Boolean))]))
-    .pipe(z.array(z.string().regex(ROLE_NAME, 'must list role names such as user or support:read (lower-case letters, digits, _ : . -), or be none'))),
+    .superRefine((roles, ctx) => {
+      const bad = roles.find((role) => !ROLE_NAME.test(role));
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `"${bad}" is not a role name` });
+    }),
   /** Days an audit record is kept (server/audit/); older ones are purged. ASVS 7.3.4 asks for a retention one can state. */
   AUDIT_RETENTION_DAYS: wholeNumber(365, 1, 36_500),
   /** A fixed initial access token for dynamic client registration (RFC 7591 §3), for automation. */
-  INITIAL_ACCESS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  INITIAL_ACCESS_TOKEN: z.string().min(32, 'shorter than 32 characters').optional(),
   /** SMTP server for mail, e.g. smtps://user:pass@smtp.example.com:465; unset means the dev outbox. */
   SMTP_URL: absoluteUrl(['smtp:', 'smtps:']).optional(),
   /** Sender of every mail (RFC 5322 From). */
@@ -127,7 +131,7 @@ const schema = z.object({
   /** HTTP(S) endpoint that receives SMS as JSON {to, text}; unset means the dev outbox. */
   SMS_WEBHOOK_URL: absoluteUrl(['http:', 'https:']).optional(),
   /** When set, SMS webhook requests carry X-Enot-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")> (docs/delivery.md). */
-  SMS_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SMS_WEBHOOK_SECRET: z.string().min(32, 'shorter than 32 characters').optional(),
   /** Allow the dev outbox when NODE_ENV=production (otherwise refused, so mail is never dropped silently). */
   ALLOW_DEV_OUTBOX: flag,
   /** ISO 3166 region for phone numbers typed without a country code. */
@@ -135,15 +139,18 @@ const schema = z.object({
     .string()
     .trim()
     .default('US')
-    .refine((region) => isSupportedCountry(region), 'must be a two-letter ISO 3166 region that has phone numbers, such as US, DE or RU'),
+    .superRefine((region, ctx) => {
+      if (isSupportedCountry(region)) return;
+      ctx.addIssue({ code: 'custom', message: /^[a-z]{2}$/.test(region) ? 'written in lower case, but country codes are capitals' : 'not a country code libphonenumber knows' });
+    }),
   /** Secret for HMACs of one-time codes; unset means generated once and kept in the database. */
-  CODE_HMAC_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CODE_HMAC_SECRET: z.string().min(32, 'shorter than 32 characters').optional(),
   /** Lifetime of a device code and its user code (RFC 8628 §3.2 expires_in). */
   DEVICE_CODE_TTL: wholeNumber(600, 60, 3600),
   /** Least seconds between a device's polls (RFC 8628 §3.2 interval); faster polls get slow_down. */
   DEVICE_POLL_INTERVAL: wholeNumber(5, 1, 60),
   /** Bearer token that guards GET /metrics (Prometheus); unset means no /metrics at all. */
-  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  METRICS_TOKEN: z.string().min(32, 'shorter than 32 characters').optional(),
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   SHUTDOWN_TIMEOUT: wholeNumber(10, 0, 300),
   /**
@@ -163,8 +170,51 @@ const schema = z.object({
   SECRETS_KEY: z.string().optional(),
   /** A file holding SECRETS_KEY's value (e.g. a mounted Kubernetes or compose secret); read at start. */
   SECRETS_KEY_FILE: z.string().trim().min(1).optional(),
+  /**
+   * Demo mode (`npm start -- --demo`): seeds a demo client, the orders API's resource
+   * and role and a demo account, and runs the sample web app and the orders API in this
+   * process (server/demo/). For a local http issuer only; see demoProblem below.
+   */
+  ENOT_DEMO: flag,
+  /** Demo mode: the sample web app's port (on the issuer's host). */
+  ENOT_DEMO_WEB_PORT: wholeNumber(3001, 1, 65_535),
+  /** Demo mode: the orders API's port (on the issuer's host). */
+  ENOT_DEMO_API_PORT: wholeNumber(4000, 1, 65_535),
+  /** Demo mode with DATABASE_URL: seeding demo data into a PostgreSQL database needs this opt-in. */
+  ENOT_DEMO_ALLOW_DATABASE_URL: flag,
   NODE_ENV: z.string().default('development'),
 });
+
+/** The demo's API: the resource identifier (RFC 8707) of examples/orders-api and its permissions. */
+export const DEMO_ORDERS_RESOURCE = { identifier: 'https://orders.example.com', scope: 'orders:read orders:write', accessTokenFormat: 'jwt' as const };
+
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Why demo mode must not run with this configuration, or undefined. The demo seeds a
+ * client with a known id, an account whose sign-in codes are printed, and permissions:
+ * harmless on a developer's machine, a back door anywhere else. So only with a plain-http
+ * loopback issuer (an https or non-loopback ISSUER is a real deployment; the sample app's
+ * http redirect URI is allowed on loopback only, RFC 8252 §7.3), never with
+ * NODE_ENV=production, and on PostgreSQL only with an explicit opt-in (a shared database
+ * may be someone's real one; the embedded one under DATA_DIR is the developer's own).
+ */
+function demoProblem(parsed: z.infer<typeof schema>): string | undefined {
+  const issuer = new URL(parsed.ISSUER);
+  if (parsed.NODE_ENV === 'production') return 'NODE_ENV=production: demo mode seeds a client and an account anyone at this machine can sign in to; unset ENOT_DEMO (and --demo) in production';
+  if (issuer.protocol !== 'http:' || !LOOPBACK_HOSTS.test(issuer.hostname)) {
+    return `ISSUER=${parsed.ISSUER}: demo mode is for a local http issuer only (an https or public ISSUER is a real deployment); use ISSUER=http://localhost:3000, or unset ENOT_DEMO (and --demo)`;
+  }
+  if (parsed.DATABASE_URL && !parsed.ENOT_DEMO_ALLOW_DATABASE_URL) {
+    return 'DATABASE_URL is set: demo mode would seed a demo client and account into that database; unset DATABASE_URL for the embedded one, or set ENOT_DEMO_ALLOW_DATABASE_URL=true if it is a database of your own for trying things';
+  }
+  const ports = [parsed.PORT, parsed.ENOT_DEMO_WEB_PORT, parsed.ENOT_DEMO_API_PORT];
+  if (new Set(ports).size !== ports.length) return `PORT=${parsed.PORT}, ENOT_DEMO_WEB_PORT=${parsed.ENOT_DEMO_WEB_PORT} and ENOT_DEMO_API_PORT=${parsed.ENOT_DEMO_API_PORT} must differ; use for example 3000, 3001 and 4000`;
+  return undefined;
+}
+
+/** Every variable the configuration reads. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
 export type Config = ReturnType<typeof toConfig>;
 /** Deadlines of the storage clients while serving requests (server/db/connect.ts, server/redis/connect.ts). */
@@ -199,6 +249,8 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
       // Enot ID's own API for first-party apps (QR approval), audience ISSUER/api.
       { identifier: `${env.ISSUER}/api`, scope: 'qr-login', accessTokenFormat: 'jwt' as const },
       ...env.RESOURCE_SERVERS.filter((r) => ![env.DEFAULT_RESOURCE, `${env.ISSUER}/api`, `${env.ISSUER}/admin`].includes(r.identifier)),
+      // Demo mode: the sample's orders API, unless RESOURCE_SERVERS names it already.
+      ...(env.ENOT_DEMO && !env.RESOURCE_SERVERS.some((r) => r.identifier === DEMO_ORDERS_RESOURCE.identifier) ? [DEMO_ORDERS_RESOURCE] : []),
     ],
     appApiResource: `${env.ISSUER}/api`,
     // The admin API (issue 11 §2): bootstrapped on its own (server/rbac/bootstrap.ts),
@@ -224,6 +276,21 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     devicePollInterval: env.DEVICE_POLL_INTERVAL,
     production: env.NODE_ENV === 'production',
     secretsKeys: env.secretsKeys,
+    demo: env.ENOT_DEMO ? demoSettings(env) : undefined,
+  };
+}
+
+/** Where the demo's sample app and orders API answer: on the issuer's own (loopback) host. */
+function demoSettings(env: z.infer<typeof schema>) {
+  const host = new URL(env.ISSUER).hostname;
+  return {
+    /** Interface the sample app and the orders API listen on. */
+    listenHost: host.replace(/^\[|\]$/g, ''),
+    webAppUrl: `http://${host}:${env.ENOT_DEMO_WEB_PORT}`,
+    webPort: env.ENOT_DEMO_WEB_PORT,
+    ordersApiUrl: `http://${host}:${env.ENOT_DEMO_API_PORT}/orders`,
+    apiPort: env.ENOT_DEMO_API_PORT,
+    ordersResource: DEMO_ORDERS_RESOURCE.identifier,
   };
 }
 
@@ -236,42 +303,44 @@ function parseSecretsKeys(value: string, variable: string): Buffer[] {
     }
     return bytes;
   });
-  if (!keys.length) throw new ConfigError(`invalid configuration: ${variable} is empty`);
+  if (!keys.length) throw new ConfigError(`invalid configuration: ${variable} is empty; generate a key with: openssl rand -base64 32`);
   return keys;
 }
 
 function readSecretsKeys(parsed: { SECRETS_KEY?: string; SECRETS_KEY_FILE?: string }): Buffer[] | undefined {
-  if (parsed.SECRETS_KEY && parsed.SECRETS_KEY_FILE) throw new ConfigError('invalid configuration: set SECRETS_KEY or SECRETS_KEY_FILE, not both');
+  if (parsed.SECRETS_KEY && parsed.SECRETS_KEY_FILE) throw new ConfigError('invalid configuration: SECRETS_KEY and SECRETS_KEY_FILE are both set; set one of them, not both');
   if (parsed.SECRETS_KEY) return parseSecretsKeys(parsed.SECRETS_KEY, 'SECRETS_KEY');
   if (!parsed.SECRETS_KEY_FILE) return undefined;
   let text: string;
   try {
     text = readFileSync(parsed.SECRETS_KEY_FILE, 'utf8');
   } catch {
-    throw new ConfigError(`invalid configuration: SECRETS_KEY_FILE ${parsed.SECRETS_KEY_FILE} cannot be read`);
+    throw new ConfigError(`invalid configuration: SECRETS_KEY_FILE ${parsed.SECRETS_KEY_FILE} cannot be read; use the path of a readable file that holds the key`);
   }
   return parseSecretsKeys(text, 'SECRETS_KEY_FILE');
 }
 
-/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * Reads and validates the environment; throws ConfigError naming the first bad variable.
+ * `flags`: the command line's (`--demo` is ENOT_DEMO=true).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, flags: { demo?: boolean } = {}): Config {
   // Empty strings mean "unset", as most process managers write them.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  if (flags.demo) present.ENOT_DEMO = 'true';
   const result = schema.safeParse(present);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`invalid configuration: ${name} ${issue.message}`);
-  }
+  if (!result.success) throw new ConfigError(describeIssue(result.error.issues[0]!, present));
   const parsed = result.data;
   // A hop count without trust would silently do nothing: the operator meant something else.
   if (present.TRUST_PROXY_HOPS !== undefined && !parsed.TRUST_PROXY) {
-    throw new ConfigError('invalid configuration: TRUST_PROXY_HOPS needs TRUST_PROXY=true');
+    throw new ConfigError(`invalid configuration: TRUST_PROXY_HOPS=${present.TRUST_PROXY_HOPS}: needs TRUST_PROXY=true; set TRUST_PROXY=true when the server is behind a proxy, or leave TRUST_PROXY_HOPS unset`);
   }
   // A real deployment must never drop mail or SMS silently into the dev outbox.
   if (parsed.NODE_ENV === 'production' && !parsed.ALLOW_DEV_OUTBOX) {
-    if (!parsed.SMTP_URL) throw new ConfigError('invalid configuration: SMTP_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');
-    if (!parsed.SMS_WEBHOOK_URL) throw new ConfigError('invalid configuration: SMS_WEBHOOK_URL is required when NODE_ENV=production (or set ALLOW_DEV_OUTBOX=true)');
+    if (!parsed.SMTP_URL) throw new ConfigError('invalid configuration: SMTP_URL is required when NODE_ENV=production; use an SMTP URL such as smtps://user:password@smtp.example.com:465 (or set ALLOW_DEV_OUTBOX=true to keep mail in DATA_DIR/outbox)');
+    if (!parsed.SMS_WEBHOOK_URL) throw new ConfigError('invalid configuration: SMS_WEBHOOK_URL is required when NODE_ENV=production; use an http or https URL such as https://sms.example.com/hook (or set ALLOW_DEV_OUTBOX=true to keep SMS in DATA_DIR/outbox)');
   }
+  const demo = parsed.ENOT_DEMO ? demoProblem(parsed) : undefined;
+  if (demo) throw new ConfigError(`invalid configuration: demo mode (ENOT_DEMO or --demo) with ${demo}`);
   return toConfig({ ...parsed, secretsKeys: readSecretsKeys(parsed) });
 }

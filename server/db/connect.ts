@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config, StorageTimeouts } from '../config/index.ts';
+import { StorageConnectError } from '../errors/connection.ts';
 
 export type Database = Knex;
 
@@ -68,10 +69,15 @@ export async function connectDatabase(
       compileSqlOnError: false,
       log: quiet,
     });
-    if (config.databaseSchema !== 'public') {
-      await db.raw('create schema if not exists ??', [config.databaseSchema]);
-    } else {
-      await db.raw('select 1');
+    try {
+      if (config.databaseSchema !== 'public') {
+        await db.raw('create schema if not exists ??', [config.databaseSchema]);
+      } else {
+        await db.raw('select 1');
+      }
+    } catch (err) {
+      await db.destroy().catch(() => {});
+      throw new StorageConnectError('database', config.databaseUrl, err, timeouts?.connectMs);
     }
     return db;
   }

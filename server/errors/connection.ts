@@ -29,6 +29,7 @@ const REDIS_MESSAGES = /Connection is closed|Stream isn't writeable|Command time
 /** The store that is unreachable, when `err` (or an error it wraps) says one is; otherwise undefined. */
 export function unavailableDependency(err: unknown, depth = 0): Dependency | undefined {
   if (!err || typeof err !== 'object' || depth > 4) return undefined;
+  if (err instanceof StorageConnectError) return err.dependency;
   const e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const name = typeof e.name === 'string' ? e.name : '';
@@ -46,4 +47,61 @@ export function unavailableDependency(err: unknown, depth = 0): Dependency | und
 
 export function isStorageUnavailable(err: unknown): boolean {
   return unavailableDependency(err) !== undefined;
+}
+
+const SERVICES = {
+  database: { service: 'PostgreSQL', variable: 'DATABASE_URL' },
+  redis: { service: 'Redis', variable: 'REDIS_URL' },
+} as const;
+
+/** The URL with its password replaced by ***, fit for logs and messages. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return url.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/, '$1***@');
+  }
+}
+
+/**
+ * Opening a connection to PostgreSQL or Redis failed (issue 12 §5). The message names
+ * the service, its URL with the password hidden, what went wrong in words, and the
+ * variable to check, e.g. "Redis at redis://:***@cache:6379 is unreachable: connection
+ * refused (ECONNREFUSED); check REDIS_URL and that Redis is running", where ioredis
+ * alone says "Connection is closed.". The original error is the cause.
+ */
+export class StorageConnectError extends Error {
+  readonly dependency: Dependency;
+  constructor(dependency: Dependency, url: string, cause: unknown, connectMs?: number) {
+    const { service, variable } = SERVICES[dependency];
+    super(`${service} at ${withoutPassword(url)} ${reasonOf(cause, connectMs, variable, service)}`, { cause });
+    this.name = 'StorageConnectError';
+    this.dependency = dependency;
+  }
+}
+
+function reasonOf(err: unknown, connectMs: number | undefined, variable: string, service: string): string {
+  const e = (err ?? {}) as { code?: unknown; message?: unknown; errors?: unknown };
+  // node reports a name with several addresses (localhost: ::1 and 127.0.0.1) as an AggregateError of each attempt.
+  const first = Array.isArray(e.errors) && e.errors.length ? (e.errors[0] as typeof e) : e;
+  const code = typeof e.code === 'string' ? e.code : typeof first.code === 'string' ? first.code : '';
+  const message = typeof first.message === 'string' && first.message ? first.message : String(err);
+  const running = `; check ${variable} and that ${service} is running and reachable from here`;
+  const credentials = `; check the user name and password in ${variable}`;
+  switch (code) {
+    case 'ECONNREFUSED': return `is unreachable: connection refused (ECONNREFUSED)${running}`;
+    case 'ENOTFOUND': case 'EAI_AGAIN': return `is unreachable: the host name does not resolve (${code})${running}`;
+    case 'ETIMEDOUT': return `is unreachable: no answer${connectMs ? ` within ${connectMs} ms` : ''} (ETIMEDOUT)${running}`;
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return `is unreachable: no route to the host (${code})${running}`;
+    case 'ECONNRESET': return `closed the connection at once (ECONNRESET)${running}; a TLS server needs rediss:// or sslmode`;
+    // PostgreSQL: invalid password, invalid authorization (an unknown role); Redis: WRONGPASS, NOAUTH.
+    case '28P01': case '28000': return `refused the sign-in: ${message} (${code})${credentials}`;
+    case '3D000': return `has no such database: ${message} (3D000); create it, or name another in ${variable}`;
+  }
+  if (/^(WRONGPASS|NOAUTH)/.test(message)) return `refused the sign-in: ${message}${credentials}`;
+  if (/timeout|timed out/i.test(message)) return `is unreachable: no answer${connectMs ? ` within ${connectMs} ms` : ''} (${message})${running}`;
+  return `could not be used: ${message}; check ${variable}`;
 }

@@ -1,5 +1,9 @@
 import { Redis } from 'ioredis';
 import type { StorageTimeouts } from '../config/index.ts';
+import { StorageConnectError } from '../errors/connection.ts';
+
+// Without the server's deadlines (the CLI, tests): how long to wait for a connection.
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * A Redis client that fails fast instead of queueing commands while disconnected.
@@ -15,16 +19,27 @@ export async function connectRedis(url: string, timeouts?: StorageTimeouts): Pro
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
-    connectTimeout: timeouts?.connectMs ?? 5_000,
+    connectTimeout: timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
     ...(timeouts && { commandTimeout: timeouts.commandMs, socketTimeout: timeouts.commandMs }),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     // Commands issued in the same tick leave in one write: a token lookup, its
     // grant and its revocation marker cost one round trip, not three.
     enableAutoPipelining: true,
   });
-  // Errors surface through commands; the 'error' event only needs a listener.
-  redis.on('error', () => {});
-  await redis.connect();
-  await redis.ping();
+  // Errors surface through commands; the 'error' event only needs a listener. The
+  // last one says why a connection could not be opened, where connect() itself
+  // rejects with only "Connection is closed.".
+  let lastError: unknown;
+  redis.on('error', (err) => {
+    lastError = err;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    // Stops the retries: nothing would use this client.
+    redis.disconnect();
+    throw new StorageConnectError('redis', url, lastError ?? err, timeouts?.connectMs ?? CONNECT_TIMEOUT_MS);
+  }
   return redis;
 }

@@ -3,7 +3,7 @@
 // give them, including the deadlines' own (server/errors/connection.ts). The
 // partition and dependency-loss tests produce them for real in server mode.
 import test from 'ava';
-import { isStorageUnavailable, unavailableDependency } from '../../server/errors/connection.ts';
+import { isStorageUnavailable, StorageConnectError, unavailableDependency } from '../../server/errors/connection.ts';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 const named = (message: string, name: string) => Object.assign(new Error(message), { name });
@@ -31,6 +31,9 @@ test('the storage clients’ deadlines and lost connections are recognised, with
     // Wrapped, as oidc-provider and AggregateError do.
     [new Error('outer', { cause: new Error('Command timed out') }), 'redis'],
     [new AggregateError([new Error('unrelated'), withCode('connect ECONNRESET', 'ECONNRESET')]), 'database'],
+    // A failed connect as the storage clients report it: the store it names, though ioredis's socket error has a socket code.
+    [new StorageConnectError('redis', 'redis://:pw@cache:6379', withCode('connect ECONNREFUSED 10.0.0.9:6379', 'ECONNREFUSED')), 'redis'],
+    [new StorageConnectError('database', 'postgres://db/enot', withCode('connect ECONNREFUSED 10.0.0.8:5432', 'ECONNREFUSED')), 'database'],
   ];
   for (const [err, dependency] of cases) {
     t.is(unavailableDependency(err), dependency, String(err));
