@@ -8,10 +8,21 @@ const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
 export type Identifier = { kind: 'email'; value: string } | { kind: 'phone'; value: string };
 
+/** What is wrong with a typed identifier; the pages say it in the person's language (views/strings.ts). */
+export type IdentifierIssue = 'missing' | 'email' | 'phone' | 'phone_country';
+
+export class InvalidIdentifier extends InvalidRequest {
+  readonly issue: IdentifierIssue;
+  constructor(issue: IdentifierIssue, description: string) {
+    super(description);
+    this.issue = issue;
+  }
+}
+
 /** Trimmed, domain lower-cased; throws InvalidRequest for something that is not an address. */
 export function normalizeEmail(input: string): string {
   const trimmed = input.trim();
-  if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw new InvalidRequest('enter a valid email address');
+  if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw new InvalidIdentifier('email', 'enter a valid email address');
   const at = trimmed.lastIndexOf('@');
   return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`;
 }
@@ -19,19 +30,18 @@ export function normalizeEmail(input: string): string {
 /** E.164 (ITU-T E.164), e.g. +4915123456789; numbers without + are read in `defaultRegion`. */
 export function normalizePhone(input: string, defaultRegion: string): string {
   const trimmed = input.trim();
-  if (trimmed.length > 32 || !/^[+\d\s().\-/]+$/.test(trimmed)) throw new InvalidRequest('enter a valid phone number');
+  if (trimmed.length > 32 || !/^[+\d\s().\-/]+$/.test(trimmed)) throw new InvalidIdentifier('phone', 'enter a valid phone number');
   const phone = parsePhoneNumberFromString(trimmed, defaultRegion as CountryCode);
   if (!phone || !phone.isValid()) {
-    throw new InvalidRequest(
-      trimmed.startsWith('+') ? 'enter a valid phone number' : 'enter a valid phone number, with the country code (for example +49 …)',
-    );
+    if (trimmed.startsWith('+')) throw new InvalidIdentifier('phone', 'enter a valid phone number');
+    throw new InvalidIdentifier('phone_country', 'enter a valid phone number, with the country code (for example +49 …)');
   }
   return phone.number;
 }
 
 /** An email if it has an @, otherwise a phone number. */
 export function parseIdentifier(input: string, defaultRegion: string): Identifier {
-  if (!input.trim()) throw new InvalidRequest('enter your email address or phone number');
+  if (!input.trim()) throw new InvalidIdentifier('missing', 'enter your email address or phone number');
   return input.includes('@')
     ? { kind: 'email', value: normalizeEmail(input) }
     : { kind: 'phone', value: normalizePhone(input, defaultRegion) };

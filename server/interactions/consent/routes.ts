@@ -3,7 +3,6 @@ import type { Router, RouterMiddleware } from '@koa/router';
 import { readForm, field } from '../../http/read-form.ts';
 import { InteractionExpired, NotFound } from '../../errors/index.ts';
 import { consentPage } from '../../../views/consent.ts';
-import { cspNonce } from '../../http/content-security-policy.ts';
 import { onlyOidcScopes } from '../../oidc/oidc-scopes.ts';
 import { renderHtml, type InteractionTools } from '../interaction.ts';
 
@@ -19,12 +18,11 @@ export function consentRoutes(router: Router, tools: InteractionTools): RouterMi
     if (interaction.prompt.name !== 'consent') throw new NotFound('this sign-in step is not available');
     const missing = interaction.prompt.details as Missing;
     renderHtml(ctx, 200, consentPage({
-      locale: tools.locale(ctx, interaction),
-      nonce: cspNonce(ctx),
+      ...tools.frame(ctx, interaction),
       action: `${tools.base(interaction)}/confirm`,
       abortAction: `${tools.base(interaction)}/abort`,
       csrf: tools.csrf.tokenFor(interaction.uid),
-      clientName: await tools.clientName(interaction),
+      clientName: await tools.clientName(ctx, interaction),
       // API scopes the person's roles do not grant are not resource scopes here, and not OIDC scopes either: not shown.
       scopes: [...new Set([...onlyOidcScopes(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])],
       resources: Object.keys(missing.missingResourceScopes ?? {}),
