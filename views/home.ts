@@ -20,7 +20,7 @@ export function homePage(input: PageFrame & { issuer: string; discovery: string;
 <section aria-labelledby="for-developers">
   <h2 id="for-developers">${t.homeForDevelopers}</h2>
   <p>${t.homeForDevelopersText}</p>
-  <dl>
+  <dl class="stacked">
     <dt>${t.homeIssuer}</dt><dd><code>${input.issuer}</code></dd>
     <dt>${t.homeDiscovery}</dt><dd>${url(input.discovery)}</dd>
     <dt>${t.homeJwks}</dt><dd>${url(input.jwks)}</dd>

@@ -68,6 +68,8 @@ export const STYLES = `
   dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; overflow-wrap: anywhere; }
   dt { font-weight: 600; }
   dd { margin: 0; overflow-wrap: anywhere; }
+  dl.stacked { grid-template-columns: 1fr; gap: 0; }
+  dl.stacked dd { margin: 0 0 .6rem; }
   .columns { display: grid; gap: 1.5rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 18rem), 1fr)); }
   .columns > section > h2 { margin-top: 0; }
   ul.links { padding-left: 1.2rem; margin: 0 0 .75rem; }
