@@ -24,6 +24,8 @@ import { cookieSigner } from './keys/cookie-signer.ts';
 import { adminApi, type AdminDeps } from './admin/router.ts';
 import { issuerOrigin } from './oidc/issuer-origin.ts';
 import { publicMetadataCaching } from './oidc/cache-headers.ts';
+import { homeRouter } from './home/routes.ts';
+import { languageRouter } from './i18n/language-switch.ts';
 
 export function createApp(deps: {
   config: Config;
@@ -58,6 +60,11 @@ export function createApp(deps: {
   app.use(rejectNulInQuery);
   app.use(ignoreInvalidOrigin);
 
+  // The start page and the language switcher's route: paths oidc-provider does not own.
+  const home = homeRouter(deps.config.issuer, deps.provider.current.pathFor('jwks'));
+  app.use(home.routes()).use(home.allowedMethods());
+  const language = languageRouter(deps.config.issuer.startsWith('https:'));
+  app.use(language.routes()).use(language.allowedMethods());
   const metrics = metricsRouter(deps.metrics, deps.config.metricsToken);
   app.use(metrics.routes());
   const health = healthRouter({ db: deps.db, redis: deps.redis });

@@ -1,13 +1,9 @@
 import { html } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type PageFrame } from './layout.ts';
 import { csrfField, errorMessage, identifierField } from './fields.ts';
 import { strings } from './strings.ts';
-import type { Locale } from '../server/i18n/locale.ts';
 
-export function accountPage(input: {
-  locale: Locale;
-  /** This response's Content-Security-Policy nonce. */
-  nonce: string;
+export function accountPage(input: PageFrame & {
   csrf: string;
   /** A step-up in this session still counts: changes go straight to the code. */
   reauthFresh?: boolean;
@@ -37,6 +33,6 @@ ${input.reauthFresh ? '' : html`<p class="hint">${t.reauthOffer} <a href="/accou
 ${form('email', input.email ? t.changeEmail : t.addEmail)}
 ${form('phone', input.phone ? t.changePhone : t.addPhone)}
 <p><a href="/session/end">${t.signOut}</a></p>`,
-    { lang: input.locale, nonce: input.nonce },
+    input,
   );
 }

@@ -1,14 +1,10 @@
 import { html } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type PageFrame } from './layout.ts';
 import { csrfField } from './fields.ts';
 import { strings } from './strings.ts';
 import { scopeWords, type ScopeApi } from './scope-words.ts';
-import type { Locale } from '../server/i18n/locale.ts';
 
-export function consentPage(input: {
-  locale: Locale;
-  /** This response's Content-Security-Policy nonce. */
-  nonce: string;
+export function consentPage(input: PageFrame & {
   action: string;
   abortAction: string;
   csrf: string;
@@ -32,6 +28,6 @@ ${input.resources.length ? html`<p class="muted">${input.resources.join(', ')}</
   ${csrfField(input.csrf)}
   <button type="submit" class="secondary">${t.deny}</button>
 </form>`,
-    { lang: input.locale, nonce: input.nonce },
+    input,
   );
 }

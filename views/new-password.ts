@@ -1,10 +1,9 @@
 import { html } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type PageFrame } from './layout.ts';
 import { csrfField, errorMessage } from './fields.ts';
 import { strings } from './strings.ts';
-import type { Locale } from '../server/i18n/locale.ts';
 
-export function newPasswordPage(input: { locale: Locale; nonce: string; flowPath: string; csrf: string; username: string; error?: string }): string {
+export function newPasswordPage(input: PageFrame & { flowPath: string; csrf: string; username: string; error?: string }): string {
   const t = strings(input.locale);
   return layout(
     t.setPasswordTitle,
@@ -18,6 +17,6 @@ export function newPasswordPage(input: { locale: Locale; nonce: string; flowPath
   ${errorMessage('password-error', input.error)}
   <button type="submit">${t.setPassword}</button>
 </form>`,
-    { lang: input.locale, nonce: input.nonce },
+    input,
   );
 }

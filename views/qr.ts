@@ -1,6 +1,6 @@
 // QR sign-in pieces: the block on the desktop's sign-in page, and the phone's pages.
 import { html, trusted } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type PageFrame } from './layout.ts';
 import { csrfField } from './fields.ts';
 import { strings } from './strings.ts';
 import type { Locale } from '../server/i18n/locale.ts';
@@ -37,6 +37,8 @@ const POLL_SCRIPT = `(() => {
     show(message);
   }
   async function poll() {
+    // Hidden on a narrow screen (the style sheet): nothing to scan, nothing to ask.
+    if (!box.offsetParent) { setTimeout(poll, 2000); return; }
     try {
       const r = await fetch(base + '/qr/' + id, { headers: { accept: 'application/json' } });
       if (r.ok) {
@@ -66,10 +68,7 @@ export function qrBlock(locale: Locale, qr: QrBlock, nonce: string) {
 </section>`;
 }
 
-export function qrApprovePage(input: {
-  locale: Locale;
-  /** This response's Content-Security-Policy nonce. */
-  nonce: string;
+export function qrApprovePage(input: PageFrame & {
   action: string;
   csrf: string;
   clientName: string;
@@ -98,11 +97,11 @@ export function qrApprovePage(input: {
   ${csrfField(input.csrf)}
   <button type="submit" class="secondary">${t.qrDeny}</button>
 </form>`,
-    { lang: input.locale, nonce: input.nonce },
+    input,
   );
 }
 
-export function qrMessagePage(locale: Locale, message: string, nonce: string): string {
-  const t = strings(locale);
-  return layout(t.qrTitle, html`<h1>${t.qrTitle}</h1><p role="status">${message}</p>`, { lang: locale, nonce });
+export function qrMessagePage(frame: PageFrame, message: string): string {
+  const t = strings(frame.locale);
+  return layout(t.qrTitle, html`<h1>${t.qrTitle}</h1><p role="status">${message}</p>`, frame);
 }

@@ -1,15 +1,11 @@
 // The step-up page of /account: prove it is you again, by password or by a code
 // to a confirmed email or phone, before an identifier is added or changed.
 import { html } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type PageFrame } from './layout.ts';
 import { csrfField, errorMessage } from './fields.ts';
 import { strings } from './strings.ts';
-import type { Locale } from '../server/i18n/locale.ts';
 
-export function reauthPage(input: {
-  locale: Locale;
-  /** This response's Content-Security-Policy nonce. */
-  nonce: string;
+export function reauthPage(input: PageFrame & {
   csrf: string;
   /** The account's login name, for password managers; only when it has a password. */
   username?: string;
@@ -48,6 +44,6 @@ ${input.hasPassword && codes.length ? html`<p class="muted">${t.reauthByCode}</p
 ${codes}
 ${!input.hasPassword && !codes.length ? html`<p>${t.reauthImpossible}</p><p><a href="/session/end">${t.signOut}</a></p>` : ''}
 <p><a href="/account">${t.back}</a></p>`,
-    { lang: input.locale, nonce: input.nonce },
+    input,
   );
 }

@@ -1,13 +1,9 @@
 import { html } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type PageFrame } from './layout.ts';
 import { csrfField, errorMessage, identifierField, viaTabs, type Via } from './fields.ts';
 import { strings } from './strings.ts';
-import type { Locale } from '../server/i18n/locale.ts';
 
-export function recoverPage(input: {
-  locale: Locale;
-  /** This response's Content-Security-Policy nonce. */
-  nonce: string;
+export function recoverPage(input: PageFrame & {
   base: string;
   csrf: string;
   via: Via;
@@ -28,6 +24,6 @@ ${errorMessage('form-error', input.error)}
   <button type="submit">${t.sendCode}</button>
 </form>
 <p><a href="${input.base}?via=${input.via}">${t.back}</a></p>`,
-    { lang: input.locale, nonce: input.nonce },
+    input,
   );
 }

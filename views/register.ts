@@ -1,13 +1,9 @@
 import { html } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type PageFrame } from './layout.ts';
 import { csrfField, errorMessage, identifierField, viaTabs, type Via } from './fields.ts';
 import { strings } from './strings.ts';
-import type { Locale } from '../server/i18n/locale.ts';
 
-export function registerPage(input: {
-  locale: Locale;
-  /** This response's Content-Security-Policy nonce. */
-  nonce: string;
+export function registerPage(input: PageFrame & {
   base: string;
   csrf: string;
   clientName: string;
@@ -33,6 +29,6 @@ ${errorMessage('form-error', input.error)}
   <button type="submit">${t.register}</button>
 </form>
 <p>${t.haveAccount} <a href="${input.base}?via=${input.via}&amp;signin">${t.signInTitle}</a></p>`,
-    { lang: input.locale, nonce: input.nonce },
+    input,
   );
 }

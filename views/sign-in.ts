@@ -1,14 +1,10 @@
 import { html } from './html.ts';
-import { layout } from './layout.ts';
+import { layout, type PageFrame } from './layout.ts';
 import { csrfField, errorMessage, identifierField, viaTabs, type Via } from './fields.ts';
 import { strings } from './strings.ts';
-import type { Locale } from '../server/i18n/locale.ts';
 import { qrBlock, type QrBlock } from './qr.ts';
 
-export function signInPage(input: {
-  locale: Locale;
-  /** This response's Content-Security-Policy nonce. */
-  nonce: string;
+export function signInPage(input: PageFrame & {
   base: string;
   csrf: string;
   clientName: string;
@@ -44,6 +40,6 @@ ${input.qr ? qrBlock(input.locale, input.qr, input.nonce) : ''}
   ${csrfField(input.csrf)}
   <button type="submit" class="secondary">${t.cancel}</button>
 </form>`,
-    { lang: input.locale, nonce: input.nonce },
+    input,
   );
 }

@@ -1,6 +1,8 @@
 // Every word the pages show, in English and Russian.
 import type { Locale } from '../server/i18n/locale.ts';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordIssue } from '../server/accounts/password-policy.ts';
+import type { IdentifierIssue } from '../server/accounts/identifiers.ts';
+import { ACCOUNT_CLIENT_ID } from '../server/account/first-party-client.ts';
 
 const en = {
   signInTitle: 'Sign in',
@@ -97,11 +99,77 @@ const en = {
   qrApprovedPhone: 'Approved. Continue on the other device.',
   qrDeniedPhone: 'Denied. Nobody was signed in.',
   qrUnavailable: 'This QR code has expired or was already used. Show a new one on the other device.',
+  language: 'Language',
+  unnamedApp: 'the app',
+  invalidEmail: 'Enter a valid email address.',
+  invalidPhone: 'Enter a valid phone number.',
+  invalidPhoneCountry: 'Enter a valid phone number with the country code, for example +49 151 2345 6789.',
+  invalidPhoneCode: 'No country has the code this number starts with. Check the digits after +.',
+  invalidPhoneShort: 'This phone number is too short for its country code.',
+  invalidPhoneLong: 'This phone number is too long for its country code.',
+  identifierMissing: 'Enter your email address or phone number.',
+  invalidInput: 'Check what you entered and try again.',
+  homeTitle: 'Sign in with Enot ID',
+  homeIntro: 'One account, by email or phone number, for every app that signs you in here.',
+  homeForYou: 'Your account',
+  homeForYouText: 'See and change the email address and phone number you sign in with.',
+  homeSignIn: 'Sign in to your account',
+  homeForDevelopers: 'For developers',
+  homeForDevelopersText: 'Enot ID is an OpenID Connect provider. Give your OpenID Connect library the issuer; it finds everything else in the discovery document.',
+  homeIssuer: 'Issuer',
+  homeDiscovery: 'Discovery document',
+  homeJwks: 'Signing keys (JWKS)',
+  homeDocs: 'Documentation: the README and the docs folder of Enot ID.',
+  homeQuickStart: 'Quick start: the section “Quick start” of the README, from a fresh clone to a signed-in sample app.',
+  toHome: 'Go to the start page',
+  errorTitle: 'Something went wrong',
+  errorCode: 'Error code',
+  errorDetails: 'Details for the app’s developer',
+  errorGeneric: 'The request could not be completed. Go back to the app and try again.',
+  errors: {
+    invalid_redirect_uri: 'The app sent you here with a return address it has not registered, so we cannot send you back to it. Please tell the app’s support.',
+    invalid_client: 'We do not know the app that sent you here: it may have been removed, or the link is broken.',
+    unauthorized_client: 'This app may not sign you in this way.',
+    invalid_request: 'The request could not be understood. Go back to the app and try again.',
+    interaction_expired: 'This sign-in page has expired. Go back to the app and start again.',
+    not_found: 'There is no page at this address.',
+    access_denied: 'The sign-in was cancelled.',
+    rate_limited: 'Too many attempts. Wait a little and try again.',
+    temporarily_unavailable: 'Something is not answering on our side. Try again in a moment.',
+    server_error: 'Something went wrong on our side. Try again in a moment.',
+    account_blocked: 'This account is blocked. Contact the service.',
+    delivery_failed: 'We could not send the message. Please try again in a moment.',
+    forbidden: 'You may not do this.',
+  },
+  deviceTitle: 'Connect a device',
+  deviceEnterCode: 'Enter the code shown on your device.',
+  deviceWrongCode: 'That code is not correct. Check the code on your device and try again.',
+  deviceCodeExpired: 'That code has expired. Start again on your device.',
+  deviceCodeUsed: 'That code was already used.',
+  deviceAborted: 'Cancelled. The device was not signed in.',
+  deviceFailed: 'Something went wrong; start again on your device.',
+  deviceConfirmTitle: 'Confirm the device',
+  deviceConfirm: (client: string) => `Sign in ${client} on your device?`,
+  deviceWarning: 'Only continue if you started this yourself on your own device and the code matches it.',
+  deviceDoneTitle: 'Device connected',
+  deviceDone: (client: string) => `${client} is signed in. You can close this page.`,
+  signOutOf: (client: string) => `Sign out of ${client}?`,
+  signOutQuestion: 'Sign out?',
+  signOutYes: 'Yes, sign me out',
+  signOutNo: 'No, stay signed in',
+  signedOutTitle: 'Signed out',
+  signedOutHeading: 'You are signed out',
+  signedOutOf: (client: string) => `You have signed out of ${client}.`,
+  signedOut: 'You have signed out.',
+  stillSignedInHeading: 'You are still signed in',
+  stillSignedIn: 'Nothing was changed.',
+  signInAgain: 'Sign in again',
 };
 
 type Strings = typeof en;
 
-const ru: Strings = {
+// `satisfies`: a key missing here, or one English does not have, is a type error (test/strings.test.ts checks it at run time too).
+const ru = {
   signInTitle: 'Вход',
   signInTo: (client) => `Вход в ${client}`,
   email: 'Почта',
@@ -196,7 +264,72 @@ const ru: Strings = {
   qrApprovedPhone: 'Подтверждено. Продолжайте на другом устройстве.',
   qrDeniedPhone: 'Отклонено. Вход не выполнен.',
   qrUnavailable: 'Этот QR-код устарел или уже использован. Покажите новый на другом устройстве.',
-};
+  language: 'Язык',
+  unnamedApp: 'приложение',
+  invalidEmail: 'Введите правильный адрес почты.',
+  invalidPhone: 'Введите правильный номер телефона.',
+  invalidPhoneCountry: 'Введите правильный номер телефона с кодом страны, например +7 912 345-67-89.',
+  invalidPhoneCode: 'Ни у одной страны нет кода, с которого начинается этот номер. Проверьте цифры после +.',
+  invalidPhoneShort: 'Номер слишком короткий для своего кода страны.',
+  invalidPhoneLong: 'Номер слишком длинный для своего кода страны.',
+  identifierMissing: 'Введите адрес почты или номер телефона.',
+  invalidInput: 'Проверьте введённые данные и попробуйте ещё раз.',
+  homeTitle: 'Вход через Enot ID',
+  homeIntro: 'Один аккаунт — по почте или номеру телефона — для всех приложений, которые используют этот вход.',
+  homeForYou: 'Ваш аккаунт',
+  homeForYouText: 'Посмотрите и измените почту и телефон, с которыми вы входите.',
+  homeSignIn: 'Войти в аккаунт',
+  homeForDevelopers: 'Разработчикам',
+  homeForDevelopersText: 'Enot ID — провайдер OpenID Connect. Укажите библиотеке OpenID Connect издателя (issuer): всё остальное она найдёт в документе обнаружения.',
+  homeIssuer: 'Издатель (issuer)',
+  homeDiscovery: 'Документ обнаружения (discovery)',
+  homeJwks: 'Ключи подписи (JWKS)',
+  homeDocs: 'Документация: README и папка docs в исходном коде Enot ID.',
+  homeQuickStart: 'Быстрый старт: раздел «Quick start» в README — от свежей копии репозитория до вошедшего примера приложения.',
+  toHome: 'На главную страницу',
+  errorTitle: 'Что-то пошло не так',
+  errorCode: 'Код ошибки',
+  errorDetails: 'Подробности для разработчика приложения',
+  errorGeneric: 'Запрос не удалось выполнить. Вернитесь в приложение и попробуйте ещё раз.',
+  errors: {
+    invalid_redirect_uri: 'Приложение отправило вас сюда с адресом возврата, который оно не зарегистрировало, поэтому мы не можем вернуть вас в него. Сообщите об этом в поддержку приложения.',
+    invalid_client: 'Мы не знаем приложение, которое отправило вас сюда: возможно, его удалили или ссылка неверна.',
+    unauthorized_client: 'Этому приложению нельзя выполнять вход таким способом.',
+    invalid_request: 'Запрос не удалось разобрать. Вернитесь в приложение и попробуйте ещё раз.',
+    interaction_expired: 'Эта страница входа устарела. Вернитесь в приложение и начните заново.',
+    not_found: 'По этому адресу ничего нет.',
+    access_denied: 'Вход отменён.',
+    rate_limited: 'Слишком много попыток. Подождите немного и попробуйте ещё раз.',
+    temporarily_unavailable: 'Что-то на нашей стороне не отвечает. Попробуйте ещё раз чуть позже.',
+    server_error: 'Что-то пошло не так на нашей стороне. Попробуйте ещё раз чуть позже.',
+    account_blocked: 'Этот аккаунт заблокирован. Обратитесь в поддержку сервиса.',
+    delivery_failed: 'Не удалось отправить сообщение. Попробуйте ещё раз чуть позже.',
+    forbidden: 'Вам нельзя это делать.',
+  },
+  deviceTitle: 'Подключение устройства',
+  deviceEnterCode: 'Введите код, показанный на вашем устройстве.',
+  deviceWrongCode: 'Код неверный. Сверьте его с кодом на устройстве и попробуйте ещё раз.',
+  deviceCodeExpired: 'Срок действия кода истёк. Начните заново на устройстве.',
+  deviceCodeUsed: 'Этот код уже использован.',
+  deviceAborted: 'Отменено. Устройство не подключено.',
+  deviceFailed: 'Что-то пошло не так; начните заново на устройстве.',
+  deviceConfirmTitle: 'Подтверждение устройства',
+  deviceConfirm: (client) => `Войти в ${client} на вашем устройстве?`,
+  deviceWarning: 'Продолжайте, только если вы сами начали вход на своём устройстве и код совпадает с показанным на нём.',
+  deviceDoneTitle: 'Устройство подключено',
+  deviceDone: (client) => `Вход в ${client} выполнен. Эту страницу можно закрыть.`,
+  signOutOf: (client) => `Выйти из ${client}?`,
+  signOutQuestion: 'Выйти?',
+  signOutYes: 'Да, выйти',
+  signOutNo: 'Нет, остаться',
+  signedOutTitle: 'Выход выполнен',
+  signedOutHeading: 'Вы вышли',
+  signedOutOf: (client) => `Вы вышли из ${client}.`,
+  signedOut: 'Вы вышли из аккаунта.',
+  stillSignedInHeading: 'Вы по-прежнему в аккаунте',
+  stillSignedIn: 'Ничего не изменилось.',
+  signInAgain: 'Войти снова',
+} satisfies Strings;
 
 export function strings(locale: Locale): Strings {
   return locale === 'ru' ? ru : en;
@@ -212,4 +345,30 @@ export function passwordIssueText(t: Strings, issue: PasswordIssue): string {
   if (issue === 'sequential') return t.passwordSequential;
   if (issue === 'context') return t.passwordContext;
   return t.passwordCommon;
+}
+
+/** A refused email or phone number, in the page's language. */
+export function identifierIssueText(t: Strings, issue: IdentifierIssue): string {
+  if (issue === 'missing') return t.identifierMissing;
+  if (issue === 'email') return t.invalidEmail;
+  if (issue === 'phone_country') return t.invalidPhoneCountry;
+  if (issue === 'phone_code') return t.invalidPhoneCode;
+  if (issue === 'phone_short') return t.invalidPhoneShort;
+  if (issue === 'phone_long') return t.invalidPhoneLong;
+  return t.invalidPhone;
+}
+
+/** What an error page tells a person about the error `code`, in the page's language. */
+export function errorText(t: Strings, code: string): string {
+  return Object.hasOwn(t.errors, code) ? t.errors[code as keyof Strings['errors']] : t.errorGeneric;
+}
+
+/**
+ * The name a page shows for a client: its registered client_name; for the account
+ * page's own client the product's name (its registered name is English, and the
+ * pages around it are not always); for a client without a name, "the app".
+ */
+export function appName(t: Strings, client: { clientId?: string; clientName?: string } | undefined): string {
+  if (client?.clientId === ACCOUNT_CLIENT_ID) return 'Enot ID';
+  return client?.clientName || t.unnamedApp;
 }

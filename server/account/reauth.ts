@@ -20,7 +20,6 @@ import type { InteractionDeps } from '../interactions/deps.ts';
 import { auditSecurityEvent } from '../audit/security-event.ts';
 import type { Flow } from '../flows/flow.ts';
 import { reauthPage } from '../../views/reauth.ts';
-import { cspNonce } from '../http/content-security-policy.ts';
 import { strings } from '../../views/strings.ts';
 import type { AccountTools, SignedIn } from './session.ts';
 
@@ -44,8 +43,7 @@ export function reauthRoutes(router: Router, deps: InteractionDeps, tools: Accou
   function page(ctx: Context, me: SignedIn, status: number, extra: { notice?: string; error?: string; passwordError?: string } = {}) {
     const { account } = me;
     renderHtml(ctx, status, reauthPage({
-      locale: tools.locale(ctx),
-      nonce: cspNonce(ctx),
+      ...tools.frame(ctx, '/account/reauth'),
       csrf: tools.csrf.tokenFor(me.binding),
       username: account.email ?? account.phone ?? undefined,
       hasPassword: account.password_hash !== null,

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readForm, field } from '../http/read-form.ts';
-import { parseIdentifier, maskIdentifier, type Identifier } from '../accounts/identifiers.ts';
+import { InvalidIdentifier, parseIdentifier, maskIdentifier, type Identifier } from '../accounts/identifiers.ts';
 import { setIdentifier } from '../accounts/queries.ts';
 import { AppError, Conflict, RateLimited } from '../errors/index.ts';
 import { renderHtml, viaOf } from '../interactions/interaction.ts';
@@ -17,8 +17,7 @@ import { auditSecurityEvent } from '../audit/security-event.ts';
 import type { Flow } from '../flows/flow.ts';
 import { accountPage } from '../../views/account.ts';
 import { codePage } from '../../views/code.ts';
-import { cspNonce } from '../http/content-security-policy.ts';
-import { strings } from '../../views/strings.ts';
+import { identifierIssueText, strings } from '../../views/strings.ts';
 import { ACCOUNT_CLIENT_ID } from './first-party-client.ts';
 import { accountTools } from './session.ts';
 import { freshReauth, reauthRoutes, REAUTH_FRESH_SECONDS } from './reauth.ts';
@@ -36,8 +35,7 @@ export function accountRouter(deps: InteractionDeps) {
     const me = await signedIn(ctx);
     if (!me) return ctx.redirect('/account/sign-in');
     renderHtml(ctx, status, accountPage({
-      locale: locale(ctx),
-      nonce: cspNonce(ctx),
+      ...tools.frame(ctx),
       csrf: csrf.tokenFor(me.binding),
       reauthFresh: (await freshReauth(deps, me)) !== undefined,
       email: me.account.email,
@@ -48,15 +46,15 @@ export function accountRouter(deps: InteractionDeps) {
     }));
   }
 
-  async function codeStep(ctx: Context, binding: string, flow: Flow, status: number, extra: { error?: string; notice?: string } = {}) {
+  /** The code page of `flow`; `waitAtLeast`: a refused resend's wait, when longer than the flow's own. */
+  async function codeStep(ctx: Context, binding: string, flow: Flow, status: number, extra: { error?: string; notice?: string; resendRefused?: boolean } = {}, waitAtLeast = 0) {
     renderHtml(ctx, status, codePage({
-      locale: flow.locale,
-      nonce: cspNonce(ctx),
+      ...tools.frame(ctx, `/account/flows/${flow.id}`),
       base: '/account',
       flowPath: `/account/flows/${flow.id}`,
       csrf: csrf.tokenFor(binding),
       sentTo: maskIdentifier(flow.identifier),
-      resendInSeconds: await resendInSeconds(deps, flow.id),
+      resendInSeconds: Math.max(waitAtLeast, await resendInSeconds(deps, flow.id)),
       ...extra,
     }));
   }
@@ -92,7 +90,11 @@ export function accountRouter(deps: InteractionDeps) {
 
   // The code is not needed: signing in set the provider's session cookie.
   router.get('/callback', async (ctx) => {
-    if (typeof ctx.query.error === 'string') throw new AppError(400, 'access_denied', 'sign-in was cancelled');
+    // Cancel on the sign-in page (or any refusal) ends at the start page, not at an error page with nowhere to go.
+    if (ctx.query.error !== undefined) {
+      ctx.redirect('/');
+      return;
+    }
     const next = ctx.cookies.get(AFTER_SIGN_IN_COOKIE);
     ctx.cookies.set(AFTER_SIGN_IN_COOKIE, null, { path: '/account' });
     // Only our own QR pages: never an open redirect.
@@ -112,7 +114,7 @@ export function accountRouter(deps: InteractionDeps) {
     try {
       identifier = parseIdentifier(typed, deps.config.defaultPhoneRegion);
     } catch (err) {
-      if (err instanceof AppError) return show(ctx, 400, { error: { via, message: err.description, typed } });
+      if (err instanceof InvalidIdentifier) return show(ctx, 400, { error: { via, message: identifierIssueText(t, err.issue), typed } });
       throw err;
     }
     const flow = await deps.flows.create({ kind: 'confirm', boundTo: me.binding, accountId: me.account.id, identifier, locale: locale(ctx) });
@@ -140,11 +142,13 @@ export function accountRouter(deps: InteractionDeps) {
     const form = await readForm(ctx);
     csrf.check(me.binding, field(form, 'csrf'));
     const flow = await deps.flows.find(ctx.params.flowId!, me.binding);
-    const t = strings(flow.locale);
+    const t = strings(locale(ctx));
     if (flow.state !== 'code_sent') return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
     try {
       await sendFlowCode(deps, flow, requesterOf(ctx));
     } catch (err) {
+      // Asked too early: nothing is wrong with the code, so the wait is said at the resend button.
+      if (err instanceof RateLimited) return codeStep(ctx, me.binding, flow, 429, { resendRefused: true }, err.retryAfter);
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, me.binding, flow, problem.status, { error: problem.error });
       throw err;
@@ -158,7 +162,7 @@ export function accountRouter(deps: InteractionDeps) {
     const form = await readForm(ctx);
     csrf.check(me.binding, field(form, 'csrf'));
     const flow = await deps.flows.find(ctx.params.flowId!, me.binding);
-    const t = strings(flow.locale);
+    const t = strings(locale(ctx));
     if ((flow.kind !== 'confirm' && flow.kind !== 'reauth') || flow.accountId !== me.account.id || flow.state !== 'code_sent') {
       return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
     }

@@ -2,7 +2,9 @@
 // its flows and forms, the CSRF tokens and the page language.
 import type { Context } from 'koa';
 import { findAccountById, type AccountRow } from '../accounts/queries.ts';
-import { chooseLocale, type Locale } from '../i18n/locale.ts';
+import { requestLocale, type Locale } from '../i18n/locale.ts';
+import { pageFrame } from '../http/page-frame.ts';
+import type { PageFrame } from '../../views/layout.ts';
 import { csrfTokens } from '../interactions/csrf.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 
@@ -15,7 +17,9 @@ export interface SignedIn {
 export function accountTools(deps: InteractionDeps) {
   return {
     csrf: csrfTokens(deps.csrfSecret),
-    locale: (ctx: Context): Locale => chooseLocale(undefined, ctx.get('accept-language')),
+    locale: (ctx: Context): Locale => requestLocale(ctx),
+    /** Language, nonce and switcher of an /account page; a form's answer switches back to `fallback`. */
+    frame: (ctx: Context, fallback = '/account'): PageFrame => pageFrame(ctx, fallback),
     /** The signed-in, active account and its session binding, or undefined. */
     async signedIn(ctx: Context): Promise<SignedIn | undefined> {
       const session = await deps.provider.current.Session.get(ctx);

@@ -8,10 +8,26 @@ const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
 export type Identifier = { kind: 'email'; value: string } | { kind: 'phone'; value: string };
 
+/** What is wrong with a typed identifier; the pages say it in the person's language (views/strings.ts). */
+export type IdentifierIssue =
+  | 'missing' | 'email' | 'phone'
+  /** Written without + and not a number of the default region (DEFAULT_PHONE_REGION). */
+  | 'phone_country'
+  /** After +: no country has that code; too short or too long for the country's numbers. */
+  | 'phone_code' | 'phone_short' | 'phone_long';
+
+export class InvalidIdentifier extends InvalidRequest {
+  readonly issue: IdentifierIssue;
+  constructor(issue: IdentifierIssue, description: string) {
+    super(description);
+    this.issue = issue;
+  }
+}
+
 /** Trimmed, domain lower-cased; throws InvalidRequest for something that is not an address. */
 export function normalizeEmail(input: string): string {
   const trimmed = input.trim();
-  if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw new InvalidRequest('enter a valid email address');
+  if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw new InvalidIdentifier('email', 'enter a valid email address');
   const at = trimmed.lastIndexOf('@');
   return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`;
 }
@@ -27,39 +43,41 @@ export function normalizeEmail(input: string): string {
  */
 export function normalizePhone(input: string, defaultRegion: string): string {
   const trimmed = input.trim();
-  if (trimmed.length > 32 || !/^[+\d\s().\-/]+$/.test(trimmed)) throw new InvalidRequest('enter a valid phone number');
+  if (trimmed.length > 32 || !/^[+\d\s().\-/]+$/.test(trimmed)) throw new InvalidIdentifier('phone', 'enter a valid phone number');
   const region = defaultRegion as CountryCode;
   const international = trimmed.startsWith('+');
   const phone = parsePhoneNumberFromString(trimmed, region);
   if (phone && (phone.isValid() || (international && phone.isPossible()))) return phone.number;
-  throw new InvalidRequest(phoneProblem(trimmed, region, international));
+  const problem = phoneProblem(trimmed, region, international);
+  throw new InvalidIdentifier(problem.issue, problem.description);
 }
 
 /** Every country calling code (1, 44, 49, 7, …). */
 const CALLING_CODES = new Set(getCountries().map((country) => getCountryCallingCode(country)));
 
-/** What is wrong with a phone number, in words a person can act on. */
-function phoneProblem(typed: string, region: CountryCode, international: boolean): string {
+/** What is wrong with a phone number, in words a person can act on (the pages say it in theirs: views/strings.ts). */
+function phoneProblem(typed: string, region: CountryCode, international: boolean): { issue: IdentifierIssue; description: string } {
+  const problem = (issue: IdentifierIssue, description: string) => ({ issue, description });
   const length = validatePhoneNumberLength(typed, region);
   const elsewhere = 'for a number from another country, start with + and its country code';
   if (international) {
     const digits = typed.replace(/\D/g, '');
     const code = [1, 2, 3].map((n) => digits.slice(0, n)).find((prefix) => CALLING_CODES.has(prefix));
-    if (!/^\+\d/.test(typed)) return 'enter a valid phone number';
-    if (length === 'INVALID_COUNTRY' || !code) return 'no country has the code this number starts with; check the digits after +';
-    if (length === 'TOO_SHORT') return `this number is too short for country code +${code}`;
-    if (length === 'TOO_LONG') return `this number is too long for country code +${code}`;
-    return `this is not a phone number with country code +${code}; check the digits`;
+    if (!/^\+\d/.test(typed)) return problem('phone', 'enter a valid phone number');
+    if (length === 'INVALID_COUNTRY' || !code) return problem('phone_code', 'no country has the code this number starts with; check the digits after +');
+    if (length === 'TOO_SHORT') return problem('phone_short', `this number is too short for country code +${code}`);
+    if (length === 'TOO_LONG') return problem('phone_long', `this number is too long for country code +${code}`);
+    return problem('phone', `this is not a phone number with country code +${code}; check the digits`);
   }
   const home = `${region} (+${getCountryCallingCode(region)})`;
-  if (length === 'TOO_SHORT') return `this number is too short for a phone number in ${home}; ${elsewhere}`;
-  if (length === 'TOO_LONG') return `this number is too long for a phone number in ${home}; ${elsewhere}`;
-  return `this is not a phone number in ${home}; ${elsewhere}`;
+  if (length === 'TOO_SHORT') return problem('phone_country', `this number is too short for a phone number in ${home}; ${elsewhere}`);
+  if (length === 'TOO_LONG') return problem('phone_country', `this number is too long for a phone number in ${home}; ${elsewhere}`);
+  return problem('phone_country', `this is not a phone number in ${home}; ${elsewhere}`);
 }
 
 /** An email if it has an @, otherwise a phone number. */
 export function parseIdentifier(input: string, defaultRegion: string): Identifier {
-  if (!input.trim()) throw new InvalidRequest('enter your email address or phone number');
+  if (!input.trim()) throw new InvalidIdentifier('missing', 'enter your email address or phone number');
   return input.includes('@')
     ? { kind: 'email', value: normalizeEmail(input) }
     : { kind: 'phone', value: normalizePhone(input, defaultRegion) };

@@ -5,7 +5,7 @@ import type { Context, Next } from 'koa';
 import { AppError, Conflict, MethodNotAllowed, TokenRefused, MethodNotImplemented, NotFound, RateLimited, RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceUnavailable } from './index.ts';
 import { isStorageUnavailable } from './connection.ts';
 import { errorPage } from '../../views/error.ts';
-import { cspNonce } from '../http/content-security-policy.ts';
+import { pageFrame } from '../http/page-frame.ts';
 import type { Logger } from '../logging/logger.ts';
 import { loggedPath } from '../logging/logged-path.ts';
 
@@ -39,7 +39,8 @@ export function respondWithError(ctx: Context, status: number, error: string, de
   ctx.status = status;
   if (!ctx.state[JSON_ERRORS] && ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
-    ctx.body = errorPage({ status, error, description, nonce: cspNonce(ctx) });
+    // The person's language (the switcher's cookie, Accept-Language); a switch shows a GET's error again, a form's the start page.
+    ctx.body = errorPage({ ...pageFrame(ctx, '/'), status, error, description });
   } else {
     ctx.body = { error, error_description: description };
   }

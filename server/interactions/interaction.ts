@@ -4,11 +4,14 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors, type InteractionResults } from 'oidc-provider';
 import { InteractionExpired } from '../errors/index.ts';
-import { chooseLocale, type Locale } from '../i18n/locale.ts';
+import { requestLocale, uiLocale, type Locale } from '../i18n/locale.ts';
+import { allowFormTarget } from '../http/content-security-policy.ts';
+import { pageFrame } from '../http/page-frame.ts';
+import { appName, strings } from '../../views/strings.ts';
+import type { PageFrame } from '../../views/layout.ts';
 import { csrfTokens } from './csrf.ts';
 import { remember } from '../devices/known-devices.ts';
 import { keepDeviceId } from '../devices/device-cookie.ts';
-import { allowFormTarget } from '../http/content-security-policy.ts';
 import type { InteractionDeps } from './deps.ts';
 import type { Via } from '../../views/fields.ts';
 
@@ -17,6 +20,8 @@ export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 export function interactionTools(deps: InteractionDeps) {
   const provider = () => deps.provider.current;
   const csrf = csrfTokens(deps.csrfSecret);
+  /** The app's ui_locales, else the switcher's cookie, else Accept-Language (server/i18n/locale.ts). */
+  const locale = (ctx: Context, interaction: Interaction): Locale => requestLocale(ctx, interaction.params.ui_locales);
 
   return {
     provider,
@@ -38,14 +43,22 @@ export function interactionTools(deps: InteractionDeps) {
       }
     },
 
-    async clientName(interaction: Interaction): Promise<string> {
+    /** The client's name as the pages show it (views/strings.ts appName), in the page's language. */
+    async clientName(ctx: Context, interaction: Interaction): Promise<string> {
       const client = await provider().Client.find(String(interaction.params.client_id));
-      return client?.clientName ?? String(interaction.params.client_id);
+      return appName(strings(locale(ctx, interaction)), client);
     },
 
-    locale(ctx: Context, interaction: Interaction): Locale {
-      const uiLocales = interaction.params.ui_locales;
-      return chooseLocale(typeof uiLocales === 'string' ? uiLocales : undefined, ctx.get('accept-language'));
+    locale,
+
+    /**
+     * Language, nonce and switcher of an interaction page. A form's answer switches back to
+     * `fallback` (the sign-in page unless given). No switcher when the app chose the
+     * language with ui_locales: that choice comes first, so the switcher would do nothing.
+     */
+    frame(ctx: Context, interaction: Interaction, fallback?: string): PageFrame {
+      const frame = pageFrame(ctx, fallback ?? `/interaction/${interaction.uid}`, interaction.params.ui_locales);
+      return uiLocale(interaction.params.ui_locales) ? { ...frame, here: undefined } : frame;
     },
 
     base(interaction: Interaction): string {

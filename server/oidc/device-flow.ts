@@ -9,7 +9,7 @@ import { DEVICE_LIMITS } from '../verification/limits.ts';
 import { RateLimited } from '../errors/index.ts';
 import { matchesRoute } from './route-match.ts';
 import { errorPage } from '../../views/error.ts';
-import { cspNonce } from '../http/content-security-policy.ts';
+import { pageFrame } from '../http/page-frame.ts';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -57,7 +57,7 @@ export function deviceFlowLimits(limiters: Limiters, pollIntervalSeconds: number
         ctx.status = 429;
         ctx.set('Retry-After', String(refused.retryAfter));
         ctx.type = 'html';
-        ctx.body = errorPage({ status: 429, error: 'rate_limited', description: 'too many wrong codes; wait a little and try again', nonce: cspNonce(ctx) });
+        ctx.body = errorPage({ ...pageFrame(ctx, '/device'), status: 429, error: 'rate_limited', description: 'too many wrong codes; wait a little and try again' });
         return;
       }
     }

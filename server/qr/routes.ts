@@ -6,13 +6,13 @@ import type { Context } from 'koa';
 import { readForm, field } from '../http/read-form.ts';
 import { csrfTokens } from '../interactions/csrf.ts';
 import { renderHtml } from '../interactions/interaction.ts';
-import { chooseLocale } from '../i18n/locale.ts';
+import { pageFrame } from '../http/page-frame.ts';
+import type { PageFrame } from '../../views/layout.ts';
 import { findAccountById } from '../accounts/queries.ts';
 import { describeUserAgent } from './user-agent.ts';
 import { QrLoginUnavailable, type QrLogin } from './qr-login.ts';
 import { qrApprovePage, qrMessagePage } from '../../views/qr.ts';
-import { strings } from '../../views/strings.ts';
-import { cspNonce } from '../http/content-security-policy.ts';
+import { appName, strings } from '../../views/strings.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 import { auditSecurityEvent } from '../audit/security-event.ts';
 import { AFTER_SIGN_IN_COOKIE } from '../account/routes.ts';
@@ -29,15 +29,18 @@ export function qrPhoneRouter(deps: InteractionDeps) {
     return { accountId: account.id, binding: `session:${session.uid}` };
   }
 
+  /** A /qr page's language, nonce and switcher (a decision's answer switches back to the start page: the QR was used). */
+  const frame = (ctx: Context): PageFrame => pageFrame(ctx, '/');
+
   async function approvalPage(ctx: Context, token: string, login: QrLogin, binding: string) {
     const client = await deps.provider.current.Client.find(login.clientId);
     const { browser, system } = describeUserAgent(login.desktopUserAgent);
+    const page = frame(ctx);
     renderHtml(ctx, 200, qrApprovePage({
-      locale: chooseLocale(undefined, ctx.get('accept-language')),
-      nonce: cspNonce(ctx),
+      ...page,
       action: `/qr/${token}`,
       csrf: csrf.tokenFor(`${binding}:${token}`),
-      clientName: client?.clientName ?? login.clientId,
+      clientName: appName(strings(page.locale), client),
       device: `${browser}, ${system}`,
       ip: login.desktopIp,
       requestedAt: login.createdAt,
@@ -45,8 +48,8 @@ export function qrPhoneRouter(deps: InteractionDeps) {
   }
 
   function unavailable(ctx: Context) {
-    const locale = chooseLocale(undefined, ctx.get('accept-language'));
-    renderHtml(ctx, 400, qrMessagePage(locale, strings(locale).qrUnavailable, cspNonce(ctx)));
+    const page = frame(ctx);
+    renderHtml(ctx, 400, qrMessagePage(page, strings(page.locale).qrUnavailable));
   }
 
   router.get('/:token', async (ctx) => {
@@ -75,7 +78,7 @@ export function qrPhoneRouter(deps: InteractionDeps) {
       if (!phone) return unavailable(ctx);
       const form = await readForm(ctx);
       csrf.check(`${phone.binding}:${ctx.params.token}`, field(form, 'csrf'));
-      const locale = chooseLocale(undefined, ctx.get('accept-language'));
+      const page = frame(ctx);
       const action = decision === 'approve' ? 'qr.approved' : 'qr.denied';
       let login: QrLogin;
       try {
@@ -92,7 +95,8 @@ export function qrPhoneRouter(deps: InteractionDeps) {
         action, outcome: 'success', actorAccountId: phone.accountId,
         details: { via: 'phone', qr_login: login.id, client_id: login.clientId, desktop_ip: login.desktopIp },
       });
-      renderHtml(ctx, 200, qrMessagePage(locale, decision === 'approve' ? strings(locale).qrApprovedPhone : strings(locale).qrDeniedPhone, cspNonce(ctx)));
+      const t = strings(page.locale);
+      renderHtml(ctx, 200, qrMessagePage(page, decision === 'approve' ? t.qrApprovedPhone : t.qrDeniedPhone));
     });
   }
 

@@ -3,7 +3,6 @@ import type { Router, RouterMiddleware } from '@koa/router';
 import { readForm, field } from '../../http/read-form.ts';
 import { InteractionExpired, NotFound } from '../../errors/index.ts';
 import { consentPage } from '../../../views/consent.ts';
-import { cspNonce } from '../../http/content-security-policy.ts';
 import { onlyOidcScopes } from '../../oidc/oidc-scopes.ts';
 import { renderHtml, type InteractionTools } from '../interaction.ts';
 import { forgetConsent, rememberConsent } from '../../consents/remembered.ts';
@@ -39,12 +38,11 @@ export function consentRoutes(router: Router, deps: Pick<InteractionDeps, 'db' |
     if (interaction.prompt.name !== 'consent') throw new NotFound('this sign-in step is not available');
     const missing = interaction.prompt.details as Missing;
     renderHtml(ctx, 200, consentPage({
-      locale: tools.locale(ctx, interaction),
-      nonce: cspNonce(ctx),
+      ...tools.frame(ctx, interaction),
       action: `${tools.base(interaction)}/confirm`,
       abortAction: `${tools.base(interaction)}/abort`,
       csrf: tools.csrf.tokenFor(interaction.uid),
-      clientName: await tools.clientName(interaction),
+      clientName: await tools.clientName(ctx, interaction),
       scopes: await shownScopes(missing),
       resources: Object.keys(missing.missingResourceScopes ?? {}),
     }));

@@ -4,7 +4,7 @@
 import type { Router, RouterMiddleware } from '@koa/router';
 import type { Context } from 'koa';
 import { readForm, field } from '../../http/read-form.ts';
-import { maskIdentifier, parseIdentifier } from '../../accounts/identifiers.ts';
+import { InvalidIdentifier, maskIdentifier, parseIdentifier } from '../../accounts/identifiers.ts';
 import { findAccountByIdentifier, markIdentifierVerified, setPasswordHash } from '../../accounts/queries.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { newPasswordIssue } from '../../accounts/password-policy.ts';
@@ -17,8 +17,7 @@ import { registerPage } from '../../../views/register.ts';
 import { recoverPage } from '../../../views/recover.ts';
 import { codePage } from '../../../views/code.ts';
 import { newPasswordPage } from '../../../views/new-password.ts';
-import { cspNonce } from '../../http/content-security-policy.ts';
-import { passwordIssueText, strings } from '../../../views/strings.ts';
+import { identifierIssueText, passwordIssueText, strings } from '../../../views/strings.ts';
 import type { Via } from '../../../views/fields.ts';
 import { renderHtml, viaOf, type Interaction, type InteractionTools } from '../interaction.ts';
 import { sendFlowCode } from './send-code.ts';
@@ -36,21 +35,24 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
   async function startPage(ctx: Context, interaction: Interaction, kind: FlowKind, status: number, input: {
     via: Via; identifier?: string; identifierError?: string; passwordError?: string; error?: string;
   }) {
-    const common = { locale: tools.locale(ctx, interaction), nonce: cspNonce(ctx), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid), ...input };
-    if (kind === 'register') return renderHtml(ctx, status, registerPage({ ...common, clientName: await tools.clientName(interaction) }));
+    // A form's answer: the switcher goes back to the form's own page.
+    const back = kind === 'sign-in' ? tools.base(interaction) : `${tools.base(interaction)}/${kind}?via=${input.via}`;
+    const common = { ...tools.frame(ctx, interaction, back), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid), ...input };
+    if (kind === 'register') return renderHtml(ctx, status, registerPage({ ...common, clientName: await tools.clientName(ctx, interaction) }));
     if (kind === 'recover') return renderHtml(ctx, status, recoverPage(common));
-    return renderHtml(ctx, status, signInPage({ ...common, clientName: await tools.clientName(interaction), error: input.identifierError ?? input.error }));
+    return renderHtml(ctx, status, signInPage({ ...common, clientName: await tools.clientName(ctx, interaction), error: input.identifierError ?? input.error }));
   }
 
-  async function codeStep(ctx: Context, interaction: Interaction, flow: Flow, status: number, extra: { error?: string; notice?: string } = {}) {
+  /** The code page of `flow`; `waitAtLeast`: a refused resend's wait, when longer than the flow's own. */
+  async function codeStep(ctx: Context, interaction: Interaction, flow: Flow, status: number, extra: { error?: string; notice?: string; resendRefused?: boolean } = {}, waitAtLeast = 0) {
+    const flowPath = `${tools.base(interaction)}/flows/${flow.id}`;
     renderHtml(ctx, status, codePage({
-      locale: flow.locale,
-      nonce: cspNonce(ctx),
+      ...tools.frame(ctx, interaction, flowPath),
       base: tools.base(interaction),
-      flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
+      flowPath,
       csrf: tools.csrf.tokenFor(interaction.uid),
       sentTo: maskIdentifier(flow.identifier),
-      resendInSeconds: await resendInSeconds(deps, flow.id),
+      resendInSeconds: Math.max(waitAtLeast, await resendInSeconds(deps, flow.id)),
       ...extra,
     }));
   }
@@ -71,7 +73,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
       try {
         identifier = parseIdentifier(typed, deps.config.defaultPhoneRegion);
       } catch (err) {
-        if (err instanceof AppError) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, identifierError: err.description });
+        if (err instanceof InvalidIdentifier) return startPage(ctx, interaction, kind, 400, { via, identifier: typed, identifierError: identifierIssueText(t, err.issue) });
         throw err;
       }
       const passwordIssue = password ? await newPasswordIssue(password, { issuer: deps.config.issuer, identifiers: [identifier.value] }) : undefined;
@@ -107,7 +109,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
     if (flow.state === 'code_verified') {
       return renderHtml(ctx, 200, newPasswordPage({
-        locale: flow.locale, nonce: cspNonce(ctx), flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
+        ...tools.frame(ctx, interaction), flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
         csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value,
       }));
     }
@@ -119,11 +121,13 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const form = await readForm(ctx);
     tools.csrf.check(interaction.uid, field(form, 'csrf'));
     const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
-    const t = strings(flow.locale);
+    const t = strings(tools.locale(ctx, interaction));
     if (flow.state !== 'code_sent') return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
     try {
       await sendFlowCode(deps, flow, requesterOf(ctx));
     } catch (err) {
+      // Asked too early: nothing is wrong with the code, so the wait is said at the resend button.
+      if (err instanceof RateLimited) return codeStep(ctx, interaction, flow, 429, { resendRefused: true }, err.retryAfter);
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, interaction, flow, problem.status, { error: problem.error });
       throw err;
@@ -136,7 +140,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const form = await readForm(ctx);
     tools.csrf.check(interaction.uid, field(form, 'csrf'));
     const flow = await deps.flows.find(ctx.params.flowId!, `interaction:${interaction.uid}`);
-    const t = strings(flow.locale);
+    const t = strings(tools.locale(ctx, interaction));
     if (flow.state !== 'code_sent') return codeStep(ctx, interaction, flow, 400, { error: t.codeExpired });
     const code = field(form, 'code', 32).replace(/\s+/g, '');
     try {
@@ -179,8 +183,8 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const issue = await newPasswordIssue(password, { issuer: deps.config.issuer, identifiers: [flow.identifier.value, existing?.email, existing?.phone] });
     if (issue) {
       return renderHtml(ctx, 400, newPasswordPage({
-        locale: flow.locale, nonce: cspNonce(ctx), flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
-        csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value, error: passwordIssueText(strings(flow.locale), issue),
+        ...tools.frame(ctx, interaction, `${tools.base(interaction)}/flows/${flow.id}`), flowPath: `${tools.base(interaction)}/flows/${flow.id}`,
+        csrf: tools.csrf.tokenFor(interaction.uid), username: flow.identifier.value, error: passwordIssueText(strings(tools.locale(ctx, interaction)), issue),
       }));
     }
     const passwordHash = await hashPassword(password);

@@ -1,15 +1,14 @@
 // The login prompt: the sign-in page, and sign-in by password.
 import type { Router, RouterMiddleware } from '@koa/router';
 import { readForm, field } from '../../http/read-form.ts';
-import { parseIdentifier } from '../../accounts/identifiers.ts';
+import { InvalidIdentifier, parseIdentifier } from '../../accounts/identifiers.ts';
 import { findAccountByIdentifier } from '../../accounts/queries.ts';
 import { knownDeviceOf } from '../../devices/known-devices.ts';
 import { readDeviceId } from '../../devices/device-cookie.ts';
 import { verifyPassword } from '../../accounts/passwords.ts';
-import { AppError, RateLimited } from '../../errors/index.ts';
+import { RateLimited } from '../../errors/index.ts';
 import { signInPage } from '../../../views/sign-in.ts';
-import { cspNonce } from '../../http/content-security-policy.ts';
-import { strings } from '../../../views/strings.ts';
+import { identifierIssueText, strings } from '../../../views/strings.ts';
 import { renderHtml, viaOf, type InteractionTools } from '../interaction.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { newQrBlock, offersQr } from '../qr/routes.ts';
@@ -24,11 +23,10 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
     }
     if (interaction.prompt.name !== 'login' && interaction.prompt.name !== 'create') return consentPage(ctx, next);
     renderHtml(ctx, 200, signInPage({
-      locale: tools.locale(ctx, interaction),
-      nonce: cspNonce(ctx),
+      ...tools.frame(ctx, interaction),
       base: tools.base(interaction),
       csrf: tools.csrf.tokenFor(interaction.uid),
-      clientName: await tools.clientName(interaction),
+      clientName: await tools.clientName(ctx, interaction),
       via: viaOf(ctx.query.via),
       identifier: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
       // Not when this browser is itself signing in to approve a QR (the account page's own client).
@@ -45,10 +43,10 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
     const typed = field(form, 'identifier', 254);
     const password = field(form, 'password', 1024);
     const via = viaOf(field(form, 'via'));
-    const clientName = await tools.clientName(interaction);
+    const clientName = await tools.clientName(ctx, interaction);
     const page = (status: number, extra: { error?: string; passwordError?: string }) =>
       renderHtml(ctx, status, signInPage({
-        locale, nonce: cspNonce(ctx), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid),
+        ...tools.frame(ctx, interaction), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid),
         clientName, via, identifier: typed, ...extra,
       }));
 
@@ -56,7 +54,7 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
     try {
       identifier = parseIdentifier(typed, deps.config.defaultPhoneRegion);
     } catch (err) {
-      if (err instanceof AppError) return page(400, { error: err.description });
+      if (err instanceof InvalidIdentifier) return page(400, { error: identifierIssueText(t, err.issue) });
       throw err;
     }
     const account = await findAccountByIdentifier(deps.db, identifier);

@@ -1,0 +1,37 @@
+// The start page at /: for a person, the way to their account; for a developer,
+// the issuer, its discovery document and keys, and where the documentation is.
+import { html } from './html.ts';
+import { layout, type PageFrame } from './layout.ts';
+import { strings } from './strings.ts';
+
+export function homePage(input: PageFrame & { issuer: string; discovery: string; jwks: string }): string {
+  const t = strings(input.locale);
+  const url = (href: string) => html`<a href="${href}"><code>${href}</code></a>`;
+  return layout(
+    t.homeTitle,
+    html`<h1>${t.homeTitle}</h1>
+<p>${t.homeIntro}</p>
+<div class="columns">
+<section aria-labelledby="for-you">
+  <h2 id="for-you">${t.homeForYou}</h2>
+  <p>${t.homeForYouText}</p>
+  <p><a class="button" href="/account">${t.homeSignIn}</a></p>
+</section>
+<section aria-labelledby="for-developers">
+  <h2 id="for-developers">${t.homeForDevelopers}</h2>
+  <p>${t.homeForDevelopersText}</p>
+  <dl class="stacked">
+    <dt>${t.homeIssuer}</dt><dd><code>${input.issuer}</code></dd>
+    <dt>${t.homeDiscovery}</dt><dd>${url(input.discovery)}</dd>
+    <dt>${t.homeJwks}</dt><dd>${url(input.jwks)}</dd>
+  </dl>
+  <ul class="links">
+    <li>${t.homeQuickStart}</li>
+    <li>${t.homeDocs}</li>
+  </ul>
+</section>
+</div>`,
+    input,
+    { wide: true },
+  );
+}
