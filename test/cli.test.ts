@@ -355,6 +355,6 @@ test('unreachable storage is one error line, and stdout still holds one JSON obj
   t.is(result.code, 1);
   t.regex(result.stderr, /^enot-id: PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/none is unreachable: connection refused \(ECONNREFUSED\)/m);
   t.is(result.stderr.trim().split('\n').length, 1, result.stderr);
-  t.like(json(t, result), { error: 'server_error' });
+  t.like(json(t, result), { error: 'temporarily_unavailable' });
   t.regex(json(t, result).error_description, /^PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/none is unreachable: connection refused \(ECONNREFUSED\); check DATABASE_URL/);
 });

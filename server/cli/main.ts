@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { SealedSecretError } from '../keys/sealed-secrets.ts';
 import { AppError } from '../errors/index.ts';
+import { StorageConnectError } from '../errors/connection.ts';
 import { createLogger } from '../logging/logger.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
 import { loadSigningKeys } from '../keys/signing-keys.ts';
@@ -148,6 +149,8 @@ async function report(err: unknown, json: boolean): Promise<void> {
   let description = err instanceof Error ? err.message : String(err);
   if (err instanceof UsageError) code = 'invalid_request';
   else if (err instanceof ConfigError || err instanceof SealedSecretError) code = 'invalid_configuration';
+  // Its message names the service, the URL (password hidden) and what went wrong: no stack needed.
+  else if (err instanceof StorageConnectError) code = 'temporarily_unavailable';
   else if (err instanceof AppError) [code, description] = [err.code, err.description];
   await write(process.stderr, `enot-id: ${description.split('\n')[0]}`);
   if (err instanceof UsageError) {
