@@ -230,11 +230,11 @@ test.serial('forgot password: code, new password, every old session and refresh 
 
 test.serial('malformed phone numbers and emails get a clear message and keep what was typed', async (t) => {
   const started = await beginAuthorization(rp, 'openid');
-  for (const [identifier, message] of [['12', /this number is too short for a phone number in [A-Z]{2} \(\+\d+\); for a number from another country, start with \+ and its country code/], ['ada@', /valid email/], ['', /email address or phone number/]] as const) {
+  for (const [identifier, message] of [['12', /Enter a valid phone number with the country code, for example \+49/], ['+1 555', /too short for its country code/], ['+999 1234567', /No country has the code this number starts with/], ['ada@', /valid email/], ['', /email address or phone number/]] as const) {
     const page = await post(started, started.page, /\/code$/, { identifier });
     t.is(page.status, 400, identifier);
     t.regex(page.body, message);
-    if (identifier) t.regex(page.body, new RegExp(`value="${identifier}"`));
+    if (identifier) t.true(page.body.includes(`value="${identifier}"`), identifier);
   }
 });
 
