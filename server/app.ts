@@ -14,7 +14,7 @@ import {
 import { healthRouter } from './health/router.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { InteractionDeps } from './interactions/deps.ts';
-import { accountRouter } from './account/routes.ts';
+import { accountRouter } from './self-service/routes.ts';
 import { metricsRouter } from './metrics/router.ts';
 import { qrPhoneRouter } from './qr/routes.ts';
 import { qrAppApi } from './qr/api.ts';

@@ -16,7 +16,7 @@ import { createLimiters } from './rate-limit/limiters.ts';
 import { createCodes, purgeExpiredCodes } from './verification/codes.ts';
 import { passwordAttempts } from './verification/password-attempts.ts';
 import { flowStore } from './flows/flow.ts';
-import { registerAccountClient } from './account/first-party-client.ts';
+import { registerAccountClient } from './self-service/first-party-client.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { qrLogins } from './qr/qr-login.ts';
 import { purgeAuditLog } from './audit/record.ts';

@@ -20,7 +20,7 @@ import { errorPage } from '../views/error.ts';
 import { logoutConfirmPage, logoutDonePage } from '../views/logout.ts';
 import { deviceCodePage, deviceConfirmPage, deviceDonePage, type DeviceCodeProblem } from '../views/device.ts';
 import { homePage } from '../views/home.ts';
-import { ACCOUNT_CLIENT_ID } from '../server/account/first-party-client.ts';
+import { ACCOUNT_CLIENT_ID } from '../server/self-service/first-party-client.ts';
 
 /** Every key path of a catalogue ("errors.invalid_client" for nested ones), sorted. */
 function keyPaths(value: object, prefix = ''): string[] {

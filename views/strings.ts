@@ -2,7 +2,7 @@
 import type { Locale } from '../server/i18n/locale.ts';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordIssue } from '../server/accounts/password-policy.ts';
 import type { IdentifierIssue } from '../server/accounts/identifiers.ts';
-import { ACCOUNT_CLIENT_ID } from '../server/account/first-party-client.ts';
+import { ACCOUNT_CLIENT_ID } from '../server/self-service/first-party-client.ts';
 
 const en = {
   signInTitle: 'Sign in',

@@ -18,7 +18,7 @@
 // The account page's own client is first-party and never asks for consent.
 import type { Knex } from 'knex';
 import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
-import { ACCOUNT_CLIENT_ID } from '../account/first-party-client.ts';
+import { ACCOUNT_CLIENT_ID } from '../self-service/first-party-client.ts';
 import { rememberedConsent, type Consent } from '../consents/remembered.ts';
 
 /** Claims any authentication releases; the consent prompt never asks for them (lib/helpers/interaction_policy/prompts/consent.js). */

@@ -15,7 +15,7 @@ import { qrApprovePage, qrMessagePage } from '../../views/qr.ts';
 import { appName, strings } from '../../views/strings.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
 import { auditSecurityEvent } from '../audit/security-event.ts';
-import { AFTER_SIGN_IN_COOKIE } from '../account/routes.ts';
+import { AFTER_SIGN_IN_COOKIE } from '../self-service/routes.ts';
 
 export function qrPhoneRouter(deps: InteractionDeps) {
   const router = new Router({ prefix: '/qr' });

@@ -3,7 +3,7 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { NotFound } from '../../errors/index.ts';
-import { ACCOUNT_CLIENT_ID } from '../../account/first-party-client.ts';
+import { ACCOUNT_CLIENT_ID } from '../../self-service/first-party-client.ts';
 import { qrSvg } from '../../qr/svg.ts';
 import type { QrBlock } from '../../../views/qr.ts';
 import type { InteractionDeps } from '../deps.ts';
