@@ -160,6 +160,9 @@ test.serial('clients: create with roles and a resource, show, update, rotate the
   t.is((await token(created.client_id, rotated.client_secret)).status, 200);
 
   t.truthy((await ok(t, 'client', 'list')).clients.find((c: { client_id: string }) => c.client_id === created.client_id));
+  // The audit record of the creation names the client created.
+  const [creation] = (await ok(t, 'audit', 'tail', '-n', '1', '--action', 'clients.create')).records;
+  t.like(creation, { target_kind: 'clients', target_id: created.client_id, outcome: 'success' });
   t.deepEqual(await ok(t, 'client', 'delete', created.client_id), { deleted: created.client_id });
   await fails(t, ['client', 'show', created.client_id], new RegExp(`no client with id "${created.client_id}"`));
 });

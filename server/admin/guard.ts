@@ -79,12 +79,12 @@ function parse<S extends Schema>(schema: S, value: unknown, where: string): Out<
   return result.data as Out<S>;
 }
 
-/** The audited target: the route's first path parameter (id, name, identifier), or what a create returned. */
+/** The audited target: the route's first path parameter (id, name, identifier), or what a create returned (its id, name, identifier or client_id). */
 function targetOf(params: Record<string, string>, result: unknown): string | undefined {
   const fromPath = Object.values(params)[0];
   if (typeof fromPath === 'string') return fromPath;
-  const created = result as { id?: unknown; name?: unknown; identifier?: unknown } | undefined;
-  const id = created?.id ?? created?.name ?? created?.identifier;
+  const created = result as { id?: unknown; name?: unknown; identifier?: unknown; client_id?: unknown } | undefined;
+  const id = created?.id ?? created?.name ?? created?.identifier ?? created?.client_id;
   return typeof id === 'string' ? id : undefined;
 }
 
