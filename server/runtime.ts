@@ -36,7 +36,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
   let redis: Redis | undefined;
   try {
     db = await connectDatabase(config);
-    if (options.migrate !== false) await migrateToLatest(db);
+    if (options.migrate !== false) await migrateToLatest(db, { serialiseOn: config.databaseUrl ? config.databaseSchema : undefined });
     if (timeouts && config.databaseUrl) {
       const migrated = db;
       db = await connectDatabase(config, timeouts);

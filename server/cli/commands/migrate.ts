@@ -11,7 +11,8 @@ export const migrate: Command = {
   parse(args) {
     parsing(() => parseArgs({ args, options: {} }));
     return async ({ runtime }) => {
-      const applied = await migrateToLatest(runtime.db);
+      const { config } = runtime;
+      const applied = await migrateToLatest(runtime.db, { serialiseOn: config.databaseUrl ? config.databaseSchema : undefined });
       return {
         json: { applied },
         text: applied.length ? `applied ${applied.length} migration(s):\n${applied.map((n) => `  ${n}`).join('\n')}` : 'the database is up to date',
