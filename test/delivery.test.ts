@@ -174,9 +174,13 @@ test('SMS webhook that never answers: DeliveryFailed after the timeout', async (
   t.teardown(() => receiver.close());
   receiver.behave('hang');
   const log = capturingLogger();
-  const delivery = createSmsDelivery(createWebhookSmsTransport({ url: receiver.url, timeoutMs: 300 }), log.logger);
+  // Long enough that the receiver, in this same process, has read the request before the
+  // sender gives up even when the machine is busy (a 300 ms deadline lost that race under load).
+  const delivery = createSmsDelivery(createWebhookSmsTransport({ url: receiver.url, timeoutMs: 1500 }), log.logger);
 
+  const started = Date.now();
   await t.throwsAsync(delivery.send(code({ channel: 'sms', to: '+15555550100' })), { instanceOf: DeliveryFailed });
+  t.true(Date.now() - started >= 1400, 'it waited for the timeout');
   t.is(receiver.requests.length, 1, 'the request did reach the receiver');
   t.regex(log.text(), /timed out/);
 });
