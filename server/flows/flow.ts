@@ -170,6 +170,12 @@ export function flowStore(db: Knex, now: () => number = Date.now) {
       await db('flows').where({ id }).delete();
     },
 
+    /** Deletes the flows of these emails or phones (an account deleted: nothing of it is kept); returns how many. */
+    async forgetIdentifiers(identifiers: string[]): Promise<number> {
+      if (!identifiers.length) return 0;
+      return deletedCount(await db('flows').whereRaw(`lower(identifier) in (${identifiers.map(() => 'lower(?)').join(', ')})`, identifiers).delete());
+    },
+
     /** Deletes flows that expired; returns how many. */
     async purgeExpired(): Promise<number> {
       return deletedCount(await db('flows').where('expires_at', '<', new Date(now())).delete());
