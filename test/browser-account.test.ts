@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
+import { nextMailTo, startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { startSmsReceiver, type SmsReceiver } from './helpers/sms-receiver.ts';
 import { registerClient, signIn, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
 import { checkAccessibility, horizontalOverflow, launchChromium, newTestContext } from './helpers/chromium.ts';
@@ -39,13 +39,7 @@ test.after.always(async () => {
   await sms?.close();
 });
 
-const codeIn = (text: string) => /\b(\d{6})\b/.exec(text)?.[1];
-
-async function mailTo(address: string) {
-  const mail = await smtp.nextMessage(10_000);
-  if (mail.envelopeTo[0] !== address) throw new Error(`expected mail to ${address}, got ${mail.envelopeTo.join(',')}`);
-  return { subject: mail.subject, text: mail.text ?? '', code: codeIn(mail.text ?? '') };
-}
+const mailTo = (address: string) => nextMailTo(smtp, address);
 
 async function openBrowser(t: ExecutionContext) {
   const opened = await newTestContext(browser);
