@@ -49,10 +49,10 @@ export function accountSessionsPage(input: PageFrame & { csrf: string; sessions:
 ${accountNav(t, 'sessions')}
 ${noticeOf(input.notice)}
 <h2>${t.sessionsHeading}</h2>
-<ul class="links">${input.sessions.map(session)}</ul>
+<ul class="links" id="sessions">${input.sessions.map(session)}</ul>
 ${others ? html`<form method="post" action="/account/sessions/end-others">${csrfField(input.csrf)}<button type="submit" class="secondary">${t.sessionsSignOutOthers}</button></form>` : ''}
 <h2>${t.appsHeading}</h2>
-${input.apps.length ? html`<ul class="links">${input.apps.map(app)}</ul>` : html`<p>${t.appsNone}</p>`}`,
+${input.apps.length ? html`<ul class="links" id="apps">${input.apps.map(app)}</ul>` : html`<p>${t.appsNone}</p>`}`,
     input,
   );
 }

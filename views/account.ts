@@ -10,7 +10,11 @@ export type AccountSection = 'profile' | 'password' | 'sessions' | 'delete';
 export function accountNav(t: Strings, current: AccountSection): SafeHtml {
   const link = (section: AccountSection, href: string, label: string) =>
     html`<a href="${href}" ${section === current ? html`aria-current="page"` : ''}>${label}</a>`;
-  return html`<nav class="tabs" aria-label="${t.accountSections}">${link('profile', '/account', t.sectionProfile)} ${link('password', '/account/password', t.sectionPassword)} ${link('sessions', '/account/sessions', t.sectionSessions)} ${link('delete', '/account/delete', t.sectionDelete)}</nav>`;
+  // A list, not tabs: four labels do not fit side by side on a phone.
+  return html`<nav aria-label="${t.accountSections}"><ul class="links">${[
+    link('profile', '/account', t.sectionProfile), link('password', '/account/password', t.sectionPassword),
+    link('sessions', '/account/sessions', t.sectionSessions), link('delete', '/account/delete', t.sectionDelete),
+  ].map((a) => html`<li>${a}</li>`)}</ul></nav>`;
 }
 
 /** A time on the /account pages: date and minute in the page's language, in UTC (the server does not know the person's zone). */
@@ -50,8 +54,11 @@ export function accountPage(input: PageFrame & {
   <button type="submit" class="secondary">${t.sendCode}</button>
 </form>`;
   const chosen = input.messageLocale ?? '';
-  const option = (value: string, label: string, lang?: Locale) =>
-    html`<option value="${value}" ${chosen === value ? html`selected` : ''} ${lang ? html`lang="${lang}"` : ''}>${label}</option>`;
+  // One button per other choice: a form of buttons needs no script and no styling of its own.
+  const choices: Array<[string, string, Locale | undefined]> = [['', t.messageLanguagePage, undefined], ...LOCALES.map((l): [string, string, Locale] => [l, LOCALE_NAMES[l], l])];
+  const current = choices.find(([value]) => value === chosen) ?? choices[0]!;
+  const choice = ([value, label, lang]: [string, string, Locale | undefined]) =>
+    html`<button type="submit" name="locale" value="${value}" class="secondary" ${lang ? html`lang="${lang}"` : ''}>${label}</button>`;
   return layout(
     t.accountTitle,
     html`<h1>${t.accountTitle}</h1>
@@ -65,10 +72,9 @@ ${form('phone', input.phone ? t.changePhone : t.addPhone)}
 <form method="post" action="/account/language">
   <h2>${t.messageLanguage}</h2>
   ${csrfField(input.csrf)}
-  <label>${t.messageLanguage} <span class="hint">${t.messageLanguageHint}</span>
-    <select name="locale">${option('', t.messageLanguagePage)}${LOCALES.map((l) => option(l, LOCALE_NAMES[l], l))}</select>
-  </label>
-  <button type="submit" class="secondary">${t.messageLanguageSave}</button>
+  <p class="hint">${t.messageLanguageHint}</p>
+  <p>${t.messageLanguageNow(current[1])}</p>
+  ${choices.filter((c) => c !== current).map(choice)}
 </form>
 <p><a href="/session/end">${t.signOut}</a></p>`,
     input,
