@@ -72,7 +72,7 @@ const copy: Record<Locale, Copy> = {
       'sign-in': 'Вход в Enot ID',
       confirm: 'Подтверждение Enot ID',
       'password-reset': 'Сброс пароля Enot ID',
-      'account-deletion': 'Удаление аккаунта Enot ID',
+      'account-deletion': 'Удаление Enot ID',
     },
     expires: (m) => {
       const form = russianMinutes.select(m);
