@@ -10,6 +10,7 @@ import { loadCookieKeys } from './keys/cookie-keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './app.ts';
 import { purgeExpiredModels } from '../adapters/sql.ts';
+import { purgeSessionDevices } from './self-service/session-devices.ts';
 import { createDelivery, type Delivery, type OutgoingMessage } from './delivery/index.ts';
 import { loadCodeSecret } from './verification/code-secret.ts';
 import { createLimiters } from './rate-limit/limiters.ts';
@@ -123,6 +124,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       flows,
       qr,
       revokeAccount: runtime.revokeAccount,
+      accountModels: runtime.accountModels,
+      adapters: runtime.adapters,
       logger,
       metrics,
       now,
@@ -177,7 +180,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     const purge = setInterval(() => {
       Promise.all([
         purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db), qr.purgeExpired(),
-        purgeAuditLog(runtime.db, config.auditRetentionDays),
+        purgeAuditLog(runtime.db, config.auditRetentionDays), purgeSessionDevices(runtime.db, config.refreshTokenTtl),
       ]).catch((err) =>
         logger.warn({ err }, 'purge of expired rows failed'),
       );

@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { startSmsReceiver, type SmsReceiver } from './helpers/sms-receiver.ts';
 import { createBrowser, readForm, type Page } from './helpers/browser.ts';
+import { accountByPassword, stepUpByPassword, submitForm } from './helpers/account-pages.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { createLimiters } from '../server/rate-limit/limiters.ts';
 import { identifierKey } from '../server/accounts/identifiers.ts';
@@ -58,20 +59,10 @@ async function smsTo(phone: string) {
   return { text, code: codeIn(text) };
 }
 
-async function submit(browser: Browser, page: Page, action: RegExp, fields: Record<string, string> = {}) {
-  const form = readForm(page, action);
-  return browser.submit(form.action, { ...form.hidden, ...fields });
-}
+const submit = submitForm;
 
 /** A new browser signed in to /account by password. */
-async function signedInByPassword(email: string, password: string) {
-  const browser = createBrowser();
-  const login = await browser.follow(`${server.issuer}/account`);
-  const form = readForm(login, /\/code$/);
-  const account = await browser.submit(form.action.replace(/\/code$/, '/login'), { ...form.hidden, identifier: email, password });
-  if (!account.url.endsWith('/account')) throw new Error(`sign-in did not reach /account: ${account.url} ${account.status}`);
-  return { browser, account };
-}
+const signedInByPassword = (email: string, password: string) => accountByPassword(server.issuer, email, password);
 
 /** A new browser signed in to /account by a code to `email`. */
 async function signedInByCode(email: string) {
@@ -84,10 +75,7 @@ async function signedInByCode(email: string) {
 }
 
 /** Re-authenticates by password; returns the account page it leads to. */
-async function reauthByPassword(browser: Browser, password: string) {
-  const reauth = await browser.follow(`${server.issuer}/account/reauth`);
-  return submit(browser, reauth, /\/account\/reauth\/password$/, { password });
-}
+const reauthByPassword = (browser: Browser, password: string) => stepUpByPassword(server.issuer, browser, password);
 
 /** Asks for a new identifier on the account page; returns the page that follows. */
 async function askToChange(browser: Browser, identifier: string, via: 'email' | 'phone' = 'email') {

@@ -66,7 +66,7 @@ for (const locale of ['en', 'ru'] as const) {
       t.deepEqual(dark.blocking, [], `${stop} (${locale}, dark)`);
       await page.emulateMedia({ colorScheme: 'light' });
     });
-    t.is(visited.length, 22, visited.join(', '));
+    t.is(visited.length, 25, visited.join(', '));
     t.deepEqual(scriptErrors, []);
   });
 }

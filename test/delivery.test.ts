@@ -21,7 +21,7 @@ import { startSmtpServer } from './helpers/smtp.ts';
 import { startSmsReceiver, verifySignature } from './helpers/sms-receiver.ts';
 import { freePort } from './helpers/environment.ts';
 
-const PURPOSES: CodePurpose[] = ['register', 'sign-in', 'confirm', 'password-reset'];
+const PURPOSES: CodePurpose[] = ['register', 'sign-in', 'confirm', 'password-reset', 'account-deletion'];
 const SECRET = 'a-webhook-secret-of-at-least-32-characters';
 const HOST_30 = 'auth-login.company-example.org';
 

@@ -15,6 +15,10 @@ import { newPasswordPage } from '../views/new-password.ts';
 import { consentPage } from '../views/consent.ts';
 import { accountPage } from '../views/account.ts';
 import { reauthPage } from '../views/reauth.ts';
+import { accountPasswordPage } from '../views/account-password.ts';
+import { accountSessionsPage } from '../views/account-sessions.ts';
+import { accountDeletePage, accountDeletedPage } from '../views/account-delete.ts';
+import { scopeWords } from '../views/scope-words.ts';
 import { qrApprovePage, qrMessagePage } from '../views/qr.ts';
 import { errorPage } from '../views/error.ts';
 import { logoutConfirmPage, logoutDonePage } from '../views/logout.ts';
@@ -82,8 +86,25 @@ function allPages(locale: Locale): Record<string, string> {
     'new-password': newPasswordPage({ ...frame, flowPath: '/f', csrf: 'c', username: 'a@example.com', error: passwordIssueText(t, 'too_short') }),
     consent: consentPage({ ...frame, action: '/a', abortAction: '/b', csrf: 'c', clientName: app, scopes: [{ scope: 'openid' }, { scope: 'email' }, { scope: 'offline_access' }], resources: [] }),
     account: accountPage({ ...frame, csrf: 'c', email: 'a@example.com', emailVerified: true, phone: null, phoneVerified: false, notice: t.identifierAdded, error: { via: 'phone', message: identifierIssueText(t, 'phone'), typed: 'x' } }),
-    reauth: reauthPage({ ...frame, csrf: 'c', username: 'a@example.com', hasPassword: true, codeTargets: [{ kind: 'email', masked: 'a…@example.com' }], notice: t.reauthNeeded, passwordError: t.reauthWrongPassword }),
+    reauth: reauthPage({ ...frame, csrf: 'c', username: 'a@example.com', hasPassword: true, codeTargets: [{ kind: 'email', masked: 'a…@example.com' }], notice: t.reauthNeededAny, passwordError: t.reauthWrongPassword }),
     'reauth-impossible': reauthPage({ ...frame, csrf: 'c', hasPassword: false, codeTargets: [], error: t.tooMany(5) }),
+    'account-both-confirmed': accountPage({ ...frame, csrf: 'c', reauthFresh: true, email: 'a@example.com', emailVerified: true, phone: '+4915112345678', phoneVerified: false, messageLocale: 'ru', notice: t.identifierRemoved, error: { message: t.removeLastRefused, typed: '' } }),
+    'account-password': accountPasswordPage({ ...frame, csrf: 'c', username: 'a@example.com', hasPassword: true, canRemove: true, reauthFresh: false, notice: t.passwordSaved, error: t.passwordRemoveRefused, passwordError: passwordIssueText(t, 'context') }),
+    'account-password-none': accountPasswordPage({ ...frame, csrf: 'c', username: 'a@example.com', hasPassword: false, canRemove: false, reauthFresh: true, notice: t.passwordRemoved }),
+    'account-sessions': accountSessionsPage({
+      ...frame, csrf: 'c', notice: t.sessionEnded,
+      sessions: [
+        { id: 's1', current: true, browser: 'Chrome 130', system: 'Android', ip: '192.0.2.1', signedInAt: new Date(0), lastUsedAt: new Date(0) },
+        { id: 's2', current: false },
+      ],
+      apps: [{ clientId: 'notes', name: app, scopes: [scopeWords('openid', locale), scopeWords('email', locale)], allowedAt: new Date(0) }],
+    }),
+    'account-sessions-others-ended': accountSessionsPage({ ...frame, csrf: 'c', notice: t.otherSessionsEnded, sessions: [{ id: 's1', current: true }], apps: [] }),
+    'account-sessions-revoked': accountSessionsPage({ ...frame, csrf: 'c', notice: t.appRevoked, sessions: [], apps: [] }),
+    'account-language-saved': accountPage({ ...frame, csrf: 'c', email: 'a@example.com', emailVerified: true, phone: null, phoneVerified: false, messageLocale: null, notice: t.messageLanguageSaved }),
+    'account-delete': accountDeletePage({ ...frame, csrf: 'c', codeTargets: [{ kind: 'email', masked: 'a…@example.com' }], error: t.invalidInput }),
+    'account-delete-impossible': accountDeletePage({ ...frame, csrf: 'c', codeTargets: [] }),
+    'account-deleted': accountDeletedPage(frame),
     'qr-approve': qrApprovePage({ ...frame, action: '/qr/t', csrf: 'c', clientName: app, device: 'Chrome, Android', ip: '192.0.2.1', requestedAt: new Date(0) }),
     'qr-message': qrMessagePage(frame, t.qrUnavailable),
     'logout-confirm': logoutConfirmPage({ ...frame, form: '<form id="op.logoutForm" method="post" action="/session/end/confirm"></form>', clientName: app }),

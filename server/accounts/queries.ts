@@ -1,6 +1,7 @@
 // SQL for accounts and their roles; no business rules here.
 import type { Knex } from 'knex';
 import type { Identifier } from './identifiers.ts';
+import type { Locale } from '../i18n/locale.ts';
 import { Conflict } from '../errors/index.ts';
 import { deletedCount } from '../db/deleted-count.ts';
 
@@ -14,12 +15,14 @@ export interface AccountRow {
   status: 'active' | 'blocked';
   roles: string[];
   created_at: Date;
+  /** The language chosen on /account for the messages sent to the person; null: none chosen. */
+  locale: Locale | null;
 }
 
 const withRoles = (db: Knex) =>
   db('accounts as a')
     .select(
-      'a.id', 'a.email', 'a.email_verified_at', 'a.phone', 'a.phone_verified_at', 'a.password_hash', 'a.status', 'a.created_at',
+      'a.id', 'a.email', 'a.email_verified_at', 'a.phone', 'a.phone_verified_at', 'a.password_hash', 'a.status', 'a.created_at', 'a.locale',
       db.raw(`coalesce((select array_agg(r.role_name order by r.role_name) from account_roles r where r.account_id = a.id), '{}') as roles`),
     );
 
@@ -43,7 +46,8 @@ export async function findAccountByIdentifier(db: Knex, identifier: Identifier):
   return identifier.kind === 'email' ? findAccountByEmail(db, identifier.value) : findAccountByPhone(db, identifier.value);
 }
 
-export async function setPasswordHash(db: Knex, id: string, passwordHash: string): Promise<void> {
+/** Sets the password's hash; null removes the password (sign-in by code only). */
+export async function setPasswordHash(db: Knex, id: string, passwordHash: string | null): Promise<void> {
   await db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: db.fn.now() });
 }
 
@@ -64,6 +68,11 @@ export async function setIdentifier(db: Knex, id: string, identifier: Identifier
     if ((err as { code?: string }).code === '23505') throw new Conflict('this email or phone belongs to another account');
     throw err;
   }
+}
+
+/** The language of the messages sent to the person; null: the page's language at the time. */
+export async function setAccountLocale(db: Knex, id: string, locale: Locale | null): Promise<void> {
+  await db('accounts').where({ id }).update({ locale, updated_at: db.fn.now() });
 }
 
 export async function isAccountActive(db: Knex, id: string): Promise<boolean> {

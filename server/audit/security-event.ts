@@ -17,7 +17,14 @@ export type SecurityAction =
   | 'reauth'
   | 'refresh_token.replayed'
   | 'qr.approved'
-  | 'qr.denied';
+  | 'qr.denied'
+  // Account self-service (/account, issue 13 §1).
+  | 'password.removed'
+  | 'identifier.removed'
+  | 'account.language'
+  | 'session.ended'
+  | 'app.revoked'
+  | 'account.deleted';
 
 export interface SecurityEvent {
   action: SecurityAction;

@@ -9,7 +9,7 @@ import type { Locale } from '../i18n/locale.ts';
 import { AppError } from '../errors/index.ts';
 import { deletedCount } from '../db/deleted-count.ts';
 
-export type FlowKind = 'sign-in' | 'register' | 'recover' | 'confirm' | 'reauth';
+export type FlowKind = 'sign-in' | 'register' | 'recover' | 'confirm' | 'reauth' | 'delete-account';
 
 /**
  * The state machines. A flow starts in one of its kind's ENTRY_STATES (most in
@@ -24,6 +24,8 @@ export const TRANSITIONS = {
   // Step-up on the account page: a code to a confirmed identifier, or a right
   // password, which completes it in the request that starts it.
   reauth: { code_sent: ['completed'], completed: [] },
+  // Deleting the account from /account: a code to a confirmed identifier, entered in the same session.
+  'delete-account': { code_sent: ['completed'], completed: [] },
 } as const satisfies Record<FlowKind, Record<string, readonly string[]>>;
 
 export const ENTRY_STATES = {
@@ -32,6 +34,7 @@ export const ENTRY_STATES = {
   recover: ['code_sent'],
   confirm: ['code_sent'],
   reauth: ['code_sent', 'completed'],
+  'delete-account': ['code_sent'],
 } as const satisfies { [K in FlowKind]: readonly FlowState<K>[] };
 
 export type FlowState<K extends FlowKind = FlowKind> = keyof (typeof TRANSITIONS)[K] & string;
@@ -165,6 +168,12 @@ export function flowStore(db: Knex, now: () => number = Date.now) {
     /** Forgets a flow whose first code could not be sent: nothing is left half-made. */
     async remove(id: string): Promise<void> {
       await db('flows').where({ id }).delete();
+    },
+
+    /** Deletes the flows of these emails or phones (an account deleted: nothing of it is kept); returns how many. */
+    async forgetIdentifiers(identifiers: string[]): Promise<number> {
+      if (!identifiers.length) return 0;
+      return deletedCount(await db('flows').whereRaw(`lower(identifier) in (${identifiers.map(() => 'lower(?)').join(', ')})`, identifiers).delete());
     },
 
     /** Deletes flows that expired; returns how many. */

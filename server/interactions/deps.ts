@@ -10,6 +10,8 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { JwtAccessTokens } from '../oidc/jwt-access-tokens.ts';
 import type { QrLogins } from '../qr/qr-login.ts';
 import type { PasswordAttempts } from '../verification/password-attempts.ts';
+import type { AdapterFactory } from '../../adapters/types.ts';
+import type { Runtime } from '../runtime.ts';
 
 /** What the browser flows need; built once in server.ts. */
 export interface InteractionDeps {
@@ -25,6 +27,9 @@ export interface InteractionDeps {
   flows: FlowStore;
   qr: QrLogins;
   revokeAccount(accountId: string): Promise<void>;
+  /** An account's live sessions or grants, wherever stored (the /account sessions list). */
+  accountModels: Runtime['accountModels'];
+  adapters: AdapterFactory;
   logger: Logger;
   metrics: Metrics;
   now: () => number;

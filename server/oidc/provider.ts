@@ -27,6 +27,7 @@ import { tokenResponseScope } from './token-response-scope.ts';
 import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-policy.ts';
 import { enforceRegisteredSecretMethod } from './client-secret-method.ts';
 import { logRefusals } from './error-log.ts';
+import { sessionDeviceRecorder } from '../self-service/session-devices.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -230,6 +231,8 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(preciseErrorCodes as Parameters<Provider['use']>[0]);
   provider.use(grantErrorDescriptions(provider) as Parameters<Provider['use']>[0]);
   provider.use(tokenResponseScope as Parameters<Provider['use']>[0]);
+  // The browser of each signed-in session, for the sessions list on /account.
+  provider.use(sessionDeviceRecorder(db) as Parameters<Provider['use']>[0]);
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id), config.defaultResource, introspectionAllowed) as Parameters<Provider['use']>[0]);
 

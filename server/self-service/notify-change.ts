@@ -5,7 +5,9 @@ import { maskIdentifier, type Identifier } from '../accounts/identifiers.ts';
 import type { AccountRow } from '../accounts/queries.ts';
 import type { Locale } from '../i18n/locale.ts';
 import type { InteractionDeps } from '../interactions/deps.ts';
+import { reauthCodeTargets } from './reauth.ts';
 import { identifierChangedMessage, type IdentifierChange } from '../../views/messages/identifier-changed.ts';
+import { accountEventMessage, type AccountEvent } from '../../views/messages/account-event.ts';
 
 /**
  * Who is told: the replaced value and the other kind's value, each only if it
@@ -41,6 +43,29 @@ export async function notifyIdentifierChange(
     } catch (err) {
       // The transport has logged why, without the address; this line says what was lost.
       deps.logger.warn({ channel, change, err: err instanceof Error ? err.name : String(err) }, 'identifier change notice not delivered');
+    }
+  }));
+}
+
+/**
+ * Minimal stand-in until the notification queue (issue 13 §2) replaces this file:
+ * tells every confirmed email and phone of `account` (as it was before the change,
+ * so a removed one hears of it too) that `event` happened, in the account's
+ * chosen language, else `locale`. Sent at once; one that cannot be delivered is
+ * logged (never its address) and does not undo the change.
+ */
+export async function notifyAccountEvent(
+  deps: InteractionDeps,
+  input: { account: AccountRow; event: AccountEvent; ip: string; locale: Locale },
+): Promise<void> {
+  const { account } = input;
+  const at = new Date(deps.now());
+  await Promise.all(reauthCodeTargets(account).map(async (recipient) => {
+    const channel = recipient.kind === 'email' ? 'email' : 'sms';
+    try {
+      await deps.delivery.send(accountEventMessage({ channel, to: recipient.value, event: input.event, at, ip: input.ip, locale: account.locale ?? input.locale }));
+    } catch (err) {
+      deps.logger.warn({ channel, event: input.event, err: err instanceof Error ? err.name : String(err) }, 'account event notice not delivered');
     }
   }));
 }

@@ -55,7 +55,7 @@ export function reauthRoutes(router: Router, deps: InteractionDeps, tools: Accou
   router.get('/reauth', async (ctx) => {
     const me = await tools.signedIn(ctx);
     if (!me) return ctx.redirect('/account/sign-in');
-    page(ctx, me, 200, ctx.query.needed !== undefined ? { notice: strings(tools.locale(ctx)).reauthNeeded } : {});
+    page(ctx, me, 200, ctx.query.needed !== undefined ? { notice: strings(tools.locale(ctx)).reauthNeededAny } : {});
   });
 
   router.post('/reauth/password', async (ctx) => {

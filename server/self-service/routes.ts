@@ -1,6 +1,9 @@
 // /account: a signed-in person sees their email and phone and adds or changes
 // one, proven by a code sent there (flow kind `confirm`, bound to the session),
-// after proving again that it is them (flow kind `reauth`, ./reauth.ts).
+// after proving again that it is them (flow kind `reauth`, ./reauth.ts). Beside
+// it: removing an identifier and the language of messages (./profile.ts), the
+// password (./password.ts), sessions and apps (./sessions.ts), deleting the
+// account (./delete-account.ts); the code page here serves every flow of them.
 import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -22,6 +25,10 @@ import { ACCOUNT_CLIENT_ID } from './first-party-client.ts';
 import { accountTools } from './session.ts';
 import { freshReauth, reauthRoutes, REAUTH_FRESH_SECONDS } from './reauth.ts';
 import { notifyIdentifierChange } from './notify-change.ts';
+import { profileRoutes } from './profile.ts';
+import { passwordRoutes } from './password.ts';
+import { sessionsRoutes } from './sessions.ts';
+import { deleteAccountNow, deleteAccountRoutes } from './delete-account.ts';
 
 /** Where to go after signing in through /account/sign-in (set by /qr/:token on a phone). */
 export const AFTER_SIGN_IN_COOKIE = 'enot_after_sign_in';
@@ -31,7 +38,7 @@ export function accountRouter(deps: InteractionDeps) {
   const tools = accountTools(deps);
   const { csrf, locale, signedIn } = tools;
 
-  async function show(ctx: Context, status: number, extra: { notice?: string; error?: { via: 'email' | 'phone'; message: string; typed: string } } = {}) {
+  async function show(ctx: Context, status: number, extra: { notice?: string; error?: { via?: 'email' | 'phone'; message: string; typed: string } } = {}) {
     const me = await signedIn(ctx);
     if (!me) return ctx.redirect('/account/sign-in');
     renderHtml(ctx, status, accountPage({
@@ -42,6 +49,7 @@ export function accountRouter(deps: InteractionDeps) {
       emailVerified: me.account.email_verified_at !== null,
       phone: me.account.phone,
       phoneVerified: me.account.phone_verified_at !== null,
+      messageLocale: me.account.locale,
       ...extra,
     }));
   }
@@ -61,17 +69,21 @@ export function accountRouter(deps: InteractionDeps) {
 
   router.get('/', async (ctx) => {
     const t = strings(locale(ctx));
-    const notice = ctx.query.saved !== undefined ? t.identifierAdded : ctx.query.reauthed !== undefined ? t.reauthDone : undefined;
+    const notice = ctx.query.saved !== undefined ? t.identifierAdded
+      : ctx.query.reauthed !== undefined ? t.reauthDone
+      : ctx.query.removed !== undefined ? t.identifierRemoved
+      : ctx.query.language !== undefined ? t.messageLanguageSaved
+      : undefined;
     await show(ctx, 200, notice ? { notice } : {});
   });
 
   reauthRoutes(router, deps, tools);
+  profileRoutes(router, deps, tools, show);
+  passwordRoutes(router, deps, tools);
+  sessionsRoutes(router, deps, tools);
+  deleteAccountRoutes(router, deps, tools);
 
-  /** Without a fresh step-up in this session, the person is sent to prove themselves first (ASVS V3.7.1). */
-  const toReauth = (ctx: Context) => {
-    ctx.status = 303;
-    ctx.redirect('/account/reauth?needed');
-  };
+  const toReauth = (ctx: Context) => tools.toReauth(ctx);
 
   // Sign in through the provider as the first-party client; the provider session it leaves is what /account reads.
   router.get('/sign-in', async (ctx) => {
@@ -163,7 +175,7 @@ export function accountRouter(deps: InteractionDeps) {
     csrf.check(me.binding, field(form, 'csrf'));
     const flow = await deps.flows.find(ctx.params.flowId!, me.binding);
     const t = strings(locale(ctx));
-    if ((flow.kind !== 'confirm' && flow.kind !== 'reauth') || flow.accountId !== me.account.id || flow.state !== 'code_sent') {
+    if ((flow.kind !== 'confirm' && flow.kind !== 'reauth' && flow.kind !== 'delete-account') || flow.accountId !== me.account.id || flow.state !== 'code_sent') {
       return codeStep(ctx, me.binding, flow, 400, { error: t.codeExpired });
     }
     // Checked again when the change is made, before the code is spent: the step-up may have run out meanwhile.
@@ -173,7 +185,7 @@ export function accountRouter(deps: InteractionDeps) {
     } catch (err) {
       // ASVS 7.2.1: a failed step-up by code, or a failed proof of the identifier being added.
       await auditSecurityEvent(deps, ctx, {
-        action: flow.kind === 'reauth' ? 'reauth' : 'identifier.changed',
+        action: flow.kind === 'reauth' ? 'reauth' : flow.kind === 'delete-account' ? 'account.deleted' : 'identifier.changed',
         outcome: err instanceof RateLimited ? 'refused' : 'failure',
         actorAccountId: me.account.id,
         details: { method: 'code', kind: flow.identifier.kind, reason: err instanceof AppError ? err.code : 'error' },
@@ -181,6 +193,10 @@ export function accountRouter(deps: InteractionDeps) {
       const problem = codeProblem(err, t);
       if (problem) return codeStep(ctx, me.binding, flow, problem.status, { error: problem.error });
       throw err;
+    }
+    if (flow.kind === 'delete-account') {
+      await deps.flows.transition(flow, 'completed');
+      return deleteAccountNow(ctx, deps, tools, me);
     }
     if (flow.kind === 'reauth') {
       await deps.flows.transition(flow, 'completed', { ttlSeconds: REAUTH_FRESH_SECONDS });
@@ -205,7 +221,7 @@ export function accountRouter(deps: InteractionDeps) {
       action: 'identifier.changed', outcome: 'success', actorAccountId: me.account.id,
       details: { kind: flow.identifier.kind, replaced: (flow.identifier.kind === 'email' ? me.account.email : me.account.phone) !== null },
     });
-    await notifyIdentifierChange(deps, { before: me.account, now: flow.identifier, ip: ctx.ip, locale: flow.locale });
+    await notifyIdentifierChange(deps, { before: me.account, now: flow.identifier, ip: ctx.ip, locale: me.account.locale ?? flow.locale });
     ctx.status = 303;
     ctx.redirect('/account?saved');
   });

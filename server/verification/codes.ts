@@ -195,3 +195,9 @@ export function createCodes(deps: CodeDeps) {
 export async function purgeExpiredCodes(db: Knex, before: Date = new Date()): Promise<number> {
   return deletedCount(await db(TABLE).where('expires_at', '<', before).delete());
 }
+
+/** Deletes every code sent to these emails or phones (an account deleted: nothing of it is kept); returns how many. */
+export async function forgetCodesTo(db: Knex, identifiers: string[]): Promise<number> {
+  if (!identifiers.length) return 0;
+  return deletedCount(await db(TABLE).whereRaw(`lower(identifier) in (${identifiers.map(() => 'lower(?)').join(', ')})`, identifiers).delete());
+}

@@ -1,6 +1,7 @@
 // A walk through every page a person can meet, in one browser page: the start page,
 // sign-in (with its QR), a refused password, register, recover by code, a refused
-// then a good new password, consent, the account page and its step-up, a QR approval
+// then a good new password, consent, the account page, its step-up, password, sessions
+// and apps, and delete pages, a QR approval
 // on the phone side, the device pages, logout, and three error pages. At each page it
 // calls `at(name)`: test/browser-pages.test.ts checks accessibility there, and
 // scripts/screenshots.ts takes the README's screenshots. The language follows the
@@ -46,7 +47,7 @@ export async function startTourWorld(): Promise<TourWorld> {
 
 export type TourStop =
   | 'home' | 'sign-in' | 'sign-in-wrong-password' | 'register' | 'recover' | 'code' | 'new-password' | 'new-password-refused'
-  | 'consent' | 'account' | 'reauth' | 'qr-approve' | 'qr-denied' | 'device-code' | 'device-code-wrong' | 'device-confirm'
+  | 'consent' | 'account' | 'reauth' | 'account-password' | 'account-sessions' | 'account-delete' | 'qr-approve' | 'qr-denied' | 'device-code' | 'device-code-wrong' | 'device-confirm'
   | 'device-done' | 'logout' | 'signed-out' | 'error-unknown-client' | 'error-redirect-uri' | 'error-not-found';
 
 /** Runs `action` and waits until a main-frame navigation matching `where` has loaded. */
@@ -115,6 +116,13 @@ export async function tour(world: TourWorld, page: Page, locale: Locale, email: 
   await at('account');
   await page.goto(`${server.issuer}/account/reauth`);
   await at('reauth');
+  await page.goto(`${server.issuer}/account/password`);
+  await at('account-password');
+  // This browser's session, and the app "Notes" it allowed above.
+  await page.goto(`${server.issuer}/account/sessions`);
+  await at('account-sessions');
+  await page.goto(`${server.issuer}/account/delete`);
+  await at('account-delete');
 
   // The phone side of the QR shown on the sign-in page: this browser is signed in now.
   await page.goto(qrUrl);

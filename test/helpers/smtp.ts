@@ -145,3 +145,11 @@ export async function startSmtpServer(): Promise<SmtpCapture> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** The next message, which must be to `address`; with the six-digit code in its text, if any. */
+export async function nextMailTo(smtp: SmtpCapture, address: string): Promise<{ subject: string; text: string; html?: string; code?: string }> {
+  const mail = await smtp.nextMessage(10_000);
+  if (mail.envelopeTo[0] !== address) throw new Error(`expected mail to ${address}, got ${mail.envelopeTo.join(',')}`);
+  const text = mail.text ?? '';
+  return { subject: mail.subject, text, html: mail.html, code: /\b(\d{6})\b/.exec(text)?.[1] };
+}

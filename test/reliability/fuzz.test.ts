@@ -179,7 +179,9 @@ const PATHS = [
   'POST /interaction/{uid}/qr', 'GET /interaction/{uid}/qr/{id}', 'GET /interaction/{uid}/qr/{id}/complete',
   'GET /account', 'GET /account/sign-in', 'GET /account/callback', 'POST /account/identifiers', 'GET /account/flows/{id}',
   'POST /account/flows/{id}/resend', 'POST /account/flows/{id}/code', 'GET /account/reauth', 'POST /account/reauth/password',
-  'POST /account/reauth/code', 'GET /qr/{id}', 'POST /qr/{id}/approve', 'POST /qr/{id}/deny',
+  'POST /account/reauth/code', 'POST /account/identifiers/remove', 'POST /account/language', 'GET /account/password',
+  'POST /account/password', 'POST /account/password/remove', 'GET /account/sessions', 'POST /account/sessions/end',
+  'POST /account/sessions/end-others', 'POST /account/apps/revoke', 'GET /account/delete', 'POST /account/delete', 'GET /qr/{id}', 'POST /qr/{id}/approve', 'POST /qr/{id}/deny',
   'POST /api/qr/scan', 'POST /api/qr/approve', 'POST /api/qr/deny',
   // admin API (server/admin/)
   'GET /api/admin/openapi.json', 'GET /api/admin/accounts', 'GET /api/admin/accounts/{id}', 'POST /api/admin/accounts/{id}/block',

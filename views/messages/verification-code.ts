@@ -8,7 +8,7 @@ import type { Channel, OutgoingMessage } from '../../server/delivery/types.ts';
 import { emailDocument } from './email.ts';
 import { fitsOneSegment } from './sms-segments.ts';
 
-export type CodePurpose = 'register' | 'sign-in' | 'confirm' | 'password-reset';
+export type CodePurpose = 'register' | 'sign-in' | 'confirm' | 'password-reset' | 'account-deletion';
 
 interface Copy {
   subject: Record<CodePurpose, string>;
@@ -29,12 +29,14 @@ const copy: Record<Locale, Copy> = {
       'sign-in': 'Your Enot ID sign-in code',
       confirm: 'Your Enot ID confirmation code',
       'password-reset': 'Your Enot ID password reset code',
+      'account-deletion': 'Your code to delete your Enot ID account',
     },
     intro: {
       register: 'Enter this code to finish creating your Enot ID account:',
       'sign-in': 'Enter this code to sign in to Enot ID:',
       confirm: 'Enter this code to confirm your address for Enot ID:',
       'password-reset': 'Enter this code to set a new Enot ID password:',
+      'account-deletion': 'Enter this code to delete your Enot ID account for good. If you did not ask to delete it, do not enter it anywhere:',
     },
     // Plain ASCII only: one character outside GSM-7 would halve the SMS budget.
     smsLabel: {
@@ -42,6 +44,7 @@ const copy: Record<Locale, Copy> = {
       'sign-in': 'Enot ID sign-in code',
       confirm: 'Enot ID confirmation code',
       'password-reset': 'Enot ID password reset code',
+      'account-deletion': 'Enot ID account deletion code',
     },
     expires: (m) => `The code expires in ${m} ${m === 1 ? 'minute' : 'minutes'}.`,
     smsExpires: (m) => `Valid ${m} min. Do not share it.`,
@@ -54,12 +57,14 @@ const copy: Record<Locale, Copy> = {
       'sign-in': 'Код для входа в Enot ID',
       confirm: 'Код подтверждения Enot ID',
       'password-reset': 'Код для сброса пароля Enot ID',
+      'account-deletion': 'Код для удаления аккаунта Enot ID',
     },
     intro: {
       register: 'Введите этот код, чтобы завершить регистрацию в Enot ID:',
       'sign-in': 'Введите этот код, чтобы войти в Enot ID:',
       confirm: 'Введите этот код, чтобы подтвердить адрес в Enot ID:',
       'password-reset': 'Введите этот код, чтобы задать новый пароль Enot ID:',
+      'account-deletion': 'Введите этот код, чтобы навсегда удалить аккаунт Enot ID. Если вы не просили его удалить, нигде не вводите код:',
     },
     // Short: Cyrillic makes the SMS UCS-2, 70 characters in all.
     smsLabel: {
@@ -67,6 +72,7 @@ const copy: Record<Locale, Copy> = {
       'sign-in': 'Вход в Enot ID',
       confirm: 'Подтверждение Enot ID',
       'password-reset': 'Сброс пароля Enot ID',
+      'account-deletion': 'Удаление Enot ID',
     },
     expires: (m) => {
       const form = russianMinutes.select(m);

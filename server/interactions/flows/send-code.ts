@@ -2,7 +2,7 @@
 // account exists or not), the page never does: no account enumeration
 // (OWASP ASVS V2.2 / Authentication Cheat Sheet, "Authentication Responses").
 import type { Flow } from '../../flows/flow.ts';
-import { findAccountByIdentifier } from '../../accounts/queries.ts';
+import { findAccountById, findAccountByIdentifier } from '../../accounts/queries.ts';
 import { isKnown } from '../../devices/known-devices.ts';
 import type { Requester } from '../../devices/device-cookie.ts';
 import { verificationCodeMessage, type CodePurpose } from '../../../views/messages/verification-code.ts';
@@ -13,6 +13,7 @@ import { auditSecurityEvent } from '../../audit/security-event.ts';
 /** What the code will do once entered, given whether an account holds the identifier. */
 function purposeOf(flow: Flow, accountExists: boolean): CodePurpose {
   if (flow.kind === 'confirm') return 'confirm';
+  if (flow.kind === 'delete-account') return 'account-deletion';
   if (!accountExists) return 'register';
   return flow.kind === 'recover' ? 'password-reset' : 'sign-in';
 }
@@ -23,6 +24,9 @@ export async function sendFlowCode(deps: InteractionDeps, flow: Flow, requester:
   const purpose = purposeOf(flow, account !== undefined);
   const channel = flow.identifier.kind === 'email' ? 'email' : 'sms';
   const knownDevice = requester.deviceId && (await isKnown(deps.db, account?.id ?? '', requester.deviceId)) ? requester.deviceId : undefined;
+  // The language the person chose for messages on /account (the signed-in account's for
+  // a change on /account, else the holder's), else the page's at the time.
+  const owner = flow.accountId ? await findAccountById(deps.db, flow.accountId) : account;
   const { code } = await deps.codes.issue({ flowId: flow.id, purpose, channel, identifier: flow.identifier.value, ip: requester.ip, knownDevice });
   const delivered = deps.delivery.send(
     verificationCodeMessage({
@@ -31,7 +35,7 @@ export async function sendFlowCode(deps: InteractionDeps, flow: Flow, requester:
       to: (flow.kind !== 'confirm' && (flow.identifier.kind === 'email' ? account?.email : account?.phone)) || flow.identifier.value,
       code,
       purpose,
-      locale: flow.locale,
+      locale: owner?.locale ?? flow.locale,
       host: new URL(deps.config.issuer).hostname,
       minutes: Math.round(CODE_LIMITS.ttlSeconds / 60),
     }),
