@@ -14,6 +14,8 @@ import { remember } from '../devices/known-devices.ts';
 import { keepDeviceId } from '../devices/device-cookie.ts';
 import type { InteractionDeps } from './deps.ts';
 import type { Via } from '../../views/fields.ts';
+import type { ClientCard } from '../../views/client-card.ts';
+import { shownClientMetadata } from '../oidc/client-metadata-policy.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -22,6 +24,15 @@ export function interactionTools(deps: InteractionDeps) {
   const csrf = csrfTokens(deps.csrfSecret);
   /** The app's ui_locales, else the switcher's cookie, else Accept-Language (server/i18n/locale.ts). */
   const locale = (ctx: Context, interaction: Interaction): Locale => requestLocale(ctx, interaction.params.ui_locales);
+
+  /** The client's name, and the logo and links (RFC 7591 §2) the pages may show of it. */
+  async function clientShown(ctx: Context, interaction: Interaction): Promise<{ clientName: string; client: ClientCard }> {
+    const client = await provider().Client.find(String(interaction.params.client_id));
+    return {
+      clientName: appName(strings(locale(ctx, interaction)), client, deps.config.brand.name),
+      client: shownClientMetadata(client?.metadata(), deps.config.issuer),
+    };
+  }
 
   return {
     provider,
@@ -45,9 +56,10 @@ export function interactionTools(deps: InteractionDeps) {
 
     /** The client's name as the pages show it (views/strings.ts appName), in the page's language. */
     async clientName(ctx: Context, interaction: Interaction): Promise<string> {
-      const client = await provider().Client.find(String(interaction.params.client_id));
-      return appName(strings(locale(ctx, interaction)), client);
+      return (await clientShown(ctx, interaction)).clientName;
     },
+
+    clientShown,
 
     locale,
 

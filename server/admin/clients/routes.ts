@@ -86,7 +86,7 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
   }
 
   async function store(metadata: ClientMetadata): Promise<void> {
-    await validateClientMetadata(deps.provider.current.Client, metadata);
+    await validateClientMetadata(deps.provider.current, metadata);
     await clients().upsert(String(metadata.client_id), metadata, 0);
   }
 
