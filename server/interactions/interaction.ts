@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import { errors as oidcErrors, type InteractionResults } from 'oidc-provider';
 import { InteractionExpired } from '../errors/index.ts';
 import { requestLocale, uiLocale, type Locale } from '../i18n/locale.ts';
-import { allowFormTarget } from '../http/content-security-policy.ts';
+import { allowFormTarget, allowImage } from '../http/content-security-policy.ts';
 import { pageFrame } from '../http/page-frame.ts';
 import { appName, strings } from '../../views/strings.ts';
 import type { PageFrame } from '../../views/layout.ts';
@@ -28,10 +28,10 @@ export function interactionTools(deps: InteractionDeps) {
   /** The client's name, and the logo and links (RFC 7591 §2) the pages may show of it. */
   async function clientShown(ctx: Context, interaction: Interaction): Promise<{ clientName: string; client: ClientCard }> {
     const client = await provider().Client.find(String(interaction.params.client_id));
-    return {
-      clientName: appName(strings(locale(ctx, interaction)), client, deps.config.brand.name),
-      client: shownClientMetadata(client?.metadata(), deps.config.issuer),
-    };
+    const shown = shownClientMetadata(client?.metadata(), deps.config.issuer);
+    // The page may load this logo, and no other (server/http/content-security-policy.ts).
+    allowImage(ctx, shown.logoUri);
+    return { clientName: appName(strings(locale(ctx, interaction)), client, deps.config.brand.name), client: shown };
   }
 
   return {
