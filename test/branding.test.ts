@@ -222,6 +222,11 @@ for (const locale of ['en', 'ru'] as const) {
     // Not you? The sign-in page of the same request; the second person signs in there.
     await go(page, () => page.getByRole('link', { name: s.notYou }).click(), (url) => url.searchParams.has('switch'));
     t.is(await page.locator('h1').innerText(), s.signInTo('Notes'));
+    // Back, not Cancel: it returns to the consent page and cancels nothing.
+    t.is(await page.getByRole('button', { name: s.cancel }).count(), 0);
+    await go(page, () => page.getByRole('link', { name: s.back }).click(), (url) => /^\/interaction\/[^/]+$/.test(url.pathname) && !url.searchParams.has('switch'));
+    t.is(await page.locator('.signed-in span').innerText(), s.signedInAs(`f…@example.com`), 'still the first person');
+    await go(page, () => page.getByRole('link', { name: s.notYou }).click(), (url) => url.searchParams.has('switch'));
     await page.getByLabel(s.emailLabel).fill(second);
     await page.getByLabel(s.password, { exact: true }).fill(PASSWORD);
     // oidc-provider ends the first person's session (its form_post to end_session_confirm) and resumes with the second.

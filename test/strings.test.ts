@@ -91,6 +91,7 @@ function allPages(locale: Locale): Record<string, string> {
       signedInAs: { who: 'a…@example.com', switchTo: '/interaction/abc?switch' }, scopes: [{ scope: 'openid' }], resources: [],
     }),
     'sign-in-client-card': signInPage({ ...common, brand: BRAND, clientName: app, client: CARD, via: 'email', qr: { id: 'q', svg: SVG, base: '/interaction/abc', csrf: 'csrf' } }),
+    'sign-in-switching': signInPage({ ...common, clientName: app, via: 'phone', backTo: '/interaction/abc', passwordError: t.wrongPassword }),
     'home-branded': homePage({ ...frame, brand: BRAND, issuer: 'https://id.example.com', discovery: 'https://id.example.com/.well-known/openid-configuration', jwks: 'https://id.example.com/jwks' }),
     account: accountPage({ ...frame, csrf: 'c', email: 'a@example.com', emailVerified: true, phone: null, phoneVerified: false, notice: t.identifierAdded, error: { via: 'phone', message: identifierIssueText(t, 'phone'), typed: 'x' } }),
     reauth: reauthPage({ ...frame, csrf: 'c', username: 'a@example.com', hasPassword: true, codeTargets: [{ kind: 'email', masked: 'a…@example.com' }], notice: t.reauthNeeded, passwordError: t.reauthWrongPassword }),

@@ -16,6 +16,8 @@ export function signInPage(input: PageFrame & {
   identifier?: string;
   error?: string;
   passwordError?: string;
+  /** When this sign-in switches account from a consent page ("Not you?"): Cancel goes back there instead of cancelling. */
+  backTo?: string;
   /** The cross-device QR, when the page offers it. */
   qr?: QrBlock;
 }): string {
@@ -40,10 +42,10 @@ ${errorMessage('form-error', input.error)}
 <p><a href="${input.base}/recover?via=${input.via}">${t.forgotPassword}</a></p>
 <p>${t.noAccount} <a href="${input.base}/register?via=${input.via}">${t.createAccount}</a></p>
 ${input.qr ? qrBlock(input.locale, input.qr, input.nonce, (input.brand ?? DEFAULT_BRAND).name) : ''}
-<form method="post" action="${input.base}/abort">
+${input.backTo ? html`<p><a class="button secondary" href="${input.backTo}">${t.back}</a></p>` : html`<form method="post" action="${input.base}/abort">
   ${csrfField(input.csrf)}
   <button type="submit" class="secondary">${t.cancel}</button>
-</form>
+</form>`}
 ${clientLinks(t, input.clientName, input.client)}`,
     input,
   );

@@ -61,6 +61,15 @@ export function interactionTools(deps: InteractionDeps) {
 
     clientShown,
 
+    /**
+     * The sign-in page's way back when it is drawn while consent is pending: the person
+     * chose "Not you?" there (login/routes.ts), so Back returns to the consent page rather
+     * than cancelling the request (which would also forget the first person's consent).
+     */
+    backTo(interaction: Interaction): string | undefined {
+      return interaction.prompt.name === 'consent' ? `/interaction/${interaction.uid}` : undefined;
+    },
+
     locale,
 
     /**

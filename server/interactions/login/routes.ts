@@ -37,6 +37,7 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       base: tools.base(interaction),
       csrf: tools.csrf.tokenFor(interaction.uid),
       ...(await tools.clientShown(ctx, interaction)),
+      backTo: tools.backTo(interaction),
       via: viaOf(ctx.query.via),
       identifier: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
       // Not when this browser is itself signing in to approve a QR (the account page's own client).
@@ -57,7 +58,7 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
     const page = (status: number, extra: { error?: string; passwordError?: string }) =>
       renderHtml(ctx, status, signInPage({
         ...tools.frame(ctx, interaction), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid),
-        ...shown, via, identifier: typed, ...extra,
+        ...shown, backTo: tools.backTo(interaction), via, identifier: typed, ...extra,
       }));
 
     let identifier;
