@@ -10,6 +10,7 @@ import { startTestServer, type TestServer } from './server.ts';
 import { startSmtpServer, type SmtpCapture } from './smtp.ts';
 import { registerClient, oidc, TEST_IAT, REDIRECT_URI } from './oidc.ts';
 import { decodeQrSvg } from './qr-decode.ts';
+import { RP_LOGO_PATH } from './chromium.ts';
 import { createAccount } from '../../server/accounts/create-account.ts';
 import { strings } from '../../views/strings.ts';
 import type { Locale } from '../../server/i18n/locale.ts';
@@ -30,7 +31,7 @@ export async function startTourWorld(): Promise<TourWorld> {
   // redirect URI's, which the test browser answers itself (test/helpers/chromium.ts).
   const rp = await registerClient(server.issuer, {
     client_name: 'Notes', scope: 'openid email',
-    logo_uri: new URL('/logo.png', REDIRECT_URI).href, policy_uri: new URL('/privacy', REDIRECT_URI).href, tos_uri: new URL('/terms', REDIRECT_URI).href,
+    logo_uri: new URL(RP_LOGO_PATH, REDIRECT_URI).href, policy_uri: new URL('/privacy', REDIRECT_URI).href, tos_uri: new URL('/terms', REDIRECT_URI).href,
   });
   const tv = await registerClient(server.issuer, {
     client_name: 'Living Room TV',
