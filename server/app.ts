@@ -8,6 +8,7 @@ import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
 import { errorMiddleware } from './errors/http.ts';
 import { contentSecurityPolicy } from './http/content-security-policy.ts';
+import { brandPages } from './http/page-frame.ts';
 import {
   closeIfBodyUnread, ignoreInvalidOrigin, rejectInvalidHost, rejectNulInQuery, rejectOversizedBodies, requestContext, securityHeaders,
 } from './http/request-context.ts';
@@ -53,6 +54,7 @@ export function createApp(deps: {
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https:') }));
   app.use(contentSecurityPolicy);
+  app.use(brandPages(deps.config.brand));
   app.use(closeIfBodyUnread);
   app.use(errorMiddleware(deps.logger));
   app.use(rejectOversizedBodies);

@@ -4,6 +4,7 @@ import { run } from './helpers/process.ts';
 import { freePort, testEnvironment } from './helpers/environment.ts';
 import { loadConfig, ConfigError, CONFIG_VARIABLES } from '../server/config/index.ts';
 import { HINTS } from '../server/config/problems.ts';
+import { contrast } from '../server/config/brand.ts';
 
 // Generous: in embedded mode a start migrates a fresh PGlite database first, slow on a loaded machine.
 async function start(overrides: Record<string, string>, args: string[] = []) {
@@ -175,4 +176,50 @@ test('demo mode is refused where it would be a back door: https or public ISSUER
 test('the server takes one argument, --demo; demo mode refused at start is one line, exit 1', async (t) => {
   assertOneLineError(t, await start({}, ['--demos']), /^enot-id: unknown argument --demos; the only one is --demo \(npm start -- --demo\)$/);
   assertOneLineError(t, await start({ ISSUER: 'https://id.example.com' }, ['--demo']), /^enot-id: invalid configuration: demo mode \(ENOT_DEMO or --demo\) with ISSUER=https:\/\/id\.example\.com: /);
+});
+
+test('branding: BRAND_NAME, BRAND_LOGO_URL, BRAND_COLOR and SUPPORT_URL are checked, in plain words', (t) => {
+  t.deepEqual(loadConfig({}).brand, { name: 'Enot ID', logoUrl: undefined, colors: undefined, supportUrl: undefined });
+  const png = 'data:image/png;base64,iVBORw0KGgo=';
+  const good = loadConfig({ BRAND_NAME: ' Example ID ', BRAND_LOGO_URL: png, BRAND_COLOR: '#25C', SUPPORT_URL: 'mailto:help@example.com' }).brand;
+  t.is(good.name, 'Example ID');
+  t.is(good.logoUrl, png);
+  t.is(good.colors?.accent, '#2255cc', '#rgb is written out');
+  t.is(loadConfig({ BRAND_LOGO_URL: 'https://cdn.example.com/logo.webp', SUPPORT_URL: 'https://example.com/help' }).brand.supportUrl, 'https://example.com/help');
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ BRAND_LOGO_URL: 'javascript:alert(1)' }, /^invalid configuration: BRAND_LOGO_URL=javascript:alert\(1\): not an https URL or a data:image\/png, jpeg, gif or webp base64 URI; use an https URL such as /],
+    [{ BRAND_LOGO_URL: 'data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=' }, /^invalid configuration: BRAND_LOGO_URL=data:image\/svg\+xml;base64,PHN2Zz48L3N2Zz4=: an SVG image, which can carry scripts; use /],
+    [{ BRAND_LOGO_URL: 'data:text/html;base64,PHNjcmlwdD4=' }, /BRAND_LOGO_URL=.*: a data: URI that is not a base64 PNG, JPEG, GIF or WebP image; use /],
+    [{ BRAND_LOGO_URL: 'http://cdn.example.com/logo.png' }, /BRAND_LOGO_URL=http:\/\/cdn\.example\.com\/logo\.png: not an https URL/],
+    [{ BRAND_COLOR: 'blue' }, /^invalid configuration: BRAND_COLOR=blue: not a hex colour; use a hex colour such as #2b59c3 or #25c$/],
+    [{ BRAND_COLOR: '#12345' }, /BRAND_COLOR=#12345: not a hex colour; /],
+    [{ BRAND_NAME: 'x'.repeat(61) }, /^invalid configuration: BRAND_NAME=x+: longer than 60 characters; use a short name /],
+    [{ BRAND_NAME: 'Evil\u0007ID' }, /BRAND_NAME=.*: holds control characters; use /],
+    [{ SUPPORT_URL: 'javascript:alert(1)' }, /^invalid configuration: SUPPORT_URL=javascript:alert\(1\): not an https URL or a mailto: address; use an https URL such as https:\/\/example\.com\/help, or an address such as mailto:help@example\.com$/],
+    [{ SUPPORT_URL: 'http://example.com/help' }, /SUPPORT_URL=http:\/\/example\.com\/help: not an https URL or a mailto: address; /],
+  ];
+  for (const [env, pattern] of refused) {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
+    t.regex(error!.message, pattern);
+    t.regex(error!.message, /^invalid configuration: [A-Z_]+=.*: [^;]+; use .+ such as /, error!.message);
+  }
+});
+
+test('BRAND_COLOR: the text on it is white or near-black, whichever keeps WCAG AA contrast (4.5:1), its hover shade too', (t) => {
+  t.is(loadConfig({ BRAND_COLOR: '#2b59c3' }).brand.colors?.onAccent, '#ffffff', 'a dark blue takes white text');
+  t.not(loadConfig({ BRAND_COLOR: '#ffd400' }).brand.colors?.onAccent, '#ffffff', 'a yellow takes dark text');
+  // Every grey and a spread of colours, the hardest ones (around 4.5:1 both ways) among them.
+  const colours = [...Array(256).keys()].map((v) => `#${v.toString(16).padStart(2, '0').repeat(3)}`);
+  for (let i = 0; i < 4096; i += 7) colours.push(`#${[i >> 8, (i >> 4) & 15, i & 15].map((d) => d.toString(16).repeat(2)).join('')}`);
+  for (const colour of colours) {
+    const colors = loadConfig({ BRAND_COLOR: colour }).brand.colors!;
+    t.true(contrast(colors.accent, colors.onAccent) >= 4.5, `${colour} with ${colors.onAccent}`);
+    t.true(contrast(colors.accentHover, colors.onAccent) >= 4.5, `${colour} hovered (${colors.accentHover}) with ${colors.onAccent}`);
+  }
+  t.is(contrast('#ffffff', '#000000'), 21, 'the WCAG formula: black on white is 21:1');
+  t.is(Math.round(contrast('#767676', '#ffffff') * 100) / 100, 4.54, 'and #767676 on white the known 4.54:1');
+});
+
+test('a bad BRAND_LOGO_URL stops the start with one line', async (t) => {
+  assertOneLineError(t, await start({ BRAND_LOGO_URL: 'data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=' }), /^enot-id: invalid configuration: BRAND_LOGO_URL=data:image\/svg\+xml;base64,PHN2Zz48L3N2Zz4=: an SVG image, which can carry scripts; use an https URL/);
 });

@@ -65,6 +65,10 @@ function readable(page: string): string {
 // Names and technical terms a Russian page may show in Latin letters.
 const LATIN_ALLOWED = new Set(['Enot', 'ID', 'English', 'OpenID', 'Connect', 'JWKS', 'README', 'docs', 'Quick', 'start', 'discovery', 'issuer', 'QR', 'IP', 'HTTP', 'UTC', 'Chrome', 'Android', 'abcd', 'Notes', 'a', 'example', 'com', 'https', 'app', 'jwks', 'well', 'known', 'openid', 'configuration', 'GMT']);
 
+/** An instance's branding, its name among the allowed Latin words; a client's logo and links. */
+const BRAND = { name: 'Notes', logoUrl: 'https://example.com/logo.png', supportUrl: 'https://example.com/help' };
+const CARD = { logoUri: 'https://example.com/logo.png', clientUri: 'https://example.com/', policyUri: 'https://example.com/privacy', tosUri: 'https://example.com/terms' };
+
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>';
 
 /** Every page, drawn in `locale`, with what its routes give it (messages from the catalogue, as the routes pick them). */
@@ -85,6 +89,14 @@ function allPages(locale: Locale): Record<string, string> {
     'code-ready': codePage({ ...common, flowPath: '/interaction/abc/flows/f', sentTo: '+49…89', resendInSeconds: 0, error: t.codeExpired }),
     'new-password': newPasswordPage({ ...frame, flowPath: '/f', csrf: 'c', username: 'a@example.com', error: passwordIssueText(t, 'too_short') }),
     consent: consentPage({ ...frame, action: '/a', abortAction: '/b', csrf: 'c', clientName: app, scopes: [{ scope: 'openid' }, { scope: 'email' }, { scope: 'offline_access' }], resources: [] }),
+    // Branding, a client's logo and links, the signed-in person (wt-brand).
+    'consent-client-card': consentPage({
+      ...frame, brand: BRAND, action: '/a', abortAction: '/b', csrf: 'c', clientName: app, client: CARD,
+      signedInAs: { who: 'a…@example.com', switchTo: '/interaction/abc?switch' }, scopes: [{ scope: 'openid' }], resources: [],
+    }),
+    'sign-in-client-card': signInPage({ ...common, brand: BRAND, clientName: app, client: CARD, via: 'email', qr: { id: 'q', svg: SVG, base: '/interaction/abc', csrf: 'csrf' } }),
+    'sign-in-switching': signInPage({ ...common, clientName: app, via: 'phone', backTo: '/interaction/abc', passwordError: t.wrongPassword }),
+    'home-branded': homePage({ ...frame, brand: BRAND, issuer: 'https://id.example.com', discovery: 'https://id.example.com/.well-known/openid-configuration', jwks: 'https://id.example.com/jwks' }),
     account: accountPage({ ...frame, csrf: 'c', email: 'a@example.com', emailVerified: true, phone: null, phoneVerified: false, notice: t.identifierAdded, error: { via: 'phone', message: identifierIssueText(t, 'phone'), typed: 'x' } }),
     reauth: reauthPage({ ...frame, csrf: 'c', username: 'a@example.com', hasPassword: true, codeTargets: [{ kind: 'email', masked: 'a…@example.com' }], notice: t.reauthNeededAny, passwordError: t.reauthWrongPassword }),
     'reauth-impossible': reauthPage({ ...frame, csrf: 'c', hasPassword: false, codeTargets: [], error: t.tooMany(5) }),

@@ -3,13 +3,15 @@
 import { html } from './html.ts';
 import { layout, type PageFrame } from './layout.ts';
 import { strings } from './strings.ts';
+import { DEFAULT_BRAND } from './brand.ts';
 
 export function homePage(input: PageFrame & { issuer: string; discovery: string; jwks: string }): string {
   const t = strings(input.locale);
   const url = (href: string) => html`<a href="${href}"><code>${href}</code></a>`;
+  const title = t.brandHomeTitle((input.brand ?? DEFAULT_BRAND).name);
   return layout(
-    t.homeTitle,
-    html`<h1>${t.homeTitle}</h1>
+    title,
+    html`<h1>${title}</h1>
 <p>${t.homeIntro}</p>
 <div class="columns">
 <section aria-labelledby="for-you">

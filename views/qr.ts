@@ -54,13 +54,13 @@ const POLL_SCRIPT = `(() => {
   setTimeout(poll, 2000);
 })();`;
 
-/** `nonce`: the page's Content-Security-Policy nonce, for the poll script. */
-export function qrBlock(locale: Locale, qr: QrBlock, nonce: string) {
+/** `nonce`: the page's Content-Security-Policy nonce, for the poll script; `product`: the instance's name. */
+export function qrBlock(locale: Locale, qr: QrBlock, nonce: string, product: string) {
   const t = strings(locale);
   const texts = JSON.stringify({ scanned: t.qrScanned, expired: t.qrExpired, denied: t.qrDenied, approved: t.qrApproved, over: t.qrPageOver });
   return html`<section id="qr" class="qr" aria-labelledby="qr-title" data-id="${qr.id}" data-base="${qr.base}" data-csrf="${qr.csrf}" data-texts="${texts}">
   <h2 id="qr-title">${t.qrTitle}</h2>
-  <p>${t.qrHelp}</p>
+  <p>${t.brandQrHelp(product)}</p>
   <div class="qr-image" role="img" aria-label="${t.qrTitle}">${trusted(qr.svg)}</div>
   <p id="qr-status" role="status"></p>
   <p><a class="qr-continue" href="${qr.base}/qr/${qr.id}/complete">${t.qrContinue}</a></p>

@@ -3,6 +3,7 @@ import type { Locale } from '../server/i18n/locale.ts';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordIssue } from '../server/accounts/password-policy.ts';
 import type { IdentifierIssue } from '../server/accounts/identifiers.ts';
 import { ACCOUNT_CLIENT_ID } from '../server/self-service/first-party-client.ts';
+import { DEFAULT_BRAND } from './brand.ts';
 
 const en = {
   signInTitle: 'Sign in',
@@ -73,7 +74,6 @@ const en = {
   reauthWrongPassword: 'The password is not correct.',
   reauthStart: 'Confirm it is you',
   qrTitle: 'Sign in with your phone',
-  qrHelp: 'Scan this code with the camera of a phone where you are signed in to Enot ID.',
   qrScanned: 'Scanned. Check your phone and approve there.',
   qrExpired: 'The code expired; here is a new one.',
   qrDenied: 'The sign-in was denied on the phone.',
@@ -107,7 +107,6 @@ const en = {
   invalidPhoneLong: 'This phone number is too long for its country code.',
   identifierMissing: 'Enter your email address or phone number.',
   invalidInput: 'Check what you entered and try again.',
-  homeTitle: 'Sign in with Enot ID',
   homeIntro: 'One account, by email or phone number, for every app that signs you in here.',
   homeForYou: 'Your account',
   homeForYouText: 'See and change the email address and phone number you sign in with.',
@@ -212,6 +211,16 @@ const en = {
   deleteImpossible: 'Your account has no confirmed email or phone to send the code to, so it cannot be deleted here. Contact the service.',
   deletedTitle: 'Account deleted',
   deletedText: 'Your account and everything it held are deleted. You are signed out everywhere.',
+  // Branding, a client's RFC 7591 metadata, consent's signed-in person (wt-brand).
+  brandSupport: 'Help and support',
+  brandHomeTitle: (name: string) => `Sign in with ${name}`,
+  brandQrHelp: (name: string) => `Scan this code with the camera of a phone where you are signed in to ${name}.`,
+  clientWebsite: 'Website',
+  clientPolicy: 'Privacy policy',
+  clientTerms: 'Terms of service',
+  clientAbout: (client: string) => `About ${client}`,
+  signedInAs: (who: string) => `Signed in as ${who}.`,
+  notYou: 'Not you? Use another account',
 };
 
 type Strings = typeof en;
@@ -286,7 +295,6 @@ const ru = {
   reauthWrongPassword: 'Неверный пароль.',
   reauthStart: 'Подтвердить, что это я',
   qrTitle: 'Войти с телефона',
-  qrHelp: 'Отсканируйте код камерой телефона, на котором вы вошли в Enot ID.',
   qrScanned: 'Код отсканирован. Подтвердите вход на телефоне.',
   qrExpired: 'Срок кода истёк; вот новый.',
   qrDenied: 'Вход отклонён на телефоне.',
@@ -320,7 +328,6 @@ const ru = {
   invalidPhoneLong: 'Номер слишком длинный для своего кода страны.',
   identifierMissing: 'Введите адрес почты или номер телефона.',
   invalidInput: 'Проверьте введённые данные и попробуйте ещё раз.',
-  homeTitle: 'Вход через Enot ID',
   homeIntro: 'Один аккаунт — по почте или номеру телефона — для всех приложений, которые используют этот вход.',
   homeForYou: 'Ваш аккаунт',
   homeForYouText: 'Посмотрите и измените почту и телефон, с которыми вы входите.',
@@ -425,6 +432,16 @@ const ru = {
   deleteImpossible: 'У аккаунта нет подтверждённой почты или телефона, куда можно прислать код, поэтому здесь его удалить нельзя. Обратитесь в службу поддержки.',
   deletedTitle: 'Аккаунт удалён',
   deletedText: 'Ваш аккаунт и всё, что в нём было, удалены. Вы вышли на всех устройствах.',
+  // Branding, a client's RFC 7591 metadata, consent's signed-in person (wt-brand).
+  brandSupport: 'Помощь и поддержка',
+  brandHomeTitle: (name) => `Вход через ${name}`,
+  brandQrHelp: (name) => `Отсканируйте код камерой телефона, на котором вы вошли в ${name}.`,
+  clientWebsite: 'Сайт',
+  clientPolicy: 'Политика конфиденциальности',
+  clientTerms: 'Условия использования',
+  clientAbout: (client) => `О приложении ${client}`,
+  signedInAs: (who) => `Вы вошли как ${who}.`,
+  notYou: 'Не вы? Войти в другой аккаунт',
 } satisfies Strings;
 
 export function strings(locale: Locale): Strings {
@@ -461,10 +478,10 @@ export function errorText(t: Strings, code: string): string {
 
 /**
  * The name a page shows for a client: its registered client_name; for the account
- * page's own client the product's name (its registered name is English, and the
- * pages around it are not always); for a client without a name, "the app".
+ * page's own client the instance's name, `product` (BRAND_NAME; its registered name
+ * is English, and the pages around it are not always); for a client without a name, "the app".
  */
-export function appName(t: Strings, client: { clientId?: string; clientName?: string } | undefined): string {
-  if (client?.clientId === ACCOUNT_CLIENT_ID) return 'Enot ID';
+export function appName(t: Strings, client: { clientId?: string; clientName?: string } | undefined, product = DEFAULT_BRAND.name): string {
+  if (client?.clientId === ACCOUNT_CLIENT_ID) return product;
   return client?.clientName || t.unnamedApp;
 }

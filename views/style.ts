@@ -74,4 +74,11 @@ export const STYLES = `
   .columns > section > h2 { margin-top: 0; }
   ul.links { padding-left: 1.2rem; margin: 0 0 .75rem; }
   ul.links li { margin: .35rem 0; }
+  /* Branding: the instance's logo beside its name, its support link; a client's logo and links (sign-in, consent). */
+  .brand.with-logo::before { content: none; }
+  .brand img { height: 1.75rem; width: auto; max-width: 10rem; object-fit: contain; }
+  footer.bottom { width: min(28rem, 100% - 1.5rem); text-align: center; margin: -1rem 0 2rem; }
+  img.client-logo { display: block; width: 4rem; height: 4rem; object-fit: contain; border-radius: .75rem; margin: 0 0 .75rem; }
+  nav.client-links ul { list-style: none; padding: 0; margin: 1rem 0 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; font-size: .9rem; }
+  .signed-in { display: flex; flex-wrap: wrap; align-items: baseline; gap: .25rem .75rem; background: var(--notice-bg); border-radius: .5rem; padding: .5rem .75rem; }
 `;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { errors, type Provider } from 'oidc-provider';
 import { AppError } from '../errors/index.ts';
 import { validateFirstPartyScopes } from '../oidc/operator-metadata.ts';
+import { checkClientLinks } from '../oidc/client-metadata-policy.ts';
 
 export type ClientMetadata = Record<string, unknown>;
 
@@ -26,10 +27,11 @@ export function newClientId(): string {
 }
 
 /** Throws 400 with oidc-provider's error code (e.g. invalid_redirect_uri) when the metadata is not valid. */
-export async function validateClientMetadata(Client: Provider['Client'], metadata: ClientMetadata): Promise<void> {
+export async function validateClientMetadata(provider: Provider, metadata: ClientMetadata): Promise<void> {
   try {
     validateFirstPartyScopes(metadata);
-    await Client.validate(metadata as Parameters<Provider['Client']['validate']>[0]);
+    checkClientLinks(metadata, provider.issuer);
+    await provider.Client.validate(metadata as Parameters<Provider['Client']['validate']>[0]);
   } catch (err) {
     if (err instanceof errors.OIDCProviderError) {
       throw new AppError(400, err.error, `invalid client metadata: ${err.error_description ?? err.message}`);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { describeIssue } from './problems.ts';
+import { brandColors, logoProblem, normalHex, supportProblem } from './brand.ts';
 
 /** A role name: lower-case letters, digits, `_ : . -` (DEFAULT_ROLES, the CLI, the admin API). */
 export const ROLE_NAME = /^[a-z][a-z0-9_:.-]{0,63}$/;
@@ -182,6 +183,20 @@ const schema = z.object({
   ENOT_DEMO_API_PORT: wholeNumber(4000, 1, 65_535),
   /** Demo mode with DATABASE_URL: seeding demo data into a PostgreSQL database needs this opt-in. */
   ENOT_DEMO_ALLOW_DATABASE_URL: flag,
+  /** The instance's name on every page: the header, the title, the account page's own client. */
+  BRAND_NAME: z.string().trim().min(1).max(60).regex(/^[^\p{Cc}]*$/u, 'holds control characters').default('Enot ID'),
+  /** The instance's logo: an https URL, or a data:image/png|jpeg|gif|webp;base64 URI (never SVG: it can carry script). */
+  BRAND_LOGO_URL: z.string().trim().max(100_000).superRefine((value, ctx) => {
+    const problem = logoProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
+  /** The primary colour (buttons, accents) as #rrggbb or #rgb; the text on it is chosen for WCAG AA contrast. */
+  BRAND_COLOR: z.string().trim().regex(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i, 'not a hex colour').optional(),
+  /** Where people get help: an https URL or a mailto: address, linked from every page. */
+  SUPPORT_URL: z.string().trim().max(2000).superRefine((value, ctx) => {
+    const problem = supportProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
   NODE_ENV: z.string().default('development'),
 });
 
@@ -277,6 +292,13 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     production: env.NODE_ENV === 'production',
     secretsKeys: env.secretsKeys,
     demo: env.ENOT_DEMO ? demoSettings(env) : undefined,
+    /** What every page shows of the instance (views/brand.ts). */
+    brand: {
+      name: env.BRAND_NAME,
+      logoUrl: env.BRAND_LOGO_URL,
+      colors: env.BRAND_COLOR ? brandColors(normalHex(env.BRAND_COLOR)) : undefined,
+      supportUrl: env.SUPPORT_URL,
+    },
   };
 }
 

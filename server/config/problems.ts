@@ -48,6 +48,10 @@ export const HINTS: Record<string, string> = {
   ENOT_DEMO_WEB_PORT: 'use a TCP port from 1 to 65535, such as 3001',
   ENOT_DEMO_API_PORT: 'use a TCP port from 1 to 65535, such as 4000',
   ENOT_DEMO_ALLOW_DATABASE_URL: 'use true or false',
+  BRAND_NAME: 'use a short name of 1 to 60 characters, such as Example ID',
+  BRAND_LOGO_URL: 'use an https URL such as https://example.com/logo.png, or a data:image/png;base64,… URI',
+  BRAND_COLOR: 'use a hex colour such as #2b59c3 or #25c',
+  SUPPORT_URL: 'use an https URL such as https://example.com/help, or an address such as mailto:help@example.com',
 };
 
 /** Variables whose value is never repeated in a message: it is a secret. */

@@ -7,7 +7,10 @@
 // - default-src 'none': nothing loads unless named below.
 // - script-src / style-src: the nonce of the one <script> (the QR poll) and the
 //   one <style> (the layout); no inline style="" attributes anywhere.
-// - img-src 'self' data:; connect-src 'self' (the QR page polls its own origin).
+// - img-src 'self' data:, and the https origin of a logo the page shows (the
+//   instance's BRAND_LOGO_URL, a client's logo_uri: allowImage); data: only ever
+//   holds PNG, JPEG, GIF or WebP (server/config/brand.ts, views/client-card.ts).
+// - connect-src 'self' (the QR page polls its own origin).
 // - form-action: our forms post to our own origin, and some are answered with a
 //   redirect to the client (sign-in, consent and logout end at its redirect URI).
 //   Chromium checks form-action (CSP Level 3, a navigation directive) on every hop
@@ -22,10 +25,12 @@ import type { Context, Next } from 'koa';
 
 const NONCE = Symbol('csp-nonce');
 const FORM_TARGETS = Symbol('csp-form-targets');
+const IMAGES = Symbol('csp-images');
 
 interface CspState {
   [NONCE]?: string;
   [FORM_TARGETS]?: Set<string>;
+  [IMAGES]?: Set<string>;
 }
 
 function policy(nonce: string, formTargets: Iterable<string>): string {
@@ -47,6 +52,7 @@ export async function contentSecurityPolicy(ctx: Context, next: Next): Promise<v
   const state = ctx.state as CspState;
   state[NONCE] = nonce;
   state[FORM_TARGETS] = new Set();
+  state[IMAGES] = new Set();
   ctx.set('Content-Security-Policy', policy(nonce, []));
   await next();
 }
@@ -68,15 +74,26 @@ function sourceOf(uri: string): string | undefined {
 
 /**
  * Lets this page's forms end, through redirects, at `redirectUri` (a URI oidc-provider
- * has checked against the client's registration). Keeps the rest of the header as it
- * is, hashes oidc-provider added included.
+ * has checked against the client's registration).
  */
 export function allowFormTarget(ctx: Context, redirectUri: unknown): void {
-  const targets = (ctx.state as CspState)[FORM_TARGETS];
   const source = typeof redirectUri === 'string' ? sourceOf(redirectUri) : undefined;
-  if (!targets || !source || targets.has(source)) return;
-  targets.add(source);
+  if (source) addSource(ctx, FORM_TARGETS, 'form-action', source);
+}
+
+/** Lets this page show the image at `url` when it is https (data: images are allowed already); nothing else. */
+export function allowImage(ctx: Context, url: string | undefined): void {
+  const parsed = url ? URL.parse(url) : null;
+  if (parsed?.protocol === 'https:') addSource(ctx, IMAGES, 'img-src', parsed.origin);
+}
+
+/** Adds `source` to `directive` ('self' first, data: too for images), keeping the rest of the header as it is, hashes oidc-provider added included. */
+function addSource(ctx: Context, key: typeof FORM_TARGETS | typeof IMAGES, directive: string, source: string): void {
+  const sources = (ctx.state as CspState)[key];
+  if (!sources || sources.has(source)) return;
+  sources.add(source);
   const current = ctx.response.get('Content-Security-Policy');
-  const directives = current.split(';').map((d) => d.trim()).filter((d) => d && !d.startsWith('form-action'));
-  ctx.set('Content-Security-Policy', [...directives, ['form-action', "'self'", ...targets].join(' ')].join('; '));
+  const directives = current.split(';').map((d) => d.trim()).filter((d) => d && !d.startsWith(`${directive} `));
+  const base = key === IMAGES ? ["'self'", 'data:'] : ["'self'"];
+  ctx.set('Content-Security-Policy', [...directives, [directive, ...base, ...sources].join(' ')].join('; '));
 }

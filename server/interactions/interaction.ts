@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import { errors as oidcErrors, type InteractionResults } from 'oidc-provider';
 import { InteractionExpired } from '../errors/index.ts';
 import { requestLocale, uiLocale, type Locale } from '../i18n/locale.ts';
-import { allowFormTarget } from '../http/content-security-policy.ts';
+import { allowFormTarget, allowImage } from '../http/content-security-policy.ts';
 import { pageFrame } from '../http/page-frame.ts';
 import { appName, strings } from '../../views/strings.ts';
 import type { PageFrame } from '../../views/layout.ts';
@@ -14,6 +14,8 @@ import { remember } from '../devices/known-devices.ts';
 import { keepDeviceId } from '../devices/device-cookie.ts';
 import type { InteractionDeps } from './deps.ts';
 import type { Via } from '../../views/fields.ts';
+import type { ClientCard } from '../../views/client-card.ts';
+import { shownClientMetadata } from '../oidc/client-metadata-policy.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -22,6 +24,15 @@ export function interactionTools(deps: InteractionDeps) {
   const csrf = csrfTokens(deps.csrfSecret);
   /** The app's ui_locales, else the switcher's cookie, else Accept-Language (server/i18n/locale.ts). */
   const locale = (ctx: Context, interaction: Interaction): Locale => requestLocale(ctx, interaction.params.ui_locales);
+
+  /** The client's name, and the logo and links (RFC 7591 §2) the pages may show of it. */
+  async function clientShown(ctx: Context, interaction: Interaction): Promise<{ clientName: string; client: ClientCard }> {
+    const client = await provider().Client.find(String(interaction.params.client_id));
+    const shown = shownClientMetadata(client?.metadata(), deps.config.issuer);
+    // The page may load this logo, and no other (server/http/content-security-policy.ts).
+    allowImage(ctx, shown.logoUri);
+    return { clientName: appName(strings(locale(ctx, interaction)), client, deps.config.brand.name), client: shown };
+  }
 
   return {
     provider,
@@ -45,8 +56,18 @@ export function interactionTools(deps: InteractionDeps) {
 
     /** The client's name as the pages show it (views/strings.ts appName), in the page's language. */
     async clientName(ctx: Context, interaction: Interaction): Promise<string> {
-      const client = await provider().Client.find(String(interaction.params.client_id));
-      return appName(strings(locale(ctx, interaction)), client);
+      return (await clientShown(ctx, interaction)).clientName;
+    },
+
+    clientShown,
+
+    /**
+     * The sign-in page's way back when it is drawn while consent is pending: the person
+     * chose "Not you?" there (login/routes.ts), so Back returns to the consent page rather
+     * than cancelling the request (which would also forget the first person's consent).
+     */
+    backTo(interaction: Interaction): string | undefined {
+      return interaction.prompt.name === 'consent' ? `/interaction/${interaction.uid}` : undefined;
     },
 
     locale,

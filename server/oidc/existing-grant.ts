@@ -15,10 +15,14 @@
 // consent page (RFC 8628 §5.4, remote phishing). oidc-provider's own checks
 // still apply, so a native client is always asked (RFC 8252 §8.6).
 //
-// The account page's own client is first-party and never asks for consent.
+// The account page's own client is first-party and never asks for consent; nor
+// does a first-party client the operator marked `skip_consent`
+// (server/oidc/operator-metadata.ts), but for prompt=consent, and for a native
+// app, which oidc-provider always asks (its native_client_prompt check).
 import type { Knex } from 'knex';
 import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
 import { ACCOUNT_CLIENT_ID } from '../self-service/first-party-client.ts';
+import { skipsConsent } from './operator-metadata.ts';
 import { rememberedConsent, type Consent } from '../consents/remembered.ts';
 
 /** Claims any authentication releases; the consent prompt never asks for them (lib/helpers/interaction_policy/prompts/consent.js). */
@@ -95,6 +99,12 @@ export function loadExistingGrant(db: Knex) {
 
     if (!AUTHORIZATION_ROUTES.has(oidc.route) || oidc.promptPending('consent')) return grant;
     const wanted = notYetGranted(ctx, grant);
+    if (skipsConsent(client)) {
+      // Everything asked for, as if the person had allowed it; not remembered as their consent.
+      const skipped = grant ?? new oidc.provider.Grant({ clientId: client.clientId, accountId });
+      if (add(skipped, wanted) || !grant) await skipped.save();
+      return skipped;
+    }
     const { allowed, all } = alreadyAllowed(wanted, await rememberedConsent(db, accountId, client.clientId));
     if (grant) {
       // Saved, so the consent page (which continues this grant) and the code see it.

@@ -12,9 +12,15 @@
 //   injection for OpenID clients). PKCE is otherwise required for every client
 //   (RFC 9700 §2.1.1); the exemption exists so the OpenID certification plans,
 //   which send PKCE in one module only, can run.
+// - `skip_consent`: a first-party client (only together with `first_party`) whose
+//   authorization requests need no consent page: the operator vouches for it, as
+//   for the account page's own client (server/oidc/existing-grant.ts). prompt=consent
+//   still shows the page (OIDC Core §3.1.2.1), and a native app is still asked
+//   (oidc-provider's native_client_prompt, RFC 8252 §8.6: another app can claim
+//   its redirect URI).
 import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 
-export const OPERATOR_METADATA = ['first_party', 'pkce_exempt'] as const;
+export const OPERATOR_METADATA = ['first_party', 'pkce_exempt', 'skip_consent'] as const;
 
 /** Scopes of Enot ID's own APIs (ISSUER/api, ISSUER/admin); only first-party clients may register or receive them. */
 export const FIRST_PARTY_SCOPES = ['qr-login', 'admin'] as const;
@@ -24,6 +30,11 @@ const SELF_SERVICE_ROUTES = new Set(['registration', 'client_update']);
 
 export function isFirstParty(client: Client | undefined): boolean {
   return (client as { first_party?: unknown } | undefined)?.first_party === true;
+}
+
+/** A first-party client the operator let skip the consent page. */
+export function skipsConsent(client: Client | undefined): boolean {
+  return isFirstParty(client) && (client as { skip_consent?: unknown } | undefined)?.skip_consent === true;
 }
 
 /**
@@ -48,6 +59,9 @@ export function validateOperatorMetadata(
     if (ctx!.oidc.route !== 'client_update' || current !== value) {
       throw new errors.InvalidClientMetadata(`${key} can only be set by the operator`);
     }
+  }
+  if (key === 'skip_consent' && value && metadata.first_party !== true) {
+    throw new errors.InvalidClientMetadata('skip_consent is only for first-party clients: set first_party too');
   }
   if (key === 'pkce_exempt' && value && metadata.token_endpoint_auth_method === 'none') {
     throw new errors.InvalidClientMetadata('pkce_exempt is only for confidential clients (OAuth 2.1 §7.5.1)');

@@ -16,7 +16,7 @@ import { deviceCodePage, deviceConfirmPage, deviceDonePage, type DeviceCodeProbl
 /** The language, nonce and switcher of an oidc-provider page (ui_locales when its request has them); a POST's switcher returns to `fallback`. */
 const frame = (ctx: KoaContextWithOIDC, fallback?: string): PageFrame => pageFrame(ctx, fallback, ctx.oidc?.params?.ui_locales);
 
-const clientName = (ctx: KoaContextWithOIDC, frame: PageFrame) => (ctx.oidc?.client ? appName(strings(frame.locale), ctx.oidc.client) : undefined);
+const clientName = (ctx: KoaContextWithOIDC, frame: PageFrame) => (ctx.oidc?.client ? appName(strings(frame.locale), ctx.oidc.client, frame.brand?.name) : undefined);
 
 export const renderError: NonNullable<Configuration['renderError']> = async (ctx, out) => {
   // Remembered so middleware running after oidc-provider can read the code of an HTML error.

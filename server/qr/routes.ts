@@ -40,7 +40,7 @@ export function qrPhoneRouter(deps: InteractionDeps) {
       ...page,
       action: `/qr/${token}`,
       csrf: csrf.tokenFor(`${binding}:${token}`),
-      clientName: appName(strings(page.locale), client),
+      clientName: appName(strings(page.locale), client, page.brand?.name),
       device: `${browser}, ${system}`,
       ip: login.desktopIp,
       requestedAt: login.createdAt,

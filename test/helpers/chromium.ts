@@ -37,6 +37,10 @@ export async function launchChromium(): Promise<Browser> {
 const RP_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Example RP</title></head>
 <body><main><h1>Back at the app</h1></main></body></html>`;
 
+/** Where the relying party's origin serves its logo inside Chromium: a 64 px teal square with a white N, as base64 PNG. */
+export const RP_LOGO_PATH = '/logo.png';
+const RP_LOGO_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAYAAACqaXHeAAAA+UlEQVR42u3bQQ6DMAxE0ZygF27vXnbdUCAxxIpnfqRukectKuzg1oLn9Xl/V/q1mWe1sGkoVYM/AqESPoSgFn4IQTV8F4J6+FMEl/CHCNYAbuF3CAAAAIAvgGv4HwIANx/Qc1Z+PgAAADAf4E6RMgDRQqUAIsXKAYwWLAkwUrQsQG/h0gA9xcsDXAWwADgLYQNwFMQK4F8YmV4giiDVDEUQ5LrBUQTJdnj2/0aJeYA9QMY7RImJkD1ARj9RYiZoD5AxWygxFbYHyJgzlrgXsAfIuHPgZggAAADgCxG+EgMAAADsAdgXAICVGZamWJtjcZLVWZanHdfnN+HWTNUWtOwFAAAAAElFTkSuQmCC';
+
 export interface TestContext {
   context: BrowserContext;
   page: Page;
@@ -70,12 +74,15 @@ export async function newTestContext(browser: Browser, options: BrowserContextOp
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   cdp.on('Fetch.requestPaused', (event) => {
+    const { pathname } = new URL(event.request.url);
+    // The relying party's logo (its logo_uri, test/helpers/page-tour.ts), so pages show it as people would see it.
+    const logo = pathname === RP_LOGO_PATH;
     cdp
       .send('Fetch.fulfillRequest', {
         requestId: event.requestId,
-        responseCode: new URL(event.request.url).pathname === new URL(REDIRECT_URI).pathname ? 200 : 404,
-        responseHeaders: [{ name: 'content-type', value: 'text/html; charset=utf-8' }, { name: 'cache-control', value: 'no-store' }],
-        body: Buffer.from(RP_PAGE).toString('base64'),
+        responseCode: pathname === new URL(REDIRECT_URI).pathname || logo ? 200 : 404,
+        responseHeaders: [{ name: 'content-type', value: logo ? 'image/png' : 'text/html; charset=utf-8' }, { name: 'cache-control', value: 'no-store' }],
+        body: logo ? RP_LOGO_PNG : Buffer.from(RP_PAGE).toString('base64'),
       })
       .catch(() => {}); // the context closed meanwhile
   });

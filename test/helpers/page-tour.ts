@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from './server.ts';
 import { startSmtpServer, type SmtpCapture } from './smtp.ts';
 import { registerClient, oidc, TEST_IAT, REDIRECT_URI } from './oidc.ts';
 import { decodeQrSvg } from './qr-decode.ts';
+import { RP_LOGO_PATH } from './chromium.ts';
 import { createAccount } from '../../server/accounts/create-account.ts';
 import { strings } from '../../views/strings.ts';
 import type { Locale } from '../../server/i18n/locale.ts';
@@ -23,11 +24,16 @@ export interface TourWorld {
   stop(): Promise<void>;
 }
 
-/** A server with an SMTP capture, a web client "Notes" and a device client "Living Room TV". */
+/** A server with an SMTP capture, a web client "Notes" (with a logo and links) and a device client "Living Room TV". */
 export async function startTourWorld(): Promise<TourWorld> {
   const smtp = await startSmtpServer();
   const server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT, SMTP_URL: smtp.url, DEFAULT_PHONE_REGION: 'DE' });
-  const rp = await registerClient(server.issuer, { client_name: 'Notes', scope: 'openid email' });
+  // With a logo and links (RFC 7591 §2) on its sign-in and consent pages; the logo's origin is the
+  // redirect URI's, which the test browser answers itself (test/helpers/chromium.ts).
+  const rp = await registerClient(server.issuer, {
+    client_name: 'Notes', scope: 'openid email',
+    logo_uri: new URL(RP_LOGO_PATH, REDIRECT_URI).href, policy_uri: new URL('/privacy', REDIRECT_URI).href, tos_uri: new URL('/terms', REDIRECT_URI).href,
+  });
   const tv = await registerClient(server.issuer, {
     client_name: 'Living Room TV',
     grant_types: ['urn:ietf:params:oauth:grant-type:device_code'],

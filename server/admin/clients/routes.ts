@@ -1,5 +1,5 @@
 // /api/admin/clients: clients as the operator manages them (server/clients/),
-// with operator-only metadata (first_party, pkce_exempt) and machine clients'
+// with operator-only metadata (first_party, pkce_exempt, skip_consent) and machine clients'
 // roles. A secret is shown once: in the create or rotate response, never in a
 // read, a listing or the audit log.
 import { z } from 'zod';
@@ -24,8 +24,14 @@ const clientSchema = z.object({
   response_types: z.array(z.string()),
   token_endpoint_auth_method: z.string(),
   scope: z.string().optional(),
+  application_type: z.enum(['web', 'native']),
+  logo_uri: z.string().optional(),
+  client_uri: z.string().optional(),
+  policy_uri: z.string().optional(),
+  tos_uri: z.string().optional(),
   first_party: z.boolean(),
   pkce_exempt: z.boolean(),
+  skip_consent: z.boolean(),
   roles: z.array(z.string()),
   resource_servers: z.array(z.string()).describe('the API resources this client serves: it may introspect their tokens (RFC 7662 §4)'),
 });
@@ -43,8 +49,16 @@ const editable = {
   scope: z.string().max(2000).describe('space-separated scopes the client may ask for; empty: any'),
   first_party: z.boolean().describe('operator-only: may obtain ISSUER/api and ISSUER/admin'),
   pkce_exempt: z.boolean().describe('operator-only: a confidential client may leave out PKCE with a nonce (OAuth 2.1 §7.5.1)'),
+  skip_consent: z.boolean().describe('operator-only, with first_party: no consent page, but for prompt=consent (OIDC Core §3.1.2.1) and native apps'),
+  logo_uri: uri.describe('RFC 7591 §2, shown on sign-in and consent: https'),
+  client_uri: uri.describe('RFC 7591 §2, linked from sign-in and consent: https (http only on a loopback http issuer)'),
+  policy_uri: uri.describe('RFC 7591 §2 privacy policy, linked from sign-in and consent: https (http only on a loopback http issuer)'),
+  tos_uri: uri.describe('RFC 7591 §2 terms of service, linked from sign-in and consent: https (http only on a loopback http issuer)'),
   resource_servers: z.array(resourceIdentifier).max(50).describe('API resources (RFC 8707) this confidential client serves: it may introspect their tokens (RFC 7662 §4)'),
 };
+
+/** RFC 7591 §2 metadata the sign-in and consent pages show (server/oidc/client-metadata-policy.ts). */
+const CLIENT_LINKS = ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri'] as const;
 
 const idParams = z.object({ id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be a client id') });
 
@@ -64,7 +78,9 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
       client_id: m.client_id, client_name: m.client_name, redirect_uris: m.redirect_uris ?? [], post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
       grant_types: m.grant_types ?? ['authorization_code'], response_types: m.response_types ?? ['code'],
       token_endpoint_auth_method: m.token_endpoint_auth_method ?? 'client_secret_basic', scope: m.scope,
-      first_party: m.first_party === true, pkce_exempt: m.pkce_exempt === true,
+      application_type: m.application_type === 'native' ? 'native' as const : 'web' as const,
+      logo_uri: m.logo_uri, client_uri: m.client_uri, policy_uri: m.policy_uri, tos_uri: m.tos_uri,
+      first_party: m.first_party === true, pkce_exempt: m.pkce_exempt === true, skip_consent: m.skip_consent === true,
       roles: await clientRoles(db, String(m.client_id)),
       resource_servers: await resourcesServedBy(db, String(m.client_id)),
     };
@@ -86,7 +102,7 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
   }
 
   async function store(metadata: ClientMetadata): Promise<void> {
-    await validateClientMetadata(deps.provider.current.Client, metadata);
+    await validateClientMetadata(deps.provider.current, metadata);
     await clients().upsert(String(metadata.client_id), metadata, 0);
   }
 
@@ -110,32 +126,43 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
         redirect_uris: editable.redirect_uris.default([]),
         post_logout_redirect_uris: editable.post_logout_redirect_uris.optional(),
         grant_types: editable.grant_types.default(['authorization_code', 'refresh_token']),
-        public: z.boolean().default(false).describe('a public client (PKCE only, no secret)'),
+        application_type: z.enum(['web', 'native']).default('web')
+          .describe('native: an app on a device (RFC 8252), whose redirect URIs may be private-use (com.example.app:/cb) or loopback; public unless public is false'),
+        public: z.boolean().optional().describe('a public client (PKCE only, no secret); by default only a native one'),
         scope: editable.scope.optional(),
+        logo_uri: editable.logo_uri.optional(),
+        client_uri: editable.client_uri.optional(),
+        policy_uri: editable.policy_uri.optional(),
+        tos_uri: editable.tos_uri.optional(),
         first_party: editable.first_party.default(false),
         pkce_exempt: editable.pkce_exempt.default(false),
+        skip_consent: editable.skip_consent.default(false),
         roles: z.array(roleName).max(100).default([]),
         resource_servers: editable.resource_servers.default([]),
       }),
       response: withSecret, status: 201,
-      audit: ({ body }) => ({ client_name: body.client_name, grant_types: body.grant_types, first_party: body.first_party, roles: body.roles }),
+      audit: ({ body }) => ({ client_name: body.client_name, grant_types: body.grant_types, application_type: body.application_type, first_party: body.first_party, skip_consent: body.skip_consent, roles: body.roles }),
       async handler({ body }) {
         const roles = [...new Set(body.roles)];
+        const isPublic = body.public ?? body.application_type === 'native';
         await requireRoles(db, roles);
         // RFC 7591 §2 metadata and §3.2.1 issued fields, as the CLI and the registration endpoint store them.
         const metadata: ClientMetadata = {
           client_id: newClientId(),
           client_id_issued_at: Math.floor(Date.now() / 1000),
-          ...(body.public ? {} : { client_secret: newClientSecret(), client_secret_expires_at: 0 }),
+          ...(isPublic ? {} : { client_secret: newClientSecret(), client_secret_expires_at: 0 }),
           client_name: body.client_name,
+          ...(body.application_type === 'native' ? { application_type: 'native' } : {}),
           redirect_uris: body.redirect_uris,
           ...(body.post_logout_redirect_uris?.length ? { post_logout_redirect_uris: body.post_logout_redirect_uris } : {}),
           grant_types: body.grant_types,
           response_types: body.grant_types.includes('authorization_code') ? ['code'] : [],
-          token_endpoint_auth_method: body.public ? 'none' : 'client_secret_basic',
+          token_endpoint_auth_method: isPublic ? 'none' : 'client_secret_basic',
           ...(body.scope ? { scope: body.scope } : {}),
+          ...Object.fromEntries(CLIENT_LINKS.filter((key) => body[key]).map((key) => [key, body[key]])),
           ...(body.first_party ? { first_party: true } : {}),
           ...(body.pkce_exempt ? { pkce_exempt: true } : {}),
+          ...(body.skip_consent ? { skip_consent: true } : {}),
         };
         const served = [...new Set(body.resource_servers)];
         await requireResources(served, metadata);
@@ -160,6 +187,9 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
         client_name: editable.client_name.optional(), redirect_uris: editable.redirect_uris.optional(),
         post_logout_redirect_uris: editable.post_logout_redirect_uris.optional(), grant_types: editable.grant_types.optional(),
         scope: editable.scope.optional(), first_party: editable.first_party.optional(), pkce_exempt: editable.pkce_exempt.optional(),
+        skip_consent: editable.skip_consent.optional(),
+        logo_uri: editable.logo_uri.or(z.literal('')).optional().describe('"" removes it'), client_uri: editable.client_uri.or(z.literal('')).optional().describe('"" removes it'),
+        policy_uri: editable.policy_uri.or(z.literal('')).optional().describe('"" removes it'), tos_uri: editable.tos_uri.or(z.literal('')).optional().describe('"" removes it'),
         resource_servers: editable.resource_servers.optional(),
       }),
       response: clientSchema, status: 200, errors: [404],
@@ -170,7 +200,7 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
         const next: ClientMetadata = { ...current, ...changes };
         if (body.grant_types) next.response_types = body.grant_types.includes('authorization_code') ? ['code'] : [];
         // false is the same as absent; dropped so stored metadata stays as the CLI writes it.
-        for (const key of ['first_party', 'pkce_exempt', 'scope'] as const) if (next[key] === false || next[key] === '') delete next[key];
+        for (const key of ['first_party', 'pkce_exempt', 'skip_consent', 'scope', ...CLIENT_LINKS] as const) if (next[key] === false || next[key] === '') delete next[key];
         if (served) await requireResources([...new Set(served)], next);
         await store(next);
         if (served) await setResourcesServedBy(db, params.id, [...new Set(served)]);

@@ -10,7 +10,10 @@ import { fields, listing } from '../output.ts';
 
 type Client = Record<string, unknown> & { client_id: string; client_secret?: string };
 
-const CLIENT_FIELDS = ['client_id', 'client_name', 'token_endpoint_auth_method', 'grant_types', 'redirect_uris', 'post_logout_redirect_uris', 'scope', 'first_party', 'pkce_exempt', 'roles', 'resource_servers'];
+const CLIENT_FIELDS = ['client_id', 'client_name', 'application_type', 'token_endpoint_auth_method', 'grant_types', 'redirect_uris', 'post_logout_redirect_uris', 'scope', 'logo_uri', 'client_uri', 'policy_uri', 'tos_uri', 'first_party', 'pkce_exempt', 'skip_consent', 'roles', 'resource_servers'];
+
+/** RFC 7591 §2 metadata shown on sign-in and consent: option name → metadata name. */
+const LINK_OPTIONS = { 'logo-uri': 'logo_uri', 'client-uri': 'client_uri', 'policy-uri': 'policy_uri', 'tos-uri': 'tos_uri' } as const;
 
 /** The options a client's metadata is given by, shared by create and update. */
 const METADATA_OPTIONS = {
@@ -19,14 +22,28 @@ const METADATA_OPTIONS = {
   'grant-type': { type: 'string', multiple: true },
   scope: { type: 'string' },
   'post-logout-redirect-uri': { type: 'string', multiple: true },
+  // Shown on sign-in and consent (RFC 7591 §2; server/oidc/client-metadata-policy.ts).
+  'logo-uri': { type: 'string' },
+  'client-uri': { type: 'string' },
+  'policy-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
   // Operator-only metadata (server/oidc/operator-metadata.ts).
   'first-party': { type: 'boolean' },
   'pkce-exempt': { type: 'boolean' },
+  'skip-consent': { type: 'boolean' },
   // Roles of a machine client: what its client-credentials tokens may carry (issue 11).
   role: { type: 'string', multiple: true },
   // Resources (RFC 8707) whose tokens this client may introspect: it is their API (RFC 7662 §4).
   'resource-server': { type: 'string', multiple: true },
 } as const;
+
+/** The link options given, as metadata; on update "" removes one. */
+function linksOf(values: Partial<Record<keyof typeof LINK_OPTIONS, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(LINK_OPTIONS).flatMap(([option, key]) => {
+    const value = values[option as keyof typeof LINK_OPTIONS];
+    return value === undefined ? [] : [[key, value.trim()]];
+  }));
+}
 
 function rolesOf(values: string[] | undefined): string[] {
   const roles = [...new Set(list(values))];
@@ -54,18 +71,19 @@ function oneId(name: string, positionals: string[]): string {
 
 export const clientCreate: Command = {
   name: 'client create',
-  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--scope S] [--post-logout-redirect-uri U ...] [--first-party] [--pkce-exempt] [--role R ...] [--resource-server R ...]',
-  summary: 'register a client (confidential with a secret, or --public for PKCE-only apps); each role and resource must exist',
+  synopsis: '--name N [--redirect-uri U ...] [--grant-type G ...] [--public] [--native] [--scope S] [--post-logout-redirect-uri U ...] [--logo-uri U] [--client-uri U] [--policy-uri U] [--tos-uri U] [--first-party] [--pkce-exempt] [--skip-consent] [--role R ...] [--resource-server R ...]',
+  summary: 'register a client (confidential with a secret, --public for PKCE-only apps, --native for a mobile or desktop app: public, private-use or loopback redirect URIs); each role and resource must exist',
   admin: true,
   parse(args) {
-    const { values } = parsing(() => parseArgs({ args, options: { ...METADATA_OPTIONS, public: { type: 'boolean', default: false } } }));
+    const { values } = parsing(() => parseArgs({ args, options: { ...METADATA_OPTIONS, public: { type: 'boolean', default: false }, native: { type: 'boolean', default: false } } }));
     const name = required(values.name, 'name');
     const grantTypes = values['grant-type'] ? list(values['grant-type']) : undefined;
     if (grantTypes && !grantTypes.length) throw new UsageError('--grant-type needs a value');
     const roles = rolesOf(values.role);
     const served = uris(values['resource-server']);
     // RFC 7662 §2.1: introspection needs a client that authenticates.
-    if (served.length && values.public) throw new UsageError('--resource-server needs a confidential client, not --public');
+    if (served.length && (values.public || values.native)) throw new UsageError(`--resource-server needs a confidential client, not --${values.native ? 'native' : 'public'}`);
+    if (values['skip-consent'] && !values['first-party']) throw new UsageError('--skip-consent needs --first-party: only the operator\'s own apps may skip consent');
     const postLogout = list(values['post-logout-redirect-uri']);
     const scope = values.scope?.trim();
     return async ({ admin }) => {
@@ -76,10 +94,13 @@ export const clientCreate: Command = {
           redirect_uris: list(values['redirect-uri']),
           ...(postLogout.length ? { post_logout_redirect_uris: postLogout } : {}),
           ...(grantTypes ? { grant_types: grantTypes } : {}),
-          public: values.public,
+          // RFC 8252 §8.4: a native app cannot keep a secret; it is a public client.
+          ...(values.native ? { application_type: 'native', public: true } : { public: values.public }),
           ...(scope ? { scope } : {}),
+          ...linksOf(values),
           first_party: values['first-party'] ?? false,
           pkce_exempt: values['pkce-exempt'] ?? false,
+          skip_consent: values['skip-consent'] ?? false,
           roles,
           resource_servers: served,
         },
@@ -135,8 +156,8 @@ export const clientShow: Command = {
 
 export const clientUpdate: Command = {
   name: 'client update',
-  synopsis: '<client_id> [--name N] [--redirect-uri U ...] [--grant-type G ...] [--scope S] [--post-logout-redirect-uri U ...] [--first-party | --no-first-party] [--pkce-exempt | --no-pkce-exempt] [--role R ... | --no-roles] [--resource-server R ... | --no-resource-servers]',
-  summary: 'change a client; a list given replaces the stored one',
+  synopsis: '<client_id> [--name N] [--redirect-uri U ...] [--grant-type G ...] [--scope S] [--post-logout-redirect-uri U ...] [--logo-uri U] [--client-uri U] [--policy-uri U] [--tos-uri U] [--first-party | --no-first-party] [--pkce-exempt | --no-pkce-exempt] [--skip-consent | --no-skip-consent] [--role R ... | --no-roles] [--resource-server R ... | --no-resource-servers]',
+  summary: 'change a client; a list given replaces the stored one; an empty --logo-uri, --client-uri, --policy-uri or --tos-uri removes it',
   admin: true,
   parse(args) {
     const { values, positionals } = parsing(() =>
@@ -144,12 +165,13 @@ export const clientUpdate: Command = {
         args, allowPositionals: true,
         options: {
           ...METADATA_OPTIONS,
-          'no-first-party': { type: 'boolean' }, 'no-pkce-exempt': { type: 'boolean' }, 'no-roles': { type: 'boolean' }, 'no-resource-servers': { type: 'boolean' },
+          'no-first-party': { type: 'boolean' }, 'no-pkce-exempt': { type: 'boolean' }, 'no-skip-consent': { type: 'boolean' },
+          'no-roles': { type: 'boolean' }, 'no-resource-servers': { type: 'boolean' },
         },
       }),
     );
     const id = oneId('client update', positionals);
-    for (const flag of ['first-party', 'pkce-exempt'] as const) {
+    for (const flag of ['first-party', 'pkce-exempt', 'skip-consent'] as const) {
       if (values[flag] && values[`no-${flag}`]) throw new UsageError(`give --${flag} or --no-${flag}, not both`);
     }
     if (values.role && values['no-roles']) throw new UsageError('give --role or --no-roles, not both');
@@ -162,6 +184,8 @@ export const clientUpdate: Command = {
       ...(values.scope !== undefined ? { scope: values.scope.trim() } : {}),
       ...(values['first-party'] ? { first_party: true } : values['no-first-party'] ? { first_party: false } : {}),
       ...(values['pkce-exempt'] ? { pkce_exempt: true } : values['no-pkce-exempt'] ? { pkce_exempt: false } : {}),
+      ...(values['skip-consent'] ? { skip_consent: true } : values['no-skip-consent'] ? { skip_consent: false } : {}),
+      ...linksOf(values),
       ...(values['resource-server'] ? { resource_servers: uris(values['resource-server']) } : values['no-resource-servers'] ? { resource_servers: [] } : {}),
     };
     const roles = values.role ? rolesOf(values.role) : values['no-roles'] ? [] : undefined;

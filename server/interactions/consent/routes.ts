@@ -9,6 +9,8 @@ import { forgetConsent, rememberConsent } from '../../consents/remembered.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { findResource } from '../../rbac/resources.ts';
 import type { ScopeApi } from '../../../views/scope-words.ts';
+import { findAccountById } from '../../accounts/queries.ts';
+import { maskIdentifier } from '../../accounts/identifiers.ts';
 
 interface Missing {
   missingOIDCScope?: string[];
@@ -33,16 +35,27 @@ export function consentRoutes(router: Router, deps: Pick<InteractionDeps, 'db' |
     return [...new Map([...oidc, ...apis.flat()].map((item) => [`${item.scope} ${item.api?.name ?? ''}`, item])).values()];
   }
 
+  /** The signed-in person as the consent page names them: the email, else the phone, masked as on the code page. */
+  async function signedInPerson(accountId: string | undefined): Promise<string | undefined> {
+    const account = accountId ? await findAccountById(deps.db, accountId) : undefined;
+    if (account?.email) return maskIdentifier({ kind: 'email', value: account.email });
+    if (account?.phone) return maskIdentifier({ kind: 'phone', value: account.phone });
+    return undefined;
+  }
+
   const showConsent: RouterMiddleware = async (ctx) => {
     const interaction = await tools.load(ctx);
     if (interaction.prompt.name !== 'consent') throw new NotFound('this sign-in step is not available');
     const missing = interaction.prompt.details as Missing;
+    const who = await signedInPerson(interaction.session?.accountId);
     renderHtml(ctx, 200, consentPage({
       ...tools.frame(ctx, interaction),
       action: `${tools.base(interaction)}/confirm`,
       abortAction: `${tools.base(interaction)}/abort`,
       csrf: tools.csrf.tokenFor(interaction.uid),
-      clientName: await tools.clientName(ctx, interaction),
+      ...(await tools.clientShown(ctx, interaction)),
+      // "Not you?": this interaction's sign-in page (server/interactions/login/routes.ts, ?switch).
+      signedInAs: who ? { who, switchTo: `${tools.base(interaction)}?switch` } : undefined,
       scopes: await shownScopes(missing),
       resources: Object.keys(missing.missingResourceScopes ?? {}),
     }));

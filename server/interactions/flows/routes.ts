@@ -40,7 +40,7 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
     const common = { ...tools.frame(ctx, interaction, back), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid), ...input };
     if (kind === 'register') return renderHtml(ctx, status, registerPage({ ...common, clientName: await tools.clientName(ctx, interaction) }));
     if (kind === 'recover') return renderHtml(ctx, status, recoverPage(common));
-    return renderHtml(ctx, status, signInPage({ ...common, clientName: await tools.clientName(ctx, interaction), error: input.identifierError ?? input.error }));
+    return renderHtml(ctx, status, signInPage({ ...common, ...(await tools.clientShown(ctx, interaction)), backTo: tools.backTo(interaction), error: input.identifierError ?? input.error }));
   }
 
   /** The code page of `flow`; `waitAtLeast`: a refused resend's wait, when longer than the flow's own. */

@@ -21,12 +21,23 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
       ctx.redirect(`${tools.base(interaction)}/register?via=${viaOf(ctx.query.via)}`);
       return;
     }
-    if (interaction.prompt.name !== 'login' && interaction.prompt.name !== 'create') return consentPage(ctx, next);
+    // "Not you?" on the consent page (?switch): the sign-in page of this same authorization
+    // request. Signing in there as another account hands oidc-provider a login result for
+    // an account other than the session's; it then ends that session first, through its
+    // own end_session_confirm (its resume, lib/actions/authorization/resume.js: the
+    // other account's clients get their logout notices), and resumes the request with
+    // the new account, whose consent is asked afresh. The same request, state, nonce
+    // and PKCE challenge: nothing to rebuild, nothing the client has to repeat (a new
+    // prompt=login request would need the client; ending the session here first would
+    // leave this interaction without the session it belongs to).
+    const switching = ctx.query.switch !== undefined && interaction.prompt.name === 'consent';
+    if (interaction.prompt.name !== 'login' && interaction.prompt.name !== 'create' && !switching) return consentPage(ctx, next);
     renderHtml(ctx, 200, signInPage({
       ...tools.frame(ctx, interaction),
       base: tools.base(interaction),
       csrf: tools.csrf.tokenFor(interaction.uid),
-      clientName: await tools.clientName(ctx, interaction),
+      ...(await tools.clientShown(ctx, interaction)),
+      backTo: tools.backTo(interaction),
       via: viaOf(ctx.query.via),
       identifier: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
       // Not when this browser is itself signing in to approve a QR (the account page's own client).
@@ -43,11 +54,11 @@ export function loginRoutes(router: Router, deps: InteractionDeps, tools: Intera
     const typed = field(form, 'identifier', 254);
     const password = field(form, 'password', 1024);
     const via = viaOf(field(form, 'via'));
-    const clientName = await tools.clientName(ctx, interaction);
+    const shown = await tools.clientShown(ctx, interaction);
     const page = (status: number, extra: { error?: string; passwordError?: string }) =>
       renderHtml(ctx, status, signInPage({
         ...tools.frame(ctx, interaction), base: tools.base(interaction), csrf: tools.csrf.tokenFor(interaction.uid),
-        clientName, via, identifier: typed, ...extra,
+        ...shown, backTo: tools.backTo(interaction), via, identifier: typed, ...extra,
       }));
 
     let identifier;
