@@ -95,6 +95,8 @@ function contextFor(config: Config, runtime: Runtime): Context {
           provider: { current: provider, accessTokens: jwtTokens },
           db: runtime.db, config, revokeAccount: runtime.revokeAccount, sealer: runtime.sealer, accountModels: runtime.accountModels,
           adapters: runtime.adapters,
+          jobs: runtime.jobs,
+          logger: createLogger('silent'),
           // Running servers notice new keys within a minute (server/server.ts).
           refreshSigningKeys: async () => false,
         }),

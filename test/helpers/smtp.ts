@@ -110,7 +110,8 @@ export function parseMail(raw: Buffer, envelopeFrom: string, envelopeTo: string[
   };
 }
 
-export async function startSmtpServer(): Promise<SmtpCapture> {
+/** `port`: a fixed one (a test that starts the server only after mail was tried); default any free port. */
+export async function startSmtpServer(options: { port?: number } = {}): Promise<SmtpCapture> {
   const messages = arrivals<CapturedMail>();
   const server = new SMTPServer({
     // Plain SMTP on loopback: no certificate to trust, any credentials accepted.
@@ -133,7 +134,7 @@ export async function startSmtpServer(): Promise<SmtpCapture> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as { port: number };
 
