@@ -20,6 +20,7 @@ import * as auditLog from './016-audit-log.ts';
 import * as resourceServersClients from './017-resource-servers-clients.ts';
 import * as auditOperatorActor from './018-audit-operator-actor.ts';
 import * as rememberedConsents from './019-remembered-consents.ts';
+import * as mailings from './021-mailings.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -41,4 +42,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['017-resource-servers-clients', resourceServersClients],
   ['018-audit-operator-actor', auditOperatorActor],
   ['019-remembered-consents', rememberedConsents],
+  ['021-mailings', mailings],
 ];

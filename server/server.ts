@@ -23,6 +23,7 @@ import { purgeAuditLog } from './audit/record.ts';
 import { auditSecurityEvent } from './audit/security-event.ts';
 import { issueOperatorCredential } from './admin/operator-credential.ts';
 import { startSecurityNoticeWorker } from './notifications/security-notices.ts';
+import { startMailingWorker } from './mailings/send.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -113,6 +114,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     // Workers of the job queue: they start with the server and stop with it (close()).
     await runtime.jobs.startSupervising();
     await startSecurityNoticeWorker(runtime.jobs, delivery, logger);
+    const mailings = await startMailingWorker({ db: runtime.db, jobs: runtime.jobs, config, logger, delivery, unsubscribeKey: cookieKeys[0]! });
     const flows = flowStore(runtime.db, now);
     const qr = qrLogins(runtime.db, now);
     const interactions = {
@@ -209,6 +211,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         });
         // Jobs in hand finish (within the shutdown timeout) before the transports close.
         await runtime.jobs.stop(config.shutdownTimeoutMs);
+        await mailings.close();
         await delivery.close();
         await runtime.close();
       },

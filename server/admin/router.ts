@@ -21,6 +21,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { roleRoutes } from './roles/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 import { initialAccessTokenRoutes } from './initial-access-tokens/routes.ts';
+import { mailingRoutes } from './mailings/routes.ts';
 
 export interface AdminDeps {
   provider: { current: Provider; accessTokens: JwtAccessTokens };
@@ -40,7 +41,7 @@ export interface AdminDeps {
 
 export function adminRoutes(deps: AdminDeps): AnyRoute[] {
   return [...accountRoutes(deps), ...sessionRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config),
-    ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db), ...initialAccessTokenRoutes(deps)];
+    ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db), ...initialAccessTokenRoutes(deps), ...mailingRoutes(deps)];
 }
 
 export function adminApi(deps: AdminDeps): Router {
