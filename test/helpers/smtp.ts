@@ -24,6 +24,8 @@ export interface SmtpCapture {
   messages: CapturedMail[];
   /** The next message not yet returned by nextMessage, waiting for it to arrive. */
   nextMessage(timeoutMs?: number): Promise<CapturedMail>;
+  /** The next message to `address` (envelope) not yet returned, waiting for it; others stay for nextMessage. */
+  nextMessageTo(address: string, timeoutMs?: number): Promise<CapturedMail>;
   close(): Promise<void>;
 }
 
@@ -143,6 +145,8 @@ export async function startSmtpServer(options: { port?: number } = {}): Promise<
     url: `smtp://127.0.0.1:${port}`,
     messages: messages.all,
     nextMessage: (timeoutMs = 5000) => messages.next(timeoutMs, 'mail'),
+    nextMessageTo: (address, timeoutMs = 5000) =>
+      messages.nextMatching((m) => m.envelopeTo.some((to) => to.toLowerCase() === address.toLowerCase()), timeoutMs, `mail to ${address}`),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
