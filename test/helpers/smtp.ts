@@ -112,8 +112,19 @@ export function parseMail(raw: Buffer, envelopeFrom: string, envelopeTo: string[
   };
 }
 
-/** `port`: a fixed one (a test that starts the server only after mail was tried); default any free port. */
-export async function startSmtpServer(options: { port?: number } = {}): Promise<SmtpCapture> {
+export interface SmtpOptions {
+  /** A fixed port (a test that starts the server only after mail was tried); default any free port. */
+  port?: number;
+  /** Answer RCPT TO for this address with 550 (a hard failure: no such mailbox). */
+  rejects?: (address: string) => boolean;
+  /**
+   * Runs after a message was received in full and kept, before the server answers 250;
+   * the answer waits for it (a test holds it to kill the sender inside that window).
+   */
+  beforeReply?: (mail: CapturedMail) => Promise<void> | void;
+}
+
+export async function startSmtpServer(options: SmtpOptions = {}): Promise<SmtpCapture> {
   const messages = arrivals<CapturedMail>();
   const server = new SMTPServer({
     // Plain SMTP on loopback: no certificate to trust, any credentials accepted.
@@ -124,13 +135,18 @@ export async function startSmtpServer(options: { port?: number } = {}): Promise<
     onAuth(auth, _session, callback) {
       callback(null, { user: auth.username });
     },
+    onRcptTo(address, _session, callback) {
+      if (options.rejects?.(address.address)) return callback(Object.assign(new Error('5.1.1 no such mailbox'), { responseCode: 550 }));
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        messages.add(parseMail(Buffer.concat(chunks), from, session.envelope.rcptTo.map((r) => r.address)));
-        callback();
+        const mail = parseMail(Buffer.concat(chunks), from, session.envelope.rcptTo.map((r) => r.address));
+        messages.add(mail);
+        Promise.resolve(options.beforeReply?.(mail)).then(() => callback(), callback);
       });
     },
   });
