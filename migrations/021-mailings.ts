@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 //   mailing_unsubscribes: accounts that want no mailings (security notices still go).
 //   mail_bounces: addresses whose server answered 5xx; skipped until the account's
 //     address is another.
+//   mailing_pace: one row, the shared schedule that spaces sends to MAILING_RATE.
 export async function up(db: Knex): Promise<void> {
   await db.schema.createTable('mailings', (t) => {
     t.uuid('id').primary();
@@ -41,6 +42,12 @@ export async function up(db: Knex): Promise<void> {
     t.uuid('account_id').primary().references('accounts.id').onDelete('CASCADE');
     t.timestamp('unsubscribed_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
   });
+  // MAILING_RATE shared by every process (server/mailings/send.ts sharedPace): the
+  // moment the next send may start, moved forward by one interval per send.
+  await db.schema.createTable('mailing_pace', (t) => {
+    t.text('name').primary();
+    t.timestamp('next_at', { useTz: true }).notNullable();
+  });
   await db.schema.createTable('mail_bounces', (t) => {
     // Lower-cased address.
     t.text('address').primary();
@@ -50,6 +57,7 @@ export async function up(db: Knex): Promise<void> {
 }
 
 export async function down(db: Knex): Promise<void> {
+  await db.schema.dropTable('mailing_pace');
   await db.schema.dropTable('mail_bounces');
   await db.schema.dropTable('mailing_unsubscribes');
   await db.schema.dropTable('mailing_recipients');

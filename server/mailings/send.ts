@@ -37,17 +37,28 @@ interface SendDeps {
   unsubscribeKey: string;
 }
 
-/** Waits so that this process starts at most `perMinute` sends a minute, evenly spaced. */
-function pacer(perMinute: number) {
-  const gap = 60_000 / perMinute;
-  let next = 0;
+/**
+ * MAILING_RATE across every process on the database: one row holds the moment the
+ * next send may start; each send takes that moment (or now, if it has passed) and
+ * moves it one interval on, in one UPDATE, then waits until its moment. Times are
+ * the database's, so processes with skewed clocks still keep the pace.
+ */
+function sharedPace(db: Knex, perMinute: number) {
+  const gapSeconds = 60 / perMinute;
   return async () => {
-    const now = Date.now();
-    const at = Math.max(now, next);
-    next = at + gap;
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+    const { rows } = await db.raw(
+      `insert into mailing_pace (name, next_at) values ('mailings', clock_timestamp() + make_interval(secs => ?::float8))
+       on conflict (name) do update set next_at = greatest(mailing_pace.next_at, clock_timestamp()) + make_interval(secs => ?::float8)
+       returning extract(epoch from (mailing_pace.next_at - clock_timestamp())) * 1000 - ?::float8 * 1000 as wait_ms`,
+      [gapSeconds, gapSeconds, gapSeconds],
+    ) as { rows: Array<{ wait_ms: string | number }> };
+    const wait = Number(rows[0]?.wait_ms ?? 0);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   };
 }
+
+/** A paused mailing's job that was in hand: thrown, so pg-boss keeps it (retry) until pause cancels it and resume brings it back. */
+class MailingPaused extends Error {}
 
 function smtpError(err: unknown): number | undefined {
   const code = (err as { responseCode?: unknown } | null)?.responseCode;
@@ -59,7 +70,7 @@ export async function startMailingWorker(deps: SendDeps): Promise<{ close(): Pro
   const log = logger.child({ component: 'mailings' });
   const host = new URL(config.issuer).hostname;
   const perMinute = config.delivery.mailingRate;
-  const pace = pacer(perMinute);
+  const pace = sharedPace(db, perMinute);
   let transport: Promise<Transporter> | undefined;
   const smtp = () => (transport ??= import('nodemailer').then(({ createTransport }) =>
     createTransport({
@@ -69,15 +80,16 @@ export async function startMailingWorker(deps: SendDeps): Promise<{ close(): Pro
 
   async function handle(job: Job<MailingJob>): Promise<void> {
     const { mailingId, accountId } = job.data;
-    const mailing = await findMailing(db, mailingId);
-    // Claim: only a row not yet sent, failed or skipped is sent.
-    const [row] = await db('mailing_recipients')
-      .where({ mailing_id: mailingId, account_id: accountId }).whereIn('state', ['queued', 'sending'])
-      .update({ state: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() }, ['email', 'locale']);
-    if (!row || !mailing) return;
+    const where = { mailing_id: mailingId, account_id: accountId };
+    const open = () => db('mailing_recipients').first('email', 'locale').where(where).whereIn('state', ['queued', 'sending']);
+    // Only a row not yet sent, failed or skipped is sent.
+    if (!(await open())) return;
     const settle = (state: string, extra: Record<string, unknown> = {}) =>
-      db('mailing_recipients').where({ mailing_id: mailingId, account_id: accountId }).update({ state, updated_at: db.fn.now(), ...extra });
-    if (mailing.status === 'cancelled') return void (await settle('skipped', { reason: 'cancelled' }));
+      db('mailing_recipients').where(where).whereIn('state', ['queued', 'sending']).update({ state, updated_at: db.fn.now(), ...extra });
+    const status = async () => (await db('mailings').first('status').where({ id: mailingId }))?.status as string | undefined;
+    const mailing = await findMailing(db, mailingId);
+    if (!mailing || mailing.status === 'cancelled') return void (await settle('skipped', { reason: 'cancelled' }));
+    if (mailing.status === 'paused') throw new MailingPaused('the mailing is paused');
     // Unsubscribed or bounced since the mailing started; the address as it is now.
     const account = await db('accounts as a').first('a.id', 'a.email', 'a.phone', 'a.email_verified_at',
       db.raw('exists (select 1 from mailing_unsubscribes u where u.account_id = a.id) as unsubscribed'),
@@ -86,12 +98,21 @@ export async function startMailingWorker(deps: SendDeps): Promise<{ close(): Pro
     if (account.unsubscribed) return void (await settle('skipped', { reason: 'unsubscribed' }));
     if (account.bounced) return void (await settle('skipped', { reason: 'bounced' }));
 
+    // The shared pace first (it may wait): `sending` then spans only the SMTP exchange.
+    await pace();
+    const now = await status();
+    if (now === 'cancelled') return void (await settle('skipped', { reason: 'cancelled' }));
+    if (now === 'paused') throw new MailingPaused('the mailing is paused');
+    // Claim, before any byte goes out: `sending` with one more attempt.
+    const [row] = await db('mailing_recipients').where(where).whereIn('state', ['queued', 'sending'])
+      .update({ state: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() }, ['email', 'locale']);
+    if (!row) return;
     const locale: Locale = LOCALES.find((l) => l === row.locale) ?? 'en';
     const content = renderMailing(mailing.templates, locale, { id: account.id, email: account.email, phone: account.phone });
     const unsubscribeUrl = `${config.issuer}/unsubscribe/${unsubscribeToken(deps.unsubscribeKey, account.id)}`;
+    // The idempotency key of this message: the same on every attempt (docs/mailings.md).
     const messageId = `<${mailingId}.${accountId}@${host}>`;
     const text = `${content.text}\n\n${locale === 'ru' ? 'Отписаться' : 'Unsubscribe'}: ${unsubscribeUrl}\n`;
-    await pace();
     try {
       if (config.delivery.smtpUrl) {
         await (await smtp()).sendMail({
