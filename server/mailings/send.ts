@@ -1,5 +1,5 @@
 // Sends mailings: one queued job per recipient (./mailings.ts), paced to
-// MAILING_RATE messages per minute, over pooled SMTP connections.
+// MAILING_RATE messages per minute for all processes together, over pooled SMTP connections.
 //
 // Exactly once, and why (docs/mailings.md):
 //   - A recipient has one row (mailing_recipients, primary key mailing + account)
@@ -9,10 +9,11 @@
 //     sending, the handler moves the row from `queued` to `sending` in one UPDATE, and
 //     after the SMTP server's 250 to `sent`. A job that runs again (its process died,
 //     it expired, it was resumed) finds `sent` and sends nothing: not twice.
-//   - A process killed before the 250 left the row `sending` and its job active; the
-//     job expires (30 s) and runs again elsewhere, and the message is sent: none lost.
-//   - The one window no protocol closes: killed after the server's 250 and before the
-//     row says `sent` (a few milliseconds). The message is then sent again with the
+//   - A process killed before the 250 left the row `sending` and its job active; its
+//     heartbeat stops, the job runs again elsewhere (after about 15-25 s), and the
+//     message is sent: none lost.
+//   - The one window no protocol closes: killed after the SMTP server received the
+//     message and before the row says `sent` (waiting for the 250, or just after it). The message is then sent again with the
 //     same Message-ID (`<mailing.account@issuer-host>`), which receiving systems use
 //     to drop the duplicate.
 import type { Knex } from 'knex';
