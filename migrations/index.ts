@@ -21,6 +21,7 @@ import * as resourceServersClients from './017-resource-servers-clients.ts';
 import * as auditOperatorActor from './018-audit-operator-actor.ts';
 import * as rememberedConsents from './019-remembered-consents.ts';
 import * as accountSelfService from './020-account-self-service.ts';
+import * as mailings from './021-mailings.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -43,4 +44,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['018-audit-operator-actor', auditOperatorActor],
   ['019-remembered-consents', rememberedConsents],
   ['020-account-self-service', accountSelfService],
+  ['021-mailings', mailings],
 ];

@@ -23,6 +23,7 @@ import { deviceQrRouter } from './oidc/device-qr-image.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { cookieSigner } from './keys/cookie-signer.ts';
 import { adminApi, type AdminDeps } from './admin/router.ts';
+import { unsubscribeRouter } from './mailings/unsubscribe-routes.ts';
 import { issuerOrigin } from './oidc/issuer-origin.ts';
 import { publicMetadataCaching } from './oidc/cache-headers.ts';
 import { homeRouter } from './home/routes.ts';
@@ -82,6 +83,9 @@ export function createApp(deps: {
   app.use(qrApi.routes()).use(qrApi.allowedMethods());
   const admin = adminApi({ ...deps.interactions, ...deps.admin });
   app.use(admin.routes()).use(admin.allowedMethods());
+  // Mailings' unsubscribe link and RFC 8058 one-click POST (server/mailings/).
+  const unsubscribe = unsubscribeRouter({ db: deps.db, keys: deps.cookieKeys });
+  app.use(unsubscribe.routes()).use(unsubscribe.allowedMethods());
 
   // oidc-provider builds its URLs from ISSUER, never from the request's Host (./oidc/issuer-origin.ts).
   app.use(issuerOrigin(deps.config.issuer));

@@ -12,6 +12,8 @@ import type { AdapterFactory } from '../adapters/types.ts';
 import { createSealer, type Sealer } from './keys/sealed-secrets.ts';
 import { resealSecrets } from './keys/reseal-secrets.ts';
 import { bootstrapRbac } from './rbac/bootstrap.ts';
+import { createJobQueue, type JobQueue } from './jobs/queue.ts';
+import { createLogger, type Logger } from './logging/logger.ts';
 
 export interface Runtime {
   config: Config;
@@ -24,10 +26,12 @@ export interface Runtime {
   revokeAccount(accountId: string): Promise<void>;
   /** An account's live sessions or grants (the admin API). */
   accountModels: ReturnType<typeof accountModelLister>;
+  /** The durable job queue (./jobs/queue.ts): opened at the first job sent, or by a server's workers. */
+  jobs: JobQueue;
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, options: { migrate?: boolean; serving?: boolean } = {}): Promise<Runtime> {
+export async function openRuntime(config: Config, options: { migrate?: boolean; serving?: boolean; logger?: Logger } = {}): Promise<Runtime> {
   const unlock = config.databaseUrl ? () => {} : lockEmbeddedDatabase(config.dataDir);
   // A server answering requests gets storage deadlines (config.storageTimeouts); the
   // CLI and migrations do not, since a migration may rightly run for minutes.
@@ -62,6 +66,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
     throw err;
   }
   const adapters = chooseAdapters(db, redisStore, sealer);
+  const jobs = createJobQueue(config, db, options.logger ?? createLogger('silent'));
   return {
     config,
     db,
@@ -70,7 +75,10 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
     sealer,
     revokeAccount: accountRevoker(db, redisStore),
     accountModels: accountModelLister(db, redisStore),
+    jobs,
     async close() {
+      // Jobs first: in embedded mode they use the database connection.
+      await jobs.stop(config.shutdownTimeoutMs).catch(() => {});
       await Promise.allSettled([db!.destroy(), redis?.quit()]);
       unlock();
     },

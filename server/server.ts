@@ -23,6 +23,8 @@ import { qrLogins } from './qr/qr-login.ts';
 import { purgeAuditLog } from './audit/record.ts';
 import { auditSecurityEvent } from './audit/security-event.ts';
 import { issueOperatorCredential } from './admin/operator-credential.ts';
+import { startSecurityNoticeWorker } from './notifications/security-notices.ts';
+import { startMailingWorker } from './mailings/send.ts';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 // How soon a process notices keys rotated by the CLI or another process.
@@ -66,7 +68,7 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const now = options.now ?? Date.now;
-  const runtime = await openRuntime(config, { serving: true });
+  const runtime = await openRuntime(config, { serving: true, logger });
   try {
     const [signingKeys, cookieKeys, codeSecret] = await Promise.all([
       loadSigningKeys(runtime.db, runtime.sealer),
@@ -110,6 +112,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     const delivery: Delivery = sent
       ? { async send(message) { await created.send(message); sent(message); }, close: () => created.close() }
       : created;
+    // Workers of the job queue: they start with the server and stop with it (close()).
+    await runtime.jobs.startSupervising();
+    await startSecurityNoticeWorker(runtime.jobs, delivery, logger);
+    const mailings = await startMailingWorker({ db: runtime.db, jobs: runtime.jobs, config, logger, delivery, unsubscribeKey: cookieKeys[0]! });
     const flows = flowStore(runtime.db, now);
     const qr = qrLogins(runtime.db, now);
     const interactions = {
@@ -121,6 +127,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       limiters,
       passwordAttempts: passwordAttempts(limiters),
       delivery,
+      jobs: runtime.jobs,
       flows,
       qr,
       revokeAccount: runtime.revokeAccount,
@@ -205,6 +212,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           });
           server.closeIdleConnections();
         });
+        // Jobs in hand finish (within the shutdown timeout) before the transports close.
+        await runtime.jobs.stop(config.shutdownTimeoutMs);
+        await mailings.close();
         await delivery.close();
         await runtime.close();
       },

@@ -176,6 +176,8 @@ test.serial('a re-authentication in one session does not count in another of the
   await createAccount(server.runtime.db, { email: 'two@example.com', password: 'two sessions 1' });
   const first = await signedInByPassword('two@example.com', 'two sessions 1');
   const second = await signedInByPassword('two@example.com', 'two sessions 1');
+  // The second browser is new to the account: the person is told (issue 13 §2), once.
+  t.is((await mailTo('two@example.com')).mail.subject, 'New sign-in to your Enot ID account');
   await reauthByPassword(first.browser, 'two sessions 1');
   t.true((await askToChange(second.browser, 'other@example.com')).url.endsWith('/account/reauth?needed'));
   const codePage = await askToChange(first.browser, 'other@example.com');

@@ -81,7 +81,7 @@ test.serial('the password cannot be removed without a confirmed email or phone f
   t.true(removed.url.endsWith('/account/password?removed'), removed.url);
   t.regex(removed.body, /Password removed/);
   t.is((await accountRow(id)).password_hash, null);
-  t.is((await mailTo('unconfirmed@example.com')).subject, 'The password of your Enot ID account was removed');
+  t.is((await mailTo('unconfirmed@example.com')).subject, 'Your Enot ID password was removed');
 });
 
 test.serial('without a fresh step-up, changes to how one signs in go to the step-up and change nothing', async (t) => {

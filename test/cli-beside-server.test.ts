@@ -5,25 +5,31 @@
 // the admin API's routes in its own process. Every command with --json.
 import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
-import { rename, stat } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { serverMode } from './helpers/environment.ts';
 import { OPERATOR_CLIENT_ID } from '../server/admin/operator-credential.ts';
+import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 const MAIN = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
 const ORDERS = 'https://orders.example';
 
 let server: TestServer;
+let smtp: SmtpCapture;
 
 test.before(async () => {
-  server = await startTestServer();
+  smtp = await startSmtpServer();
+  server = await startTestServer({ SMTP_URL: smtp.url, MAILING_RATE: '6000' });
 });
 
 test.after.always(async () => {
   await server?.stop();
+  await smtp?.close();
 });
 
 interface Result {
@@ -195,6 +201,51 @@ test.serial('keys, initial access tokens and the audit trail', async (t) => {
   const text = await cli('audit', 'tail', '-n', '3');
   t.is(text.code, 0);
   t.is(text.stdout.trim().split('\n').length, 3);
+});
+
+test.serial('mailings: create from options and files, start, status until sent, pause, resume, cancel', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'enot-mailing-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const ids = [];
+  for (const email of ['cli.one@example.com', 'cli.two@example.com', 'cli.three@example.com']) ids.push((await ok(t, 'user', 'create', '--email', email)).id);
+  await writeFile(path.join(dir, 'body.txt'), 'Hello {{email}}, from a file.');
+  const created = await ok(t, 'mailing', 'create', '--name', 'CLI news', '--subject-en', 'CLI news for {{email}}', '--text-file-en', path.join(dir, 'body.txt'),
+    '--html-en', '<p>{{email}}</p>', '--subject-ru', 'Новости', '--text-ru', 'Привет', '--account', ids[0], '--account', `${ids[1]},${ids[2]}`);
+  t.like(created, { name: 'CLI news', status: 'draft', progress: { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 } });
+  t.like(await ok(t, 'mailing', 'start', created.id), { id: created.id, status: 'running' });
+  await fails(t, ['mailing', 'start', created.id], /the mailing is running/);
+  let status;
+  for (let tries = 0; tries < 30; tries++) {
+    status = await ok(t, 'mailing', 'status', created.id);
+    if (status.progress.sent === 3) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  t.deepEqual(status.progress, { queued: 0, sending: 0, sent: 3, failed: 0, skipped: 0 });
+  const mails = smtp.messages.filter((m) => m.subject.startsWith('CLI news for'));
+  t.deepEqual(mails.map((m) => m.envelopeTo[0]).sort(), ['cli.one@example.com', 'cli.three@example.com', 'cli.two@example.com']);
+  t.regex(mails[0]!.text ?? '', /^Hello cli\.\w+@example\.com, from a file\./);
+  const text = await cli('mailing', 'status', created.id);
+  t.is(text.code, 0);
+  t.regex(text.stdout, /status:\s+running/);
+  t.regex(text.stdout, /sent 3/);
+
+  // Templates from a JSON file, the audience by a filter; pause, resume and cancel.
+  await writeFile(path.join(dir, 'templates.json'), JSON.stringify({ en: { subject: 'Filtered', text: 'Hi' } }));
+  const filtered = await ok(t, 'mailing', 'create', '--name', 'Later', '--templates', path.join(dir, 'templates.json'), '--created-from', new Date(Date.now() + 3_600_000).toISOString(), '--language', 'en');
+  t.is(filtered.status, 'draft');
+  await fails(t, ['mailing', 'pause', filtered.id], /the mailing is draft/);
+  t.is((await ok(t, 'mailing', 'start', filtered.id)).status, 'running');
+  t.is((await ok(t, 'mailing', 'pause', filtered.id)).status, 'paused');
+  t.is((await ok(t, 'mailing', 'resume', filtered.id)).status, 'running');
+  t.is((await ok(t, 'mailing', 'cancel', filtered.id)).status, 'cancelled');
+  t.deepEqual((await ok(t, 'mailing', 'status', filtered.id)).progress, { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 }, 'nobody was created in the future');
+
+  await fails(t, ['mailing', 'status', randomUUID()], /no mailing has this id/);
+  const usage = await cli('mailing', 'create', '--name', 'x', '--json');
+  t.is(usage.code, 1);
+  t.regex(usage.stderr, /--subject-en and --text-en/);
+  const mixed = await cli('mailing', 'create', '--name', 'x', '--subject-en', 's', '--text-en', 't', '--account', ids[0], '--role', 'user', '--json');
+  t.regex(mixed.stderr, /--account names the audience alone/);
 });
 
 test.serial('embedded mode: the credential file, commands that need the database alone, and a missing credential', async (t) => {

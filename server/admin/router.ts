@@ -11,6 +11,8 @@ import { openApiDocument } from './openapi.ts';
 import type { Sealer } from '../keys/sealed-secrets.ts';
 import type { Runtime } from '../runtime.ts';
 import type { AdapterFactory } from '../../adapters/types.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { Logger } from '../logging/logger.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { sessionRoutes } from './accounts/sessions.ts';
 import { keyRoutes } from './keys/routes.ts';
@@ -19,6 +21,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { roleRoutes } from './roles/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 import { initialAccessTokenRoutes } from './initial-access-tokens/routes.ts';
+import { mailingRoutes } from './mailings/routes.ts';
 
 export interface AdminDeps {
   provider: { current: Provider; accessTokens: JwtAccessTokens };
@@ -29,13 +32,16 @@ export interface AdminDeps {
   accountModels: Runtime['accountModels'];
   /** oidc-provider's storage (runtime.adapters): clients go through the same adapter as the CLI's and RFC 7592's. */
   adapters: AdapterFactory;
+  /** The durable job queue: security notices, mailings (server/jobs/). */
+  jobs: JobQueue;
+  logger: Logger;
   /** Makes this process sign with new keys at once (others notice within a minute). */
   refreshSigningKeys(): Promise<boolean>;
 }
 
 export function adminRoutes(deps: AdminDeps): AnyRoute[] {
   return [...accountRoutes(deps), ...sessionRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config),
-    ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db), ...initialAccessTokenRoutes(deps)];
+    ...clientRoutes(deps), ...keyRoutes(deps), ...auditRoutes(deps.db), ...initialAccessTokenRoutes(deps), ...mailingRoutes(deps)];
 }
 
 export function adminApi(deps: AdminDeps): Router {

@@ -24,13 +24,14 @@ import { initialAccessTokenCreate } from './commands/initial-access-token.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
 import { auditTail } from './commands/audit.ts';
 import { login } from './commands/login.ts';
+import { mailingCommands } from './commands/mailing.ts';
 
 // stdout carries this command's output and nothing else, but some libraries write diagnostics
 // with console.log (knex reports connection errors that way): those go to stderr.
 console.log = console.info = console.debug = console.error;
 
 const COMMANDS: Command[] = [
-  migrate, ...userCommands, ...roleCommands, ...resourceCommands, ...clientCommands, initialAccessTokenCreate, keysList, keysRotate, auditTail, login,
+  migrate, ...userCommands, ...roleCommands, ...resourceCommands, ...clientCommands, initialAccessTokenCreate, keysList, keysRotate, auditTail, ...mailingCommands, login,
 ];
 
 function synopsis(command: Command): string {
@@ -95,6 +96,8 @@ function contextFor(config: Config, runtime: Runtime): Context {
           provider: { current: provider, accessTokens: jwtTokens },
           db: runtime.db, config, revokeAccount: runtime.revokeAccount, sealer: runtime.sealer, accountModels: runtime.accountModels,
           adapters: runtime.adapters,
+          jobs: runtime.jobs,
+          logger: createLogger('silent'),
           // Running servers notice new keys within a minute (server/server.ts).
           refreshSigningKeys: async () => false,
         }),

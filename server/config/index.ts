@@ -129,6 +129,7 @@ const schema = z.object({
   SMTP_URL: absoluteUrl(['smtp:', 'smtps:']).optional(),
   /** Sender of every mail (RFC 5322 From). */
   MAIL_FROM: z.string().trim().min(3).default('Enot ID <no-reply@localhost>'),
+  MAILING_RATE: wholeNumber(600, 1, 600_000),
   /** HTTP(S) endpoint that receives SMS as JSON {to, text}; unset means the dev outbox. */
   SMS_WEBHOOK_URL: absoluteUrl(['http:', 'https:']).optional(),
   /** When set, SMS webhook requests carry X-Enot-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")> (docs/delivery.md). */
@@ -280,6 +281,8 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     delivery: {
       smtpUrl: env.SMTP_URL,
       mailFrom: env.MAIL_FROM,
+      /** Mailings: messages per minute per process (server/mailings/send.ts). */
+      mailingRate: env.MAILING_RATE,
       smsWebhookUrl: env.SMS_WEBHOOK_URL,
       smsWebhookSecret: env.SMS_WEBHOOK_SECRET,
       allowDevOutbox: env.ALLOW_DEV_OUTBOX,

@@ -36,6 +36,12 @@ export async function isKnown(db: Knex, accountId: string, deviceId: string): Pr
   return row !== undefined;
 }
 
+/** Whether the account has signed in from any browser before (none: its first sign-in). */
+export async function hasKnownDevices(db: Knex, accountId: string): Promise<boolean> {
+  const row = await db(TABLE).first('account_id').where({ account_id: UUID.test(accountId) ? accountId : NO_ACCOUNT });
+  return row !== undefined;
+}
+
 /**
  * The device id when it is a known device of the account holding `identifier`;
  * otherwise undefined (no cookie, no such account, or a device of another account).

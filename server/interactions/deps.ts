@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Delivery } from '../delivery/types.ts';
+import type { JobQueue } from '../jobs/queue.ts';
 import type { createCodes } from '../verification/codes.ts';
 import type { createLimiters } from '../rate-limit/limiters.ts';
 import type { FlowStore } from '../flows/flow.ts';
@@ -24,6 +25,8 @@ export interface InteractionDeps {
   limiters: ReturnType<typeof createLimiters>;
   passwordAttempts: PasswordAttempts;
   delivery: Delivery;
+  /** The durable job queue: security notices are queued, never sent inside a request (server/notifications/). */
+  jobs: JobQueue;
   flows: FlowStore;
   qr: QrLogins;
   revokeAccount(accountId: string): Promise<void>;

@@ -10,8 +10,10 @@ import { pageFrame } from '../http/page-frame.ts';
 import { appName, strings } from '../../views/strings.ts';
 import type { PageFrame } from '../../views/layout.ts';
 import { csrfTokens } from './csrf.ts';
-import { remember } from '../devices/known-devices.ts';
-import { keepDeviceId } from '../devices/device-cookie.ts';
+import { hasKnownDevices, isKnown, remember } from '../devices/known-devices.ts';
+import { keepDeviceId, readDeviceId } from '../devices/device-cookie.ts';
+import { findAccountById } from '../accounts/queries.ts';
+import { queueSecurityNotice } from '../notifications/security-notices.ts';
 import type { InteractionDeps } from './deps.ts';
 import type { Via } from '../../views/fields.ts';
 import type { ClientCard } from '../../views/client-card.ts';
@@ -32,6 +34,21 @@ export function interactionTools(deps: InteractionDeps) {
     // The page may load this logo, and no other (server/http/content-security-policy.ts).
     allowImage(ctx, shown.logoUri);
     return { clientName: appName(strings(locale(ctx, interaction)), client, deps.config.brand.name), client: shown };
+  }
+
+  /**
+   * A sign-in from a browser the account has not used before is told to the person
+   * (issue 13 §2), but not its very first sign-in (registration), nor one from a known browser.
+   */
+  async function noticeOfNewDevice(ctx: Context, accountId: string): Promise<void> {
+    const deviceId = readDeviceId(ctx);
+    if (deviceId && (await isKnown(deps.db, accountId, deviceId))) return;
+    if (!(await hasKnownDevices(deps.db, accountId))) return;
+    const account = await findAccountById(deps.db, accountId);
+    if (!account) return;
+    await queueSecurityNotice(deps, {
+      account, event: 'sign_in.new_device', origin: { ip: ctx.ip, userAgent: ctx.get('user-agent'), locale: requestLocale(ctx) },
+    });
   }
 
   return {
@@ -97,7 +114,10 @@ export function interactionTools(deps: InteractionDeps) {
      */
     async finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
       const accountId = (result.login as { accountId?: string } | undefined)?.accountId;
-      if (accountId) await remember(deps.db, accountId, keepDeviceId(ctx), ctx.get('user-agent'));
+      if (accountId) {
+        await noticeOfNewDevice(ctx, accountId);
+        await remember(deps.db, accountId, keepDeviceId(ctx), ctx.get('user-agent'));
+      }
       const redirectTo = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
       ctx.status = 303;
       ctx.redirect(redirectTo);

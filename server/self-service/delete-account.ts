@@ -33,7 +33,7 @@ export async function deleteAccountNow(ctx: Context, deps: InteractionDeps, tool
   await Promise.all([forgetCodesTo(deps.db, identifiers), deps.flows.forgetIdentifiers(identifiers)]);
   // Only the account id: no origin (IP, user agent), no details.
   await auditSecurityEvent(deps, undefined, { action: 'account.deleted', outcome: 'success', actorAccountId: account.id });
-  await notifyAccountEvent(deps, { account, event: 'account-deleted', ip: ctx.ip, locale: tools.locale(ctx) });
+  await notifyAccountEvent(deps, { account, event: 'account.deleted', ip: ctx.ip, userAgent: ctx.get('user-agent'), locale: tools.locale(ctx) });
   renderHtml(ctx, 200, accountDeletedPage(tools.frame(ctx, '/')));
 }
 

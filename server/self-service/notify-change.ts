@@ -1,13 +1,10 @@
 // After an email or phone is added or changed, tell the person on what they
 // held before (OWASP ASVS V2.2.3: notify after updates to authentication
 // details), so that a takeover through a signed-in browser does not go unseen.
-import { maskIdentifier, type Identifier } from '../accounts/identifiers.ts';
+import type { Identifier } from '../accounts/identifiers.ts';
 import type { AccountRow } from '../accounts/queries.ts';
 import type { Locale } from '../i18n/locale.ts';
-import type { InteractionDeps } from '../interactions/deps.ts';
-import { reauthCodeTargets } from './reauth.ts';
-import { identifierChangedMessage, type IdentifierChange } from '../../views/messages/identifier-changed.ts';
-import { accountEventMessage, type AccountEvent } from '../../views/messages/account-event.ts';
+import { confirmedContact, queueSecurityNotice, type NoticeDeps, type NoticeEvent } from '../notifications/security-notices.ts';
 
 /**
  * Who is told: the replaced value and the other kind's value, each only if it
@@ -26,46 +23,44 @@ function recipients(before: AccountRow, now: Identifier): Identifier[] {
   return out;
 }
 
-/** Sends the notices; one that cannot be delivered is logged (never its address) and does not undo the change. */
+/**
+ * Queues the notices (server/notifications/security-notices.ts): they are sent and
+ * retried by the job queue, so one that cannot be delivered now neither delays nor
+ * undoes the change.
+ */
 export async function notifyIdentifierChange(
-  deps: InteractionDeps,
-  input: { before: AccountRow; now: Identifier; ip: string; locale: Locale },
+  deps: NoticeDeps,
+  input: { before: AccountRow; now: Identifier; ip: string; locale: Locale; userAgent?: string | null },
 ): Promise<void> {
   const replaced = (input.now.kind === 'email' ? input.before.email : input.before.phone) !== null;
-  const change = `${input.now.kind}-${replaced ? 'changed' : 'added'}` as IdentifierChange;
-  const at = new Date(deps.now());
-  await Promise.all(recipients(input.before, input.now).map(async (to) => {
-    const channel = to.kind === 'email' ? 'email' : 'sms';
-    try {
-      await deps.delivery.send(identifierChangedMessage({
-        channel, to: to.value, change, masked: maskIdentifier(input.now), at, ip: input.ip, locale: input.locale,
-      }));
-    } catch (err) {
-      // The transport has logged why, without the address; this line says what was lost.
-      deps.logger.warn({ channel, change, err: err instanceof Error ? err.name : String(err) }, 'identifier change notice not delivered');
-    }
-  }));
+  const to = recipients(input.before, input.now);
+  if (to.length === 0) return;
+  await queueSecurityNotice(deps, {
+    account: input.before, event: replaced ? 'identifier.changed' : 'identifier.added', recipients: to, subject: input.now,
+    origin: { ip: input.ip, userAgent: input.userAgent, locale: input.locale },
+  });
 }
 
+/** The account events of the /account pages (issue 13 §1) that the person is told of. */
+export type AccountEvent = Extract<NoticeEvent, 'password.set' | 'password.changed' | 'password.removed' | 'identifier.removed' | 'account.deleted'>;
+
 /**
- * Minimal stand-in until the notification queue (issue 13 §2) replaces this file:
- * tells every confirmed email and phone of `account` (as it was before the change,
- * so a removed one hears of it too) that `event` happened, in the account's
- * chosen language, else `locale`. Sent at once; one that cannot be delivered is
- * logged (never its address) and does not undo the change.
+ * Queues the notice of `event`, to the account's confirmed email, else its confirmed
+ * phone, as `account` was before the event (so a deleted account is still reached);
+ * for a removed identifier also to that identifier, when it was confirmed.
  */
 export async function notifyAccountEvent(
-  deps: InteractionDeps,
-  input: { account: AccountRow; event: AccountEvent; ip: string; locale: Locale },
+  deps: NoticeDeps,
+  input: { account: AccountRow; event: AccountEvent; ip: string; locale: Locale; userAgent?: string | null; removed?: Identifier },
 ): Promise<void> {
-  const { account } = input;
-  const at = new Date(deps.now());
-  await Promise.all(reauthCodeTargets(account).map(async (recipient) => {
-    const channel = recipient.kind === 'email' ? 'email' : 'sms';
-    try {
-      await deps.delivery.send(accountEventMessage({ channel, to: recipient.value, event: input.event, at, ip: input.ip, locale: account.locale ?? input.locale }));
-    } catch (err) {
-      deps.logger.warn({ channel, event: input.event, err: err instanceof Error ? err.name : String(err) }, 'account event notice not delivered');
-    }
-  }));
+  const to = confirmedContact(input.account);
+  const removed = input.removed;
+  if (removed && !to.some((r) => r.kind === removed.kind && r.value === removed.value)) {
+    const confirmed = removed.kind === 'email' ? input.account.email_verified_at : input.account.phone_verified_at;
+    if (confirmed) to.push(removed);
+  }
+  await queueSecurityNotice(deps, {
+    account: input.account, event: input.event, recipients: to, ...(removed ? { subject: removed } : {}),
+    origin: { ip: input.ip, userAgent: input.userAgent, locale: input.locale },
+  });
 }

@@ -56,7 +56,7 @@ export function passwordRoutes(router: Router, deps: InteractionDeps, tools: Acc
     await setPasswordHash(deps.db, me.account.id, await hashPassword(password));
     // ASVS 7.2.2: a change to a credential, never the credential.
     await auditSecurityEvent(deps, ctx, { action: 'password.changed', outcome: 'success', actorAccountId: me.account.id, details: { method: 'account', replaced: had } });
-    await notifyAccountEvent(deps, { account: me.account, event: had ? 'password-changed' : 'password-set', ip: ctx.ip, locale: tools.locale(ctx) });
+    await notifyAccountEvent(deps, { account: me.account, event: had ? 'password.changed' : 'password.set', ip: ctx.ip, userAgent: ctx.get('user-agent'), locale: tools.locale(ctx) });
     tools.seeOther(ctx, '/account/password?saved');
   });
 
@@ -72,7 +72,7 @@ export function passwordRoutes(router: Router, deps: InteractionDeps, tools: Acc
     }
     await setPasswordHash(deps.db, me.account.id, null);
     await auditSecurityEvent(deps, ctx, { action: 'password.removed', outcome: 'success', actorAccountId: me.account.id });
-    await notifyAccountEvent(deps, { account: me.account, event: 'password-removed', ip: ctx.ip, locale: tools.locale(ctx) });
+    await notifyAccountEvent(deps, { account: me.account, event: 'password.removed', ip: ctx.ip, userAgent: ctx.get('user-agent'), locale: tools.locale(ctx) });
     tools.seeOther(ctx, '/account/password?removed');
   });
 }

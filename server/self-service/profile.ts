@@ -13,6 +13,7 @@ import { auditSecurityEvent } from '../audit/security-event.ts';
 import { strings } from '../../views/strings.ts';
 import { freshReauth } from './reauth.ts';
 import { notifyAccountEvent } from './notify-change.ts';
+import type { Identifier } from '../accounts/identifiers.ts';
 import type { AccountTools } from './session.ts';
 
 /** Whether `kind` may be removed: the other identifier is there and confirmed. */
@@ -43,7 +44,11 @@ export function profileRoutes(
     // ASVS 7.2.2: which kind, never the value.
     await auditSecurityEvent(deps, ctx, { action: 'identifier.removed', outcome: 'success', actorAccountId: me.account.id, details: { kind } });
     // Told on every confirmed identifier it had, the removed one too (ASVS V2.2.3).
-    await notifyAccountEvent(deps, { account: me.account, event: kind === 'email' ? 'email-removed' : 'phone-removed', ip: ctx.ip, locale: tools.locale(ctx) });
+    const removed = kind === 'email' ? me.account.email : me.account.phone;
+    await notifyAccountEvent(deps, {
+      account: me.account, event: 'identifier.removed', ip: ctx.ip, userAgent: ctx.get('user-agent'), locale: tools.locale(ctx),
+      ...(removed ? { removed: { kind, value: removed } as Identifier } : {}),
+    });
     tools.seeOther(ctx, '/account?removed');
   });
 

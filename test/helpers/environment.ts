@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import knexFactory from 'knex';
 import { Redis } from 'ioredis';
+import { jobsSchema } from '../../server/jobs/queue.ts';
 
 export const serverMode = Boolean(process.env.DATABASE_URL);
 
@@ -54,7 +55,8 @@ export async function testEnvironment(overrides: Record<string, string> = {}): P
       await rm(dataDir, { recursive: true, force: true });
       if (env.DATABASE_URL && env.DATABASE_SCHEMA) {
         const db = knexFactory({ client: 'pg', connection: env.DATABASE_URL });
-        await db.raw('drop schema if exists ?? cascade', [env.DATABASE_SCHEMA]).finally(() => db.destroy());
+        // The job queue's tables live beside it (server/jobs/queue.ts jobsSchema).
+        await db.raw('drop schema if exists ??, ?? cascade', [env.DATABASE_SCHEMA, jobsSchema(env.DATABASE_SCHEMA)]).finally(() => db.destroy());
       }
       if (env.REDIS_URL && env.REDIS_PREFIX) {
         const redis = new Redis(env.REDIS_URL);

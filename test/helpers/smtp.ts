@@ -24,6 +24,8 @@ export interface SmtpCapture {
   messages: CapturedMail[];
   /** The next message not yet returned by nextMessage, waiting for it to arrive. */
   nextMessage(timeoutMs?: number): Promise<CapturedMail>;
+  /** The next message to `address` (envelope) not yet returned, waiting for it; others stay for nextMessage. */
+  nextMessageTo(address: string, timeoutMs?: number): Promise<CapturedMail>;
   close(): Promise<void>;
 }
 
@@ -110,7 +112,19 @@ export function parseMail(raw: Buffer, envelopeFrom: string, envelopeTo: string[
   };
 }
 
-export async function startSmtpServer(): Promise<SmtpCapture> {
+export interface SmtpOptions {
+  /** A fixed port (a test that starts the server only after mail was tried); default any free port. */
+  port?: number;
+  /** Answer RCPT TO for this address with 550 (a hard failure: no such mailbox). */
+  rejects?: (address: string) => boolean;
+  /**
+   * Runs after a message was received in full and kept, before the server answers 250;
+   * the answer waits for it (a test holds it to kill the sender inside that window).
+   */
+  beforeReply?: (mail: CapturedMail) => Promise<void> | void;
+}
+
+export async function startSmtpServer(options: SmtpOptions = {}): Promise<SmtpCapture> {
   const messages = arrivals<CapturedMail>();
   const server = new SMTPServer({
     // Plain SMTP on loopback: no certificate to trust, any credentials accepted.
@@ -121,19 +135,24 @@ export async function startSmtpServer(): Promise<SmtpCapture> {
     onAuth(auth, _session, callback) {
       callback(null, { user: auth.username });
     },
+    onRcptTo(address, _session, callback) {
+      if (options.rejects?.(address.address)) return callback(Object.assign(new Error('5.1.1 no such mailbox'), { responseCode: 550 }));
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        messages.add(parseMail(Buffer.concat(chunks), from, session.envelope.rcptTo.map((r) => r.address)));
-        callback();
+        const mail = parseMail(Buffer.concat(chunks), from, session.envelope.rcptTo.map((r) => r.address));
+        messages.add(mail);
+        Promise.resolve(options.beforeReply?.(mail)).then(() => callback(), callback);
       });
     },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as { port: number };
 
@@ -142,14 +161,18 @@ export async function startSmtpServer(): Promise<SmtpCapture> {
     url: `smtp://127.0.0.1:${port}`,
     messages: messages.all,
     nextMessage: (timeoutMs = 5000) => messages.next(timeoutMs, 'mail'),
+    nextMessageTo: (address, timeoutMs = 5000) =>
+      messages.nextMatching((m) => m.envelopeTo.some((to) => to.toLowerCase() === address.toLowerCase()), timeoutMs, `mail to ${address}`),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
-/** The next message, which must be to `address`; with the six-digit code in its text, if any. */
+/**
+ * The next message to `address` (queued notices to others may arrive in between); with the
+ * six-digit code in its text, if any.
+ */
 export async function nextMailTo(smtp: SmtpCapture, address: string): Promise<{ subject: string; text: string; html?: string; code?: string }> {
-  const mail = await smtp.nextMessage(10_000);
-  if (mail.envelopeTo[0] !== address) throw new Error(`expected mail to ${address}, got ${mail.envelopeTo.join(',')}`);
+  const mail = await smtp.nextMessageTo(address, 10_000);
   const text = mail.text ?? '';
   return { subject: mail.subject, text, html: mail.html, code: /\b(\d{6})\b/.exec(text)?.[1] };
 }

@@ -15,6 +15,7 @@ interface Copy {
   subject: Record<IdentifierChange, string>;
   what: Record<IdentifierChange, (masked: string) => string>;
   when(time: string, ip: string): string;
+  device(device: string): string;
   wasYou: string;
   notYou: string;
   smsWhat: Record<IdentifierChange, (masked: string) => string>;
@@ -36,6 +37,7 @@ const copy: Record<Locale, Copy> = {
       'phone-added': (m) => `The phone number ${m} was added to your Enot ID account.`,
     },
     when: (time, ip) => `When: ${time}. From IP address ${ip}.`,
+    device: (device) => ` Device: ${device}.`,
     wasYou: 'If this was you, there is nothing to do.',
     notYou:
       'If it was not you, someone may be using your account: reset your password with "Forgot your password?" on the sign-in page, and contact the service that uses Enot ID at once. Nobody from the service will ask you for a code.',
@@ -62,6 +64,7 @@ const copy: Record<Locale, Copy> = {
       'phone-added': (m) => `К вашему аккаунту Enot ID добавлен телефон ${m}.`,
     },
     when: (time, ip) => `Когда: ${time}. С IP-адреса ${ip}.`,
+    device: (device) => ` Устройство: ${device}.`,
     wasYou: 'Если это были вы, ничего делать не нужно.',
     notYou:
       'Если это были не вы, вашим аккаунтом может пользоваться посторонний: сбросьте пароль («Забыли пароль?» на странице входа) и сразу свяжитесь со службой, которая использует Enot ID. Никто из службы не попросит у вас код.',
@@ -76,7 +79,7 @@ const copy: Record<Locale, Copy> = {
 };
 
 /** `2026-11-30 08:01 UTC`: one unambiguous form for every reader. */
-function utc(at: Date): string {
+export function utc(at: Date): string {
   return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
@@ -89,12 +92,14 @@ export function identifierChangedMessage(input: {
   at: Date;
   ip: string;
   locale: Locale;
+  /** "Chrome on Windows", when known. */
+  device?: string | null;
 }): OutgoingMessage {
   const words = copy[input.locale];
   if (input.channel === 'sms') return { channel: 'sms', to: input.to, text: words.smsWhat[input.change](input.masked) + words.smsAdvice(input.ip) };
   const subject = words.subject[input.change];
   const what = words.what[input.change](input.masked);
-  const when = words.when(utc(input.at), input.ip);
+  const when = words.when(utc(input.at), input.ip) + (input.device ? words.device(input.device) : '');
   const text = [what, when, '', words.wasYou, '', words.notYou, ''].join('\n');
   const body = html`<p style="margin:0 0 16px">${what}</p>
 <p style="margin:0 0 16px">${when}</p>

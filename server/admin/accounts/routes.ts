@@ -9,6 +9,7 @@ import { setAccountRoles } from '../../rbac/roles.ts';
 import { forgetConsent } from '../../consents/remembered.ts';
 import { requireRoles, roleName } from '../roles/routes.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
+import { queueSecurityNotice, type NoticeDeps } from '../../notifications/security-notices.ts';
 import { page, paging, timestamp, uuidParams } from '../schemas.ts';
 
 export const accountSchema = z.object({
@@ -39,7 +40,7 @@ export function accountOf(row: AccountRow): z.input<typeof accountSchema> {
   };
 }
 
-export interface AccountDeps {
+export interface AccountDeps extends NoticeDeps {
   db: Knex;
   config: { defaultPhoneRegion: string };
   /** Ends every session and grant of the account, wherever they are stored (adapters/index.ts). */
@@ -140,8 +141,11 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
       async handler({ params }) {
         // The row first: from then on nothing of the account is found (find-account.ts,
         // jwt-access-tokens.ts); then what it held in Redis or the database goes.
-        if (!(await deleteAccount(db, params.id))) throw new NotFound('no account has this id');
+        const before = await findAccountById(db, params.id);
+        if (!before || !(await deleteAccount(db, params.id))) throw new NotFound('no account has this id');
         await deps.revokeAccount(params.id);
+        // To the addresses it had: the job carries them, the account is gone.
+        await queueSecurityNotice(deps, { account: before, event: 'account.deleted', origin: {} });
       },
     }),
     defineRoute({
@@ -187,9 +191,13 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
       async handler({ params }) {
         // Status first: from then on find-account.ts and jwt-access-tokens.ts refuse
         // the account; then its sessions, grants and stored tokens go (ASVS 3.3.1).
+        const before = await existing(db, params.id);
         if (!(await setAccountStatus(db, params.id, 'blocked'))) throw new NotFound('no account has this id');
         await deps.revokeAccount(params.id);
-        return accountOf(await existing(db, params.id));
+        const after = await existing(db, params.id);
+        // Told once, when the status changes (issue 13 §2); queued, so delivery cannot fail the call.
+        if (before.status !== 'blocked') await queueSecurityNotice(deps, { account: after, event: 'account.blocked', origin: {} });
+        return accountOf(after);
       },
     }),
     defineRoute({
@@ -203,8 +211,11 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
       status: 200,
       errors: [404],
       async handler({ params }) {
+        const before = await existing(db, params.id);
         if (!(await setAccountStatus(db, params.id, 'active'))) throw new NotFound('no account has this id');
-        return accountOf(await existing(db, params.id));
+        const after = await existing(db, params.id);
+        if (before.status !== 'active') await queueSecurityNotice(deps, { account: after, event: 'account.unblocked', origin: {} });
+        return accountOf(after);
       },
     }),
     defineRoute({

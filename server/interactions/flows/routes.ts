@@ -1,6 +1,7 @@
 // Sign in by code, register and recover: each starts from a form, sends a code,
 // and continues at /interaction/:uid/flows/:flowId until the flow completes.
 // The flows' state machines are in server/flows/flow.ts.
+import { queueSecurityNotice } from '../../notifications/security-notices.ts';
 import type { Router, RouterMiddleware } from '@koa/router';
 import type { Context } from 'koa';
 import { readForm, field } from '../../http/read-form.ts';
@@ -196,6 +197,13 @@ export function flowRoutes(router: Router, deps: InteractionDeps, tools: Interac
       await deps.revokeAccount(existing.id);
     }
     const accountId = existing?.id ?? (await provenAccount(deps, flow.identifier, passwordHash));
+    // A new password on an existing account is told to the person (issue 13 §2); a new account's is not news.
+    if (existing) {
+      await queueSecurityNotice(deps, {
+        account: existing, event: existing.password_hash ? 'password.changed' : 'password.set',
+        origin: { ip: ctx.ip, userAgent: ctx.get('user-agent'), locale: tools.locale(ctx, interaction) },
+      });
+    }
     // ASVS 7.2.2: a credential change; recovery also signs the person in (by the code, then the new password).
     await auditSecurityEvent(deps, ctx, { action: 'password.changed', outcome: 'success', actorAccountId: accountId, details: { via: 'recover', created: !existing } });
     await auditSecurityEvent(deps, ctx, { action: 'sign_in.code', outcome: 'success', actorAccountId: accountId, details: { flow: flow.kind, channel: flow.identifier.kind } });

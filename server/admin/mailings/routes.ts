@@ -1,0 +1,82 @@
+// /api/admin/mailings (issue 13 §3): create a mailing, preview it for one account,
+// start, pause, resume, cancel, and read its progress per recipient state.
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import { Conflict, NotFound } from '../../errors/index.ts';
+import { findAccountById } from '../../accounts/queries.ts';
+import type { JobQueue } from '../../jobs/queue.ts';
+import { audienceSchema, cancelMailing, createMailing, findMailing, mailingProgress, pauseMailing, resumeMailing, startMailing } from '../../mailings/mailings.ts';
+import { renderMailing, templatesSchema } from '../../mailings/templates.ts';
+import { defineRoute, type AnyRoute } from '../guard.ts';
+import { timestamp, uuidParams } from '../schemas.ts';
+
+const mailingSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['draft', 'running', 'paused', 'cancelled']),
+  created_at: timestamp,
+  started_at: timestamp.nullable(),
+  progress: z.object({ queued: z.number(), sending: z.number(), sent: z.number(), failed: z.number(), skipped: z.number() }),
+});
+
+export function mailingRoutes(deps: { db: Knex; jobs: JobQueue }): AnyRoute[] {
+  const { db, jobs } = deps;
+  async function view(id: string): Promise<z.input<typeof mailingSchema>> {
+    const row = await findMailing(db, id);
+    if (!row) throw new NotFound('no mailing has this id');
+    return {
+      id: row.id, name: row.name, status: row.status, created_at: new Date(row.created_at).toISOString(),
+      started_at: row.started_at ? new Date(row.started_at).toISOString() : null, progress: await mailingProgress(db, id),
+    };
+  }
+  const action = (verb: 'start' | 'pause' | 'resume' | 'cancel', summary: string, allowed: string[], run: (id: string) => Promise<void>) =>
+    defineRoute({
+      method: 'post', path: `/mailings/:id/${verb}`, operationId: `mailings.${verb}`, summary, tag: 'mailings',
+      params: uuidParams, response: mailingSchema, status: 200, errors: [404, 409],
+      async handler({ params }) {
+        const row = await findMailing(db, params.id);
+        if (!row) throw new NotFound('no mailing has this id');
+        if (!allowed.includes(row.status)) throw new Conflict(`the mailing is ${row.status}`);
+        await run(params.id);
+        return view(params.id);
+      },
+    });
+  return [
+    defineRoute({
+      method: 'post', path: '/mailings', operationId: 'mailings.create', tag: 'mailings',
+      summary: 'Create a mailing: subject, text and HTML per language ({{email}}, {{phone}}, {{id}}; escaped in HTML) and the audience',
+      body: z.object({ name: z.string().min(1).max(200), templates: templatesSchema, audience: audienceSchema }),
+      response: mailingSchema, status: 201,
+      audit: ({ body }) => ({ name: body.name }),
+      async handler({ body }) {
+        return view(await createMailing(db, body));
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/mailings/:id', operationId: 'mailings.read', tag: 'mailings',
+      summary: 'A mailing and its progress: recipients queued, being sent, sent, failed and skipped',
+      params: uuidParams, response: mailingSchema, status: 200, errors: [404],
+      async handler({ params }) {
+        return view(params.id);
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/mailings/:id/preview', operationId: 'mailings.preview', tag: 'mailings',
+      summary: 'The mailing as one account would get it (nothing is sent)',
+      params: uuidParams, body: z.object({ account_id: z.uuid(), language: z.enum(['en', 'ru']).default('en') }),
+      response: z.object({ subject: z.string(), text: z.string(), html: z.string().nullable() }), status: 200, errors: [404],
+      async handler({ params, body }) {
+        const mailing = await findMailing(db, params.id);
+        if (!mailing) throw new NotFound('no mailing has this id');
+        const account = await findAccountById(db, body.account_id);
+        if (!account) throw new NotFound('no account has this id');
+        const content = renderMailing(mailing.templates, body.language, { id: account.id, email: account.email, phone: account.phone });
+        return { subject: content.subject, text: content.text, html: content.html ?? null };
+      },
+    }),
+    action('start', 'Start sending: the audience is fixed now, each recipient queued once', ['draft'], (id) => startMailing(db, jobs, id)),
+    action('pause', 'Pause: recipients not yet sent wait', ['running'], (id) => pauseMailing(db, jobs, id)),
+    action('resume', 'Resume a paused mailing', ['paused'], (id) => resumeMailing(db, jobs, id)),
+    action('cancel', 'Cancel: recipients not yet sent are skipped', ['draft', 'running', 'paused'], (id) => cancelMailing(db, jobs, id)),
+  ];
+}
