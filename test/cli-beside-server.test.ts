@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { serverMode } from './helpers/environment.ts';
 import { OPERATOR_CLIENT_ID } from '../server/admin/operator-credential.ts';
+import { CLIENT_CACHE_TTL_MS } from '../adapters/client-cache.ts';
 import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
@@ -161,8 +162,9 @@ test.serial('clients: create with roles and a resource, show, update, rotate the
   const rotated = await ok(t, 'client', 'rotate-secret', created.client_id);
   t.not(rotated.client_secret, created.client_secret);
   // The old secret stops at once where the server rotated it; with DATABASE_URL another process
-  // rotated it, and this server may remember the client for a few seconds (adapters/client-cache.ts).
-  if (!serverMode) t.is((await token(created.client_id, created.client_secret)).status, 401);
+  // rotated it, and this server may remember the client for up to CLIENT_CACHE_TTL_MS.
+  if (serverMode) await new Promise((resolve) => setTimeout(resolve, CLIENT_CACHE_TTL_MS + 100));
+  t.is((await token(created.client_id, created.client_secret)).status, 401);
   t.is((await token(created.client_id, rotated.client_secret)).status, 200);
 
   t.truthy((await ok(t, 'client', 'list')).clients.find((c: { client_id: string }) => c.client_id === created.client_id));
