@@ -50,7 +50,7 @@ test.serial('an account made by phone adds an email; the relying party then sees
   account = await submit(started.browser, reauthCode, /\/code$/, { code: codeIn(String((await sms.nextRequest(10_000)).json?.text)) });
   const emailCodePage = await submit(started.browser, account, /\/account\/identifiers$/, { identifier: 'Phone.Person@Example.com', via: 'email' });
   t.is(emailCodePage.status, 200);
-  const mail = await smtp.nextMessage(10_000);
+  const mail = await smtp.nextMessageTo('Phone.Person@example.com', 10_000);
   t.deepEqual(mail.envelopeTo, ['Phone.Person@example.com']);
   account = await submit(started.browser, emailCodePage, /\/code$/, { code: codeIn(mail.text ?? '') });
   t.is(account.status, 200);
@@ -92,7 +92,7 @@ test.serial('an identifier that belongs to another account is refused after the 
   const reauth = await browser.follow(`${server.issuer}/account/reauth`);
   const account = await submit(browser, reauth, /\/account\/reauth\/password$/, { password: 'keys to the front door 1' });
   const codePage = await submit(browser, account, /\/account\/identifiers$/, { identifier: 'taken@example.com', via: 'email' });
-  const mail = await smtp.nextMessage(10_000);
+  const mail = await smtp.nextMessageTo('taken@example.com', 10_000);
   const result = await submit(browser, codePage, /\/code$/, { code: codeIn(mail.text ?? '') });
   t.is(result.status, 409);
   t.regex(result.body, /already belongs to another account/);

@@ -83,7 +83,7 @@ test.serial('code sign-in: code.sent and sign_in.code, without the code or the a
   const started = await beginAuthorization(rp, 'openid');
   const form = readForm(started.page, /\/code$/);
   const codePage = await started.browser.submit(form.action, { ...form.hidden, identifier: 'code.audit@example.com' }, REDIRECT_URI);
-  const mail = await smtp.nextMessage(10_000);
+  const mail = await smtp.nextMessageTo('code.audit@example.com', 10_000);
   t.is(mail.envelopeTo[0], 'code.audit@example.com');
   const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1]!;
   const entry = readForm(codePage, /\/code$/);

@@ -101,7 +101,7 @@ test.serial('the resend button: disabled with a live countdown, enabled at zero;
   await authorize(page);
   await page.getByLabel(t_.emailLabel).fill('countdown@example.com');
   await go(page, () => page.getByRole('button', { name: t_.continueWithCode }).click(), (url) => /\/flows\/[^/]+$/.test(url.pathname));
-  await world.smtp.nextMessage(10_000);
+  await world.smtp.nextMessageTo('countdown@example.com', 10_000);
   const resend = page.getByRole('button', { name: t_.resend });
   t.true(await resend.isDisabled());
   t.is(await resend.getAttribute('aria-describedby'), 'resend-wait');

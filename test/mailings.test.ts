@@ -240,3 +240,13 @@ async function cookieKey(): Promise<string> {
   const { loadCookieKeys } = await import('../server/keys/cookie-keys.ts');
   return (await loadCookieKeys(server.runtime.db, server.runtime.sealer, server.runtime.config.cookieKeys))[0]!;
 }
+
+test.serial('a list audience of 1,000 accounts fits in one request, with HTML templates; 1,001 is refused by name, not by size', async (t) => {
+  const ids = Array.from({ length: 1_000 }, () => randomUUID());
+  const templates = { en: { subject: 'Big news', text: 'Hello {{email}}', html: `<p>Hello {{email}}</p>${'<p>More news.</p>'.repeat(200)}` } };
+  const created = await api.call(t, 'post', '/mailings', { token, body: { name: 'Long list', templates, audience: { account_ids: ids } } });
+  t.is(created.status, 201, JSON.stringify(created.body));
+  const refused = await api.call(t, 'post', '/mailings', { token, body: { name: 'Too long', templates, audience: { account_ids: [...ids, randomUUID()] } } });
+  t.is(refused.status, 400);
+  t.regex(refused.body.error_description, /account_ids/);
+});

@@ -43,6 +43,8 @@ export interface AdminRoute<P extends Schema = Schema, Q extends Schema = Schema
   /** The success body; none means 204 No Content. */
   response?: R;
   status: 200 | 201 | 204;
+  /** The largest body this route reads (default 16 KiB; at most the app's 56 KiB, server/http/request-context.ts). */
+  bodyLimitBytes?: number;
   /** Error statuses this route may answer besides 400, 401, 403 and 503 (every route has those). */
   errors?: number[];
   /** Audit details from the validated input (never secrets: ./audit/record.ts filters them again). */
@@ -168,7 +170,7 @@ export function adminRouter(routes: AnyRoute[], deps: AuthoriseDeps, extra: (rou
         },
         params: ctx.params,
         query: ctx.query,
-        body: () => readJson(ctx, BODY_LIMIT_BYTES),
+        body: () => readJson(ctx, route.bodyLimitBytes ?? BODY_LIMIT_BYTES),
         ip: ctx.ip,
         userAgent: ctx.get('user-agent') || null,
       });

@@ -52,6 +52,7 @@ export const HINTS: Record<string, string> = {
   BRAND_LOGO_URL: 'use an https URL such as https://example.com/logo.png, or a data:image/png;base64,… URI',
   BRAND_COLOR: 'use a hex colour such as #2b59c3 or #25c',
   SUPPORT_URL: 'use an https URL such as https://example.com/help, or an address such as mailto:help@example.com',
+  MAILING_RATE: 'use messages per minute from 1 to 600000, such as 600',
 };
 
 /** Variables whose value is never repeated in a message: it is a secret. */

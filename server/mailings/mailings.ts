@@ -8,7 +8,7 @@ import type { Templates } from './templates.ts';
 import { LOCALES } from '../i18n/locale.ts';
 
 export const audienceSchema = z.union([
-  z.object({ account_ids: z.array(z.uuid()).min(1).max(100_000).describe('one account, or a list') }).strict(),
+  z.object({ account_ids: z.array(z.uuid()).min(1).max(1_000).describe('one account, or a list of up to 1,000 (larger audiences: a filter)') }).strict(),
   z.object({
     role: z.string().min(1).max(64).optional(),
     created_from: z.iso.datetime({ offset: true }).optional(),
