@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { nextMailTo, startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { startSmsReceiver, type SmsReceiver } from './helpers/sms-receiver.ts';
 import { accountByPassword, stepUpByPassword, submitForm, type Browser } from './helpers/account-pages.ts';
+import { createBrowser } from './helpers/browser.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { setIdentifier } from '../server/accounts/queries.ts';
 import { strings } from '../views/strings.ts';
@@ -215,4 +216,22 @@ test.serial('the language chosen on /account is the language of the codes and no
   const again = await browser.follow(`${server.issuer}/account/reauth`);
   await submitForm(browser, again, /\/account\/reauth\/code$/);
   t.is((await mailTo('polyglot@example.com')).subject, 'Your Enot ID sign-in code');
+});
+
+test.serial('a browser that sends no User-Agent sees its session as an unknown browser, not an error (found by the fuzzer)', async (t) => {
+  const email = 'no.agent@example.com';
+  const password = 'a good long password 1';
+  const id = await createAccount(server.runtime.db, { email, password });
+  const browser = createBrowser({
+    fetch: (input, init) => {
+      const headers = new Headers(init.headers);
+      headers.set('user-agent', '');
+      return fetch(input, { ...init, headers });
+    },
+  });
+  await accountByPassword(server.issuer, email, password, browser);
+  t.deepEqual(await server.runtime.db('session_devices').where({ account_id: id }).pluck('user_agent'), ['']);
+  const page = await browser.follow(`${server.issuer}/account/sessions`);
+  t.is(page.status, 200);
+  t.regex(page.body, new RegExp(strings('en').unknownBrowser));
 });

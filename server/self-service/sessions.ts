@@ -32,6 +32,8 @@ const seconds = (value: unknown) => (typeof value === 'number' ? new Date(value 
 
 /** Browser (with its major version) and OS from a User-Agent header, by bowser. */
 function device(userAgent: string): { browser?: string; system?: string } {
+  // bowser throws on an empty User-Agent (a client may send none): an unknown browser.
+  if (!userAgent.trim()) return {};
   const { browser, os } = Bowser.getParser(userAgent).getResult();
   const major = browser.version?.split('.')[0];
   return { browser: browser.name ? [browser.name, major].filter(Boolean).join(' ') : undefined, system: os.name || undefined };
