@@ -12,6 +12,8 @@ import { oidc, insecure, REDIRECT_URI, TEST_IAT } from './helpers/oidc.ts';
 import { createBrowser, readForm, type Page } from './helpers/browser.ts';
 import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
+import { CLIENT_CACHE_TTL_MS } from '../adapters/client-cache.ts';
+import { serverMode } from './helpers/environment.ts';
 
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 const MAIN = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
@@ -97,9 +99,13 @@ test('CLI: client create --first-party --skip-consent signs in without a consent
     await createAccount(server.runtime.db, { email: `${name}@example.com`, password: PASSWORD });
     return `${name}@example.com`;
   };
+  // With DATABASE_URL the CLI is another process: this server may remember the client for up to CLIENT_CACHE_TTL_MS.
+  const settled = () => (serverMode ? new Promise((resolve) => setTimeout(resolve, CLIENT_CACHE_TTL_MS + 100)) : Promise.resolve());
   t.like(await ok(t, 'client', 'update', client.client_id, '--no-skip-consent'), { first_party: true, skip_consent: false });
+  await settled();
   t.true((await signIn(client.client_id, client.client_secret, { email: await person('flag-off') })).asked, 'without the flag: asked');
   t.like(await ok(t, 'client', 'update', client.client_id, '--skip-consent'), { skip_consent: true });
+  await settled();
   t.false((await signIn(client.client_id, client.client_secret, { email: await person('flag-on') })).asked, 'set again: not asked');
 
   const forced = await signIn(client.client_id, client.client_secret, { email: await person('forced'), extra: { prompt: 'consent' } });
