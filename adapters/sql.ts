@@ -1,4 +1,4 @@
-// oidc-provider models in PostgreSQL (or PGlite): one row per instance in
+// oidc-provider models in PostgreSQL (DATABASE_URL or the embedded one): one row per instance in
 // `oidc_models`, clients in `clients`. Expiry is enforced on read and rows are
 // purged periodically, so a read is always one query. Device codes are kept a
 // while past their expiry (keptFor in ./types.ts).

@@ -152,8 +152,8 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const storage = mode === 'embedded'
-    ? 'embedded PGlite under a fresh DATA_DIR, no Redis'
-    : `${urls.databaseUrl ? `PostgreSQL (schema ${environment.storage.DATABASE_SCHEMA})` : 'embedded PGlite'} + ${urls.redisUrl ? `Redis (prefix ${environment.storage.REDIS_PREFIX})` : 'no Redis'}`;
+    ? 'embedded PostgreSQL under a fresh DATA_DIR, no Redis'
+    : `${urls.databaseUrl ? `PostgreSQL (schema ${environment.storage.DATABASE_SCHEMA})` : 'embedded PostgreSQL'} + ${urls.redisUrl ? `Redis (prefix ${environment.storage.REDIS_PREFIX})` : 'no Redis'}`;
   const enotEnv: Record<string, string> = {
     ...environment.storage,
     PORT: String(port),

@@ -1,5 +1,5 @@
 // Creates the benchmark's accounts with Enot ID's own modules, before the
-// server under load starts (embedded PGlite belongs to one process at a time).
+// server under load starts (an embedded DATA_DIR belongs to one process at a time).
 // Reads the same environment as the server; prints one JSON line.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../server/config/index.ts';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Type-checks, then runs every test on the embedded defaults (PGlite, no Redis),
+# Type-checks, then runs every test on the embedded defaults (embedded PostgreSQL, no Redis),
 # and again on PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 echo "== type check (tsc --noEmit, $(node --version))"
 tsc --noEmit -p .
 
-echo "== tests on embedded storage (PGlite under a temporary DATA_DIR, no Redis)"
+echo "== tests on embedded storage (the embedded PostgreSQL under a temporary DATA_DIR, no Redis)"
 env -u DATABASE_URL -u REDIS_URL ava "$@"
 
 if [ -n "${DATABASE_URL:-}" ] || [ -n "${REDIS_URL:-}" ]; then

@@ -6,6 +6,7 @@ import type { Config } from './config/index.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.ts';
 import { connectRedis } from './redis/connect.ts';
 import { accountModelLister, accountRevoker, chooseAdapters } from '../adapters/index.ts';
 import type { AdapterFactory } from '../adapters/types.ts';
@@ -36,22 +37,33 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
   // A server answering requests gets storage deadlines (config.storageTimeouts); the
   // CLI and migrations do not, since a migration may rightly run for minutes.
   const timeouts = options.serving ? config.storageTimeouts : undefined;
+  let embedded: EmbeddedPostgres | undefined;
   let db: Knex | undefined;
   let redis: Redis | undefined;
   try {
-    db = await connectDatabase(config);
-    if (options.migrate !== false) await migrateToLatest(db, { serialiseOn: config.databaseUrl ? config.databaseSchema : undefined });
-    if (timeouts && config.databaseUrl) {
+    // Embedded mode: this process starts the PostgreSQL under DATA_DIR and stops it at close.
+    embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
+    if (embedded?.earlierDatabase) options.logger?.warn({ directory: embedded.earlierDatabase }, 'DATA_DIR/pg holds the PGlite database of an earlier Enot ID, which is no longer read: this DATA_DIR starts empty in DATA_DIR/postgres (README "Storage")');
+    if (embedded) options.logger?.info({ directory: embedded.directory, adopted: embedded.adopted }, embedded.adopted ? 'embedded PostgreSQL reused (left running by a stopped process)' : 'embedded PostgreSQL started');
+    const storage = { databaseUrl: embedded?.url ?? config.databaseUrl!, databaseSchema: config.databaseSchema };
+    db = await connectDatabase(storage);
+    if (options.migrate !== false) await migrateToLatest(db, { serialiseOn: config.databaseSchema });
+    if (timeouts) {
       const migrated = db;
-      db = await connectDatabase(config, timeouts);
+      db = await connectDatabase(storage, timeouts);
       await migrated.destroy();
     }
     redis = config.redisUrl ? await connectRedis(config.redisUrl, timeouts) : undefined;
   } catch (err) {
     await db?.destroy().catch(() => {});
+    await embedded?.stop().catch(() => {});
     unlock();
     throw err;
   }
+  const stopEmbedded = async () => {
+    await embedded?.stop().catch(() => {});
+    unlock();
+  };
   const redisStore = redis && { client: redis, prefix: config.redisPrefix };
   const sealer = createSealer(config.secretsKeys);
   try {
@@ -62,11 +74,11 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
     }
   } catch (err) {
     await Promise.allSettled([db.destroy(), redis?.quit()]);
-    unlock();
+    await stopEmbedded();
     throw err;
   }
   const adapters = chooseAdapters(db, redisStore, sealer);
-  const jobs = createJobQueue(config, db, options.logger ?? createLogger('silent'));
+  const jobs = createJobQueue({ ...config, databaseUrl: embedded?.url ?? config.databaseUrl }, options.logger ?? createLogger('silent'));
   return {
     config,
     db,
@@ -77,10 +89,10 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
     accountModels: accountModelLister(db, redisStore),
     jobs,
     async close() {
-      // Jobs first: in embedded mode they use the database connection.
+      // Jobs and pools first, then the embedded server they were connected to.
       await jobs.stop(config.shutdownTimeoutMs).catch(() => {});
       await Promise.allSettled([db!.destroy(), redis?.quit()]);
-      unlock();
+      await stopEmbedded();
     },
   };
 }

@@ -1,6 +1,6 @@
 // One oidc-provider adapter contract (see oidc-provider's example/my_adapter.js),
-// run against every storage available: the SQL adapter on embedded PGlite
-// (always), on PostgreSQL (when DATABASE_URL is set) and the Redis adapter
+// run against every storage available: the SQL adapter on the embedded
+// PostgreSQL (always), on PostgreSQL (when DATABASE_URL is set) and the Redis adapter
 // (when REDIS_URL is set). Every backend is set up once for the whole file;
 // tests use random ids so they can run concurrently on the same backend.
 import test from 'ava';
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
-import { connectDatabase } from '../server/db/connect.ts';
+import { connectDatabase, openDatabase } from '../server/db/connect.ts';
 import { migrateToLatest } from '../server/db/migrate.ts';
 import { connectRedis } from '../server/redis/connect.ts';
 import { purgeExpiredModels, sqlAdapterFactory } from '../adapters/sql.ts';
@@ -143,8 +143,7 @@ function registerContract(name: string, slot: Slot<Store>) {
   // The only test that creates expiring instances: purgeExpiredModels deletes
   // every expired row, so a concurrent test purging would hide whether reads
   // themselves ignore expired rows. Serial (ava runs these before the others):
-  // PGlite runs on this thread, and queries of concurrent tests could delay the
-  // check made before expiry by more than the 1 s the instances live.
+  // queries of concurrent tests could delay the check made before expiry by more than the 1 s the instances live.
   test.serial(title('expiresIn is honoured by find, findByUid, consume and the purge; device codes are kept past it'), async (t) => {
     const tokens = adapter('AccessToken');
     const sessions = adapter('Session');
@@ -438,27 +437,28 @@ function registerSqlChecks(name: string, slot: Slot<Knex>) {
 
 // ---------------------------------------------------------------- backends --
 
-const pglite = new Slot<{ db: Knex; dir: string }>();
-const pgliteDb = new Slot<Knex>();
-const pgliteStore = new Slot<Store>();
+// The embedded PostgreSQL under a DATA_DIR of its own (server/db/embedded-postgres.ts).
+const embedded = new Slot<{ close(): Promise<void>; dir: string }>();
+const embeddedDb = new Slot<Knex>();
+const embeddedStore = new Slot<Store>();
 
-test.before('PGlite', async () => {
+test.before('embedded PostgreSQL', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'enot-adapters-'));
-  const db = await connectDatabase({ dataDir: dir, databaseSchema: 'public', databaseUrl: undefined });
-  pglite.value = { db, dir };
+  const { db, close } = await openDatabase({ dataDir: dir, databaseSchema: 'public', databaseUrl: undefined });
+  embedded.value = { close, dir };
   await migrateToLatest(db);
-  pgliteDb.value = db;
-  pgliteStore.value = sqlStore(db);
+  embeddedDb.value = db;
+  embeddedStore.value = sqlStore(db);
 });
 
-test.after.always('PGlite', async () => {
-  if (!pglite.value) return;
-  await pglite.value.db.destroy();
-  await rm(pglite.value.dir, { recursive: true, force: true });
+test.after.always('embedded PostgreSQL', async () => {
+  if (!embedded.value) return;
+  await embedded.value.close();
+  await rm(embedded.value.dir, { recursive: true, force: true });
 });
 
-registerContract('sql/pglite', pgliteStore);
-registerSqlChecks('sql/pglite', pgliteDb);
+registerContract('sql/embedded', embeddedStore);
+registerSqlChecks('sql/embedded', embeddedDb);
 
 const databaseUrl = process.env.DATABASE_URL;
 // A URL without a user name (postgres://host/db) means the OS user to libpq,
@@ -470,7 +470,7 @@ const schema = `t_${runId}`;
 
 if (databaseUrl) {
   test.before('PostgreSQL', async () => {
-    const db = await connectDatabase({ databaseUrl, databaseSchema: schema, dataDir: os.tmpdir() });
+    const db = await connectDatabase({ databaseUrl, databaseSchema: schema });
     postgres.value = db;
     await migrateToLatest(db);
     postgresStore.value = sqlStore(db);

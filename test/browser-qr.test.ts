@@ -505,7 +505,7 @@ test.serial('the account page fits a phone with a long email address', async (t)
 
 // ---------------------------------------------------------------- two processes
 
-// The embedded database (PGlite) belongs to one process; two processes need PostgreSQL and Redis.
+// An embedded DATA_DIR belongs to one Enot ID process; two processes need PostgreSQL and Redis.
 const canScaleOut = serverMode && Boolean(process.env.REDIS_URL);
 const scaleOut = canScaleOut ? test.serial : test.serial.skip;
 const scaleOutTitle = 'QR in Chromium with the desktop and the phone on two server processes behind a round-robin proxy';

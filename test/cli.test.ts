@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../server/config/index.ts';
-import { connectDatabase } from '../server/db/connect.ts';
+import { openDatabase, type Database } from '../server/db/connect.ts';
 import { migrations } from '../migrations/index.ts';
 import { sqlAdapterFactory } from '../adapters/sql.ts';
 import { testEnvironment } from './helpers/environment.ts';
@@ -62,12 +62,12 @@ function assertUserError(t: ExecutionContext, result: Result, message: RegExp) {
   t.notRegex(result.stderr, /^\s+at /m, 'no stack trace');
 }
 
-async function withDatabase<T>(cli: Cli, use: (db: Awaited<ReturnType<typeof connectDatabase>>) => Promise<T>): Promise<T> {
-  const db = await connectDatabase(loadConfig(cli.env));
+async function withDatabase<T>(cli: Cli, use: (db: Database) => Promise<T>): Promise<T> {
+  const { db, close } = await openDatabase(loadConfig(cli.env));
   try {
     return await use(db);
   } finally {
-    await db.destroy();
+    await close();
   }
 }
 

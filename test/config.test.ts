@@ -6,7 +6,7 @@ import { loadConfig, ConfigError, CONFIG_VARIABLES } from '../server/config/inde
 import { HINTS } from '../server/config/problems.ts';
 import { contrast } from '../server/config/brand.ts';
 
-// Generous: in embedded mode a start migrates a fresh PGlite database first, slow on a loaded machine.
+// Generous: in embedded mode a start creates and migrates a fresh embedded PostgreSQL first, slow on a loaded machine.
 async function start(overrides: Record<string, string>, args: string[] = []) {
   const environment = await testEnvironment();
   try {

@@ -3,7 +3,7 @@
 // real SMTP server, so the test sees who sent what: both take part, each recipient
 // is claimed by one process and gets the mailing once, and MAILING_RATE holds for
 // the two together (the pace is shared in the database: server/mailings/send.ts).
-// Server mode only: the embedded PGlite is one process's database (a second server
+// Server mode only: an embedded DATA_DIR is one Enot ID process's (a second server
 // on the same DATA_DIR refuses to start), so there is nothing to share.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../server/config/index.ts';
-import { connectDatabase } from '../server/db/connect.ts';
+import { openDatabase } from '../server/db/connect.ts';
 import { migrateToLatest } from '../server/db/migrate.ts';
 import { connectRedis } from '../server/redis/connect.ts';
 import { RateLimited } from '../server/errors/index.ts';
@@ -22,6 +22,8 @@ if (process.env.DATABASE_URL && !process.env.PGUSER && !process.env.USER) proces
 
 interface Backend {
   db: Knex;
+  /** Closes the pool (and stops the embedded server). */
+  closeDb(): Promise<void>;
   redis?: Redis;
   prefix: string;
   env: TestEnvironment;
@@ -52,14 +54,14 @@ async function allowedCount(limiter: Limiter, key: string, max: number): Promise
 async function openBackend(overrides: Record<string, string>): Promise<Backend> {
   const env = await testEnvironment(overrides);
   const config = loadConfig(env.env);
-  const db = await connectDatabase(config);
+  const { db, close } = await openDatabase(config);
   await migrateToLatest(db);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
-  return { db, redis, prefix: config.redisPrefix, env };
+  return { db, closeDb: close, redis, prefix: config.redisPrefix, env };
 }
 
 async function closeBackend(backend: Backend): Promise<void> {
-  await Promise.allSettled([backend.db.destroy(), backend.redis?.quit()]);
+  await Promise.allSettled([backend.closeDb(), backend.redis?.quit()]);
   await backend.env.cleanup();
 }
 
@@ -229,6 +231,6 @@ function register(name: string, overrides: Record<string, string>) {
   });
 }
 
-register('pglite', { DATABASE_URL: '', REDIS_URL: '' });
+register('embedded', { DATABASE_URL: '', REDIS_URL: '' });
 if (process.env.DATABASE_URL) register('postgres', { REDIS_URL: '' });
-if (process.env.REDIS_URL) register(process.env.DATABASE_URL ? 'redis' : 'redis (pglite)', {});
+if (process.env.REDIS_URL) register(process.env.DATABASE_URL ? 'redis' : 'redis (embedded)', {});

@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../server/config/index.ts';
-import { connectDatabase } from '../server/db/connect.ts';
+import { openDatabase } from '../server/db/connect.ts';
 import { migrateToLatest } from '../server/db/migrate.ts';
 import { connectRedis } from '../server/redis/connect.ts';
 import { CodeAttemptsExhausted, CodeExpired, CodeInvalid, RateLimited } from '../server/errors/index.ts';
@@ -31,6 +31,8 @@ const MINUTE = 60 * SECOND;
 
 interface Backend {
   db: Knex;
+  /** Closes the pool (and stops the embedded server). */
+  closeDb(): Promise<void>;
   redis?: Redis;
   prefix: string;
   secret: string;
@@ -69,11 +71,11 @@ async function rejectsWith(t: ExecutionContext, promise: Promise<unknown>, type:
 async function openBackend(overrides: Record<string, string>): Promise<Backend> {
   const env = await testEnvironment(overrides);
   const config = loadConfig(env.env);
-  const db = await connectDatabase(config);
+  const { db, close } = await openDatabase(config);
   await migrateToLatest(db);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
   const secret = await loadCodeSecret(db, clear, config.codeHmacSecret);
-  return { db, redis, prefix: config.redisPrefix, secret, env };
+  return { db, closeDb: close, redis, prefix: config.redisPrefix, secret, env };
 }
 
 function register(name: string, overrides: Record<string, string>) {
@@ -108,7 +110,7 @@ function register(name: string, overrides: Record<string, string>) {
   });
   test.after.always(title('close'), async () => {
     if (!backend) return;
-    await Promise.allSettled([backend.db.destroy(), backend.redis?.quit()]);
+    await Promise.allSettled([backend.closeDb(), backend.redis?.quit()]);
     await backend.env.cleanup();
   });
 
@@ -391,6 +393,6 @@ function register(name: string, overrides: Record<string, string>) {
   });
 }
 
-register('pglite', { DATABASE_URL: '', REDIS_URL: '' });
+register('embedded', { DATABASE_URL: '', REDIS_URL: '' });
 if (process.env.DATABASE_URL) register('postgres', { REDIS_URL: '' });
-if (process.env.REDIS_URL) register(process.env.DATABASE_URL ? 'postgres + redis' : 'pglite + redis', {});
+if (process.env.REDIS_URL) register(process.env.DATABASE_URL ? 'postgres + redis' : 'embedded + redis', {});

@@ -62,7 +62,7 @@ const schema = z.object({
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   /** Where the embedded database and the dev outbox live. */
   DATA_DIR: z.string().trim().min(1).default('./data'),
-  /** PostgreSQL connection URL; unset means the embedded PGlite database under DATA_DIR. */
+  /** PostgreSQL connection URL; unset means the embedded PostgreSQL that Enot ID starts under DATA_DIR (server/db/embedded-postgres.ts). */
   DATABASE_URL: absoluteUrl(['postgres:', 'postgresql:']).optional(),
   /** PostgreSQL schema that holds every table (one per test run keeps runs apart). */
   DATABASE_SCHEMA: z

@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config, StorageTimeouts } from '../config/index.ts';
 import { StorageConnectError } from '../errors/connection.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
 
 export type Database = Knex;
 
@@ -45,54 +44,78 @@ function readyForQuery(connection: { readyForQuery?: boolean }): boolean {
   return connection.readyForQuery === true;
 }
 
+export interface OpenDatabase {
+  db: Database;
+  /** Closes the pool, then stops the embedded server if this opened it. */
+  close(): Promise<void>;
+}
+
 /**
- * PostgreSQL when DATABASE_URL is set, otherwise PGlite (embedded PostgreSQL)
- * under DATA_DIR/pg: same SQL, same migrations.
+ * PostgreSQL at DATABASE_URL, or (unset) the embedded PostgreSQL under DATA_DIR
+ * (./embedded-postgres.ts): the same driver, pool and SQL either way. For the CLI's
+ * helpers and tests; openRuntime() starts the embedded server itself, to open two
+ * pools (migrations, serving) on one server.
+ */
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databaseSchema' | 'dataDir'>): Promise<OpenDatabase> {
+  if (config.databaseUrl) {
+    const db = await connectPostgres(config.databaseUrl, config.databaseSchema);
+    return { db, close: () => db.destroy() };
+  }
+  const embedded = await startEmbeddedPostgres(config.dataDir);
+  try {
+    const db = await connectPostgres(embedded.url, config.databaseSchema);
+    return {
+      db,
+      async close() {
+        await db.destroy();
+        await embedded.stop();
+      },
+    };
+  } catch (err) {
+    await embedded.stop().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * A pool on the PostgreSQL at `config.databaseUrl` (DATABASE_URL, or the embedded
+ * server's URL).
  *
  * With `timeouts` (the server's request-serving pool) every connect, pool wait and
  * statement has a deadline, and failing it is "storage unavailable" (503). Without
  * them (migrations, the CLI, tests), statements may take as long as they need.
- * PGlite runs in the process, has no network to lose, and gets no deadlines.
  */
-export async function connectDatabase(
-  config: Pick<Config, 'databaseUrl' | 'databaseSchema' | 'dataDir'>,
-  timeouts?: StorageTimeouts,
-): Promise<Database> {
-  if (config.databaseUrl) {
-    const db = knexFactory({
-      client: 'pg',
-      connection: { connectionString: config.databaseUrl, ...(timeouts && deadlines(timeouts)) },
-      searchPath: [config.databaseSchema],
-      pool: { min: 0, max: 10, ...(timeouts && { validate: readyForQuery }) },
-      acquireConnectionTimeout: timeouts?.connectMs ?? 10_000,
-      // Error messages name the statement but not its values (tokens, codes, emails), so they can be logged.
-      compileSqlOnError: false,
-      log: quiet,
-    });
-    try {
-      if (config.databaseSchema !== 'public') {
-        await db.raw('create schema if not exists ??', [config.databaseSchema]);
-      } else {
-        await db.raw('select 1');
-      }
-    } catch (err) {
-      await db.destroy().catch(() => {});
-      throw new StorageConnectError('database', config.databaseUrl, err, timeouts?.connectMs);
-    }
-    return db;
-  }
+export async function connectDatabase(config: { databaseUrl: string; databaseSchema: string }, timeouts?: StorageTimeouts): Promise<Database> {
+  return connectPostgres(config.databaseUrl, config.databaseSchema, timeouts);
+}
 
-  const directory = path.resolve(config.dataDir, 'pg');
-  mkdirSync(directory, { recursive: true });
-  // Loaded only in embedded mode: a server on PostgreSQL never needs PGlite.
-  const { default: ClientPgLite } = await import('knex-pglite');
+async function connectPostgres(url: string, schema: string, timeouts?: StorageTimeouts): Promise<Database> {
   const db = knexFactory({
-    client: ClientPgLite as unknown as typeof Knex.Client,
-    dialect: 'postgres',
-    connection: { filename: directory },
+    client: 'pg',
+    connection: { connectionString: url, ...(timeouts && deadlines(timeouts)) },
+    searchPath: [schema],
+    pool: { min: 0, max: 10, ...(timeouts && { validate: readyForQuery }) },
+    acquireConnectionTimeout: timeouts?.connectMs ?? 10_000,
+    // Error messages name the statement but not its values (tokens, codes, emails), so they can be logged.
     compileSqlOnError: false,
     log: quiet,
-  } as Knex.Config);
-  await db.raw('select 1');
+  });
+  try {
+    if (schema !== 'public') {
+      // "if not exists" is not atomic: two processes starting at once on an empty
+      // database can both pass the check and one fails on pg_namespace's unique
+      // index. A transaction-level advisory lock serialises them (and, unlike a
+      // session lock, works through PgBouncer's transaction pooling).
+      await db.transaction(async (tx) => {
+        await tx.raw('select pg_advisory_xact_lock(hashtext(?), hashtext(?))', ['enot-id:schema', schema]);
+        await tx.raw('create schema if not exists ??', [schema]);
+      });
+    } else {
+      await db.raw('select 1');
+    }
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    throw new StorageConnectError('database', url, err, timeouts?.connectMs);
+  }
   return db;
 }

@@ -11,8 +11,10 @@ function alive(pid: number): boolean {
 }
 
 /**
- * PGlite is single-process: two processes on one data directory would corrupt it.
- * Takes DATA_DIR/pg.lock (stale locks of dead processes are replaced); returns the release function.
+ * One Enot ID process owns an embedded DATA_DIR: it starts the PostgreSQL there
+ * (./embedded-postgres.ts) and stops it when it stops, which would pull the database
+ * from under a second process. Beside a running server the CLI goes through its
+ * admin API (server/cli/admin.ts). Takes DATA_DIR/pg.lock (stale locks of dead processes are replaced); returns the release function.
  */
 export function lockEmbeddedDatabase(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });

@@ -3,18 +3,12 @@
 // (SELECT … FOR UPDATE SKIP LOCKED), retried with backoff when its handler throws,
 // and given to another process when the one that held it dies (its expiry).
 //
-// Server mode: pg-boss keeps its own small pool on DATABASE_URL and its tables in
-// the schema `<DATABASE_SCHEMA>_jobs`, so runs with their own DATABASE_SCHEMA (the
-// tests) never share jobs. Embedded mode: PGlite has one connection, which knex
-// holds for the length of a transaction; pg-boss's statements take that same
-// connection from knex's pool (./embedded-database.ts), so they never run inside
-// someone else's transaction. An embedded real PostgreSQL (issue 15) would need
-// only the server-mode branch: embedded-database.ts would go.
+// pg-boss keeps its own small pool on the database's URL (DATABASE_URL, or the
+// embedded server's) and its tables in the schema `<DATABASE_SCHEMA>_jobs`, so runs
+// with their own DATABASE_SCHEMA (the tests) never share jobs.
 import { PgBoss, type ConstructorOptions, type Job, type JobInsert, type SendOptions, type WorkOptions } from 'pg-boss';
-import type { Knex } from 'knex';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { embeddedJobDatabase } from './embedded-database.ts';
 
 /** PostgreSQL identifiers are at most 63 bytes. */
 const IDENTIFIER_MAX = 63;
@@ -49,7 +43,8 @@ export interface JobQueue {
   stop(timeoutMs: number): Promise<void>;
 }
 
-export function createJobQueue(config: Pick<Config, 'databaseUrl' | 'databaseSchema' | 'storageTimeouts'>, db: Knex, logger: Logger): JobQueue {
+/** `config.databaseUrl`: the database's URL, the embedded server's in embedded mode (server/runtime.ts). */
+export function createJobQueue(config: Pick<Config, 'databaseUrl' | 'databaseSchema' | 'storageTimeouts'>, logger: Logger): JobQueue {
   const log = logger.child({ component: 'jobs' });
   const schema = jobsSchema(config.databaseSchema);
   const created = new Set<string>();
@@ -68,9 +63,8 @@ export function createJobQueue(config: Pick<Config, 'databaseUrl' | 'databaseSch
         registerInstance: false,
         openTelemetry: { enabled: false },
       };
-      const boss = config.databaseUrl
-        ? new PgBoss({ ...common, connectionString: config.databaseUrl, max: 4, application_name: 'enot-id jobs', connectionTimeoutMillis: config.storageTimeouts.connectMs })
-        : new PgBoss({ ...common, backend: 'pglite', db: embeddedJobDatabase(db) });
+      if (!config.databaseUrl) throw new Error('the job queue needs the database URL');
+      const boss = new PgBoss({ ...common, connectionString: config.databaseUrl, max: 4, application_name: 'enot-id jobs', connectionTimeoutMillis: config.storageTimeouts.connectMs });
       // An EventEmitter without an 'error' listener would throw: pg-boss reports failed polls here.
       boss.on('error', (err) => log.warn({ err }, 'job queue error'));
       await boss.start();

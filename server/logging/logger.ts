@@ -19,7 +19,7 @@ const redact = {
 };
 
 // Nor through errors: drivers hang the data a failed operation was about on the
-// error — PGlite the statement's parameters (`params`), PostgreSQL a row's values
+// error — some drivers the statement's parameters (`params`), PostgreSQL a row's values
 // (`detail`, `where`), ioredis a command's arguments (`command`) — tokens, codes,
 // emails. Of an error only what it is and where it happened is logged; knex's
 // messages name the statement without its values (server/db/connect.ts).

@@ -43,9 +43,8 @@ const TABLE = 'rate_limits';
 /**
  * rate-limiter-flexible's Postgres store, fed through knex.raw. Its own
  * `storeType: 'knex'` hands pg-style query objects to the raw connection,
- * which PGlite cannot read (and its wire state breaks after trying); going
- * through knex keeps one path for PGlite and PostgreSQL, with knex's pool and
- * search_path (DATABASE_SCHEMA). The library's SQL is kept as it is; only its
+ * around knex's pool and its deadlines; going through knex.raw keeps knex's pool,
+ * deadlines and search_path (DATABASE_SCHEMA). The library's SQL is kept as it is; only its
  * $n placeholders become knex's ?.
  */
 function knexStore(db: Knex) {
@@ -57,11 +56,10 @@ function knexStore(db: Knex) {
         return '?';
       });
       const result = await db.raw(sql, bindings as Knex.RawBinding[]);
-      // expire is bigint: node-pg gives a string, PGlite may give a BigInt; the library subtracts numbers.
+      // expire is bigint: node-pg gives a string; the library subtracts numbers.
       const rows = (result.rows as Record<string, unknown>[]).map((row) =>
         Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
       );
-      // PGlite reports no rowCount for a select (only affected rows); the library reads it after selects.
       return { rows, rowCount: rows.length || Number(result.rowCount ?? 0) };
     },
   };

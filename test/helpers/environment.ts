@@ -1,4 +1,4 @@
-// Isolated storage for one test: a fresh PGlite directory, or (when the run has
+// Isolated storage for one test: a fresh DATA_DIR (the embedded PostgreSQL), or (when the run has
 // DATABASE_URL / REDIS_URL) a fresh PostgreSQL schema and Redis key prefix.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';

@@ -54,8 +54,8 @@ test('other errors are logged as before: at their level, each one', (t) => {
 test('an error is logged without the data it carries: parameters, row values, command arguments', (t) => {
   const { logger, lines } = capture();
   const secret = 'refresh-token-0123456789abcdef';
-  // PGlite: the statement's parameters; PostgreSQL: the row's values; ioredis: the command's arguments.
-  const pglite = Object.assign(new Error('insert into "oidc_models" … - unsupported Unicode escape sequence'), {
+  // A driver's statement parameters; PostgreSQL: the row's values; ioredis: the command's arguments.
+  const sql = Object.assign(new Error('insert into "oidc_models" … - unsupported Unicode escape sequence'), {
     code: '22P05',
     params: [secret],
     query: 'insert …',
@@ -66,7 +66,7 @@ test('an error is logged without the data it carries: parameters, row values, co
     name: 'ReplyError',
     command: { name: 'hgetall', args: [`enot:RefreshToken:${secret}`] },
   });
-  logger.error({ err: pglite }, 'unhandled error');
+  logger.error({ err: sql }, 'unhandled error');
   logger.error({ err: new Error('wrapped', { cause: redis }) }, 'unhandled error');
   logger.error(redis, 'passed as the first argument');
   const text = JSON.stringify(lines);

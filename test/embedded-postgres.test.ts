@@ -1,0 +1,111 @@
+// The embedded PostgreSQL (server/db/embedded-postgres.ts, issue 15 §1): Enot ID
+// starts it under DATA_DIR and stops it with itself; after a kill -9 of Enot ID the
+// database server is left running, and the next start reuses it; nothing answered
+// 200 before the kill is lost. Embedded mode only (server mode has no embedded server).
+import test from 'ava';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { serverMode, testEnvironment } from './helpers/environment.ts';
+import { startServerProcess } from './helpers/process.ts';
+import { oidc, registerClient, TEST_IAT } from './helpers/oidc.ts';
+
+const embeddedOnly = serverMode ? test.skip : test;
+
+function postmaster(dataDir: string): { pid: number; port: number } | undefined {
+  const file = path.join(dataDir, 'postgres', 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  return { pid: Number(lines[0]), port: Number(lines[3]) };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return check();
+}
+
+embeddedOnly('kill -9 under load: the database server outlives Enot ID, is reused at the next start, and every token answered 200 still introspects', async (t) => {
+  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT });
+  t.teardown(() => environment.cleanup());
+  const dataDir = environment.env.DATA_DIR!;
+
+  const first = await startServerProcess(environment.env);
+  t.teardown(() => first.child.kill('SIGKILL'));
+  const database = postmaster(dataDir);
+  t.truthy(database, 'postmaster.pid under DATA_DIR/postgres');
+  t.true(alive(database!.pid));
+  // The cluster and its password are the server user's alone (PostgreSQL: 0700; ours: 0600).
+  t.is(statSync(path.join(dataDir, 'postgres')).mode & 0o077, 0);
+  t.is(statSync(path.join(dataDir, 'postgres-password')).mode & 0o077, 0);
+
+  const rp = await registerClient(environment.env.ISSUER!, { scope: 'api:read' });
+  const answered: string[] = [];
+  let killed = false;
+  const loops = Array.from({ length: 6 }, async () => {
+    while (!killed) {
+      try {
+        answered.push((await oidc.clientCredentialsGrant(rp, { scope: 'api:read' })).access_token);
+      } catch {
+        if (!killed) throw new Error('a token request failed before the kill');
+      }
+    }
+  });
+  await until(() => answered.length >= 200, 30_000);
+  killed = true;
+  first.child.kill('SIGKILL');
+  await Promise.all(loops);
+  await first.exited.catch(() => {});
+
+  t.true(alive(database!.pid), 'the database server is left running by the kill -9');
+
+  const second = await startServerProcess(environment.env);
+  t.teardown(() => second.child.kill('SIGKILL'));
+  t.is(postmaster(dataDir)?.pid, database!.pid, 'the orphaned database server was reused');
+  t.regex(second.output(), /"adopted":true/);
+
+  let inactive = 0;
+  for (const token of answered) if (!(await oidc.tokenIntrospection(rp, token)).active) inactive++;
+  t.is(inactive, 0, `${answered.length} tokens answered 200 before the kill, all active after the restart`);
+  t.log(`${answered.length} tokens issued before kill -9; all introspect as active after the restart`);
+
+  second.child.kill('SIGTERM');
+  const finished = await second.exited;
+  t.is(finished.code, 0, finished.stderr);
+  t.true(await until(() => !alive(database!.pid), 10_000), 'the database server stops with Enot ID');
+  t.false(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid')), 'a clean stop leaves no postmaster.pid');
+});
+
+embeddedOnly('a start after a clean stop starts the database server again on the same data', async (t) => {
+  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT });
+  t.teardown(() => environment.cleanup());
+  const dataDir = environment.env.DATA_DIR!;
+
+  const first = await startServerProcess(environment.env);
+  t.teardown(() => first.child.kill('SIGKILL'));
+  const rp = await registerClient(environment.env.ISSUER!, { scope: 'api:read' });
+  const before = postmaster(dataDir)!;
+  first.child.kill('SIGTERM');
+  t.is((await first.exited).code, 0);
+  t.true(await until(() => !alive(before.pid), 10_000));
+
+  const second = await startServerProcess(environment.env);
+  t.teardown(() => second.child.kill('SIGKILL'));
+  t.regex(second.output(), /"adopted":false/);
+  t.not(postmaster(dataDir)?.pid, before.pid);
+  // The client registered before the stop is still there.
+  t.truthy((await oidc.clientCredentialsGrant(rp, { scope: 'api:read' })).access_token);
+  second.child.kill('SIGTERM');
+  t.is((await second.exited).code, 0);
+});
