@@ -22,7 +22,7 @@ import { measureAtRate, type PacedRequest } from './lib/paced.ts';
 import { clientCredentials, get, introspection, statics, tokenRequest } from './lib/requests.ts';
 import { runGrowth } from './lib/growth.ts';
 import type { PartDeps } from './lib/part.ts';
-import { freePort, killScripts, ROOT, rssMb, rssSampler, runScript, startEnot, startReference, type Running } from './lib/processes.ts';
+import { enotPssMb, freePort, killScripts, peakSampler, ROOT, rssMb, rssSampler, runScript, startEnot, startReference, type Running } from './lib/processes.ts';
 import { renderMode, targetsFor, type Argon2Result, type GrowthResult, type ModeResult, type ScaleOutResult, type ScenarioResult } from './lib/report.ts';
 import { runScaleOut } from './lib/scale-out.ts';
 import {
@@ -207,13 +207,21 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
     const bareTarget: Target = { origin: bare.url, ...BARE_CLIENT, redirectUri: REDIRECT_URI };
 
     await sleep(settings.idleSettleMs);
-    const memory = { idleMb: rssMb(server.pid) ?? 0, koaIdleMb: rssMb(koa.pid), bareIdleMb: rssMb(bare.pid), underLoadMb: 0, afterLoadMb: 0 };
+    // PSS of every process of Enot ID: in embedded mode the server and its PostgreSQL.
+    const enotProcesses = () => enotPssMb(server.pid, mode === 'embedded' ? environment.dataDir : undefined);
+    const enotPss = () => enotProcesses().mb;
+    const idle = enotProcesses();
+    const memory = {
+      idleMb: rssMb(server.pid) ?? 0, koaIdleMb: rssMb(koa.pid), bareIdleMb: rssMb(bare.pid), underLoadMb: 0, afterLoadMb: 0,
+      idlePssMb: idle.mb, idleProcesses: idle.processes, underLoadPssMb: 0, afterLoadPssMb: 0,
+    };
 
     const load = (url: string, connections = settings.connections): LoadOptions => ({
       url, connections, duration: settings.duration, warmup: settings.warmup,
     });
     const scenarios: ScenarioResult[] = [];
     let underLoadMb = 0;
+    let underLoadPssMb = 0;
     /** Measures Enot ID with its RSS sampled, then the bare reference right after it (same conditions, moments apart). */
     const scenario = async (
       id: ScenarioId, number: number, title: string,
@@ -221,9 +229,11 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
     ) => {
       log(`${mode}: ${number} ${title} …`);
       const sampler = rssSampler(server.pid);
+      const pssSampler = peakSampler(enotPss);
       const measured = await enot();
       const rssMaxMb = sampler.stop();
       underLoadMb = Math.max(underLoadMb, rssMaxMb);
+      underLoadPssMb = Math.max(underLoadPssMb, pssSampler.stop());
       const bareMeasured = bareRun ? await bareRun() : undefined;
       const result: ScenarioResult = {
         id, number, title, enot: measured, rssMaxMb,
@@ -345,6 +355,8 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
     await sleep(settings.idleSettleMs);
     memory.underLoadMb = underLoadMb;
     memory.afterLoadMb = rssMb(server.pid) ?? 0;
+    memory.underLoadPssMb = underLoadPssMb;
+    memory.afterLoadPssMb = enotPss();
     await Promise.all([koa.stop(), bare.stop()]);
     const code = await server.stop();
     if (code !== 0) notes.push(`the server exited with ${code} after the load (SIGTERM)`);

@@ -32,7 +32,7 @@ interface Report {
     argon2: { verifies: number; rate: number };
     scenarios: Array<{ id: string; enot: Measured; bare?: Measured; halfRate?: { requests: number; errors: number }; ratios: { koa: number } }>;
     startup: { firstMs: number; laterMedianMs: number };
-    memory: { idleMb: number; underLoadMb: number };
+    memory: { idleMb: number; underLoadMb: number; idlePssMb: number; idleProcesses: number; underLoadPssMb: number };
     targets: unknown[];
     growth?: {
       sizes: number[];
@@ -88,6 +88,10 @@ test(`npm run bench -- --quick runs every scenario (${mode} mode) and writes the
   t.true(result.startup.laterMedianMs > 0);
   t.true(result.memory.idleMb > 0);
   t.true(result.memory.underLoadMb > 0);
+  t.true(result.memory.idlePssMb > 0 && result.memory.underLoadPssMb >= result.memory.idlePssMb * 0.5);
+  // Embedded mode's memory counts its PostgreSQL too: the postmaster and its background processes.
+  if (serverRun) t.is(result.memory.idleProcesses, 1);
+  else t.true(result.memory.idleProcesses >= 4, `embedded processes counted: ${result.memory.idleProcesses}`);
   t.true(result.targets.length > 0);
   if (!serverRun) {
     t.is(result.growth, undefined);

@@ -176,9 +176,11 @@ test('SMS webhook that never answers: DeliveryFailed after the timeout', async (
   const delivery = createSmsDelivery(createWebhookSmsTransport({ url: receiver.url, timeoutMs: 1000 }), log.logger);
   // The timeout's clock starts before fetch() runs; the first fetch of a process loads
   // undici and connects, which on a loaded machine took longer than the timeout, so the
-  // request was aborted before it reached the receiver. One answered request first:
-  // fetch is loaded and a kept-alive connection is open.
-  await delivery.send(code({ channel: 'sms', to: '+15555550100' }));
+  // request was aborted before it reached the receiver. One answered request first,
+  // through a transport with a generous timeout (on a loaded machine the first fetch
+  // alone outlasted 1 s): fetch is loaded and a kept-alive connection to the receiver
+  // is open in the global dispatcher that both transports share.
+  await createSmsDelivery(createWebhookSmsTransport({ url: receiver.url, timeoutMs: 30_000 }), log.logger).send(code({ channel: 'sms', to: '+15555550100' }));
   receiver.behave('hang');
 
   await t.throwsAsync(delivery.send(code({ channel: 'sms', to: '+15555550100' })), { instanceOf: DeliveryFailed });

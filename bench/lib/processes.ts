@@ -1,7 +1,7 @@
 // Child processes of the benchmark: the Enot ID server (server/main.ts), the
 // reference servers and one-shot scripts, all on this same Node binary.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -25,6 +25,61 @@ export function rssMb(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Proportional set size of a process, MiB (/proc/<pid>/smaps_rollup): pages shared by several processes are divided among them. */
+export function pssMb(pid: number): number | undefined {
+  try {
+    const kb = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The embedded PostgreSQL of a DATA_DIR: its postmaster (DATA_DIR/postgres/postmaster.pid) and the postmaster's children. */
+export function embeddedDatabasePids(dataDir: string): number[] {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return [];
+  }
+  const children = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+    } catch {
+      return false;
+    }
+  });
+  return [postmaster, ...children.map(Number)];
+}
+
+/**
+ * Memory of Enot ID as a whole, MiB of PSS: the server process and, in embedded mode,
+ * every process of its PostgreSQL (issue 15: "all processes of the embedded mode
+ * together, counted as PSS", so shared buffers count once, not once per backend).
+ */
+export function enotPssMb(serverPid: number, dataDir?: string): { mb: number; processes: number } {
+  const pids = [serverPid, ...(dataDir ? embeddedDatabasePids(dataDir) : [])];
+  return { mb: pids.reduce((sum, pid) => sum + (pssMb(pid) ?? 0), 0), processes: pids.length };
+}
+
+/** Calls `measure` every 200 ms; `stop()` returns the highest value seen. */
+export function peakSampler(measure: () => number) {
+  let max = measure();
+  const timer = setInterval(() => {
+    max = Math.max(max, measure());
+  }, 200);
+  return {
+    stop(): number {
+      clearInterval(timer);
+      max = Math.max(max, measure());
+      return max;
+    },
+  };
 }
 
 /** Samples a process's RSS every 200 ms; `stop()` returns the highest seen. */
