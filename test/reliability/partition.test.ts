@@ -20,7 +20,7 @@ const DATABASE_URL = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL;
 const enabled = Boolean(DATABASE_URL && REDIS_URL);
 const serial = enabled ? test.serial : test.skip;
-const why = enabled ? '' : ' (skipped: needs DATABASE_URL and REDIS_URL — PostgreSQL and Redis to put behind a proxy; the embedded database has no network to lose)';
+const why = enabled ? '' : ' (skipped: needs DATABASE_URL and REDIS_URL — PostgreSQL and Redis to put behind a proxy; the embedded database is on loopback, started by Enot ID itself)';
 
 /** The deadlines the server runs with: the defaults (server/config/index.ts). */
 const { storageTimeouts } = loadConfig({});
