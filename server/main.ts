@@ -1,7 +1,7 @@
 // Entry point: configuration, server, graceful shutdown.
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logging/logger.ts';
-import { startServer } from './server.ts';
+import { openEmbeddedStorage } from './db/embedded-storage.ts';
 import type { RunningDemo } from './demo/run.ts';
 
 function fail(message: string): never {
@@ -24,13 +24,18 @@ try {
 
 const logger = createLogger(config.logLevel);
 const started = performance.now();
+// The embedded PostgreSQL starts (on a fresh DATA_DIR: is created) while the rest of
+// the server loads: the two take about as long, and overlap (issue 15, start-up).
+const embedded = config.databaseUrl ? undefined : openEmbeddedStorage(config.dataDir);
+embedded?.catch(() => {}); // reported by startServer, which awaits it
+const { startServer } = await import('./server.ts');
 const print = (line: string) => process.stdout.write(`${line}\n`);
 // Loaded only in demo mode: it runs the examples, whose openid-client is a dev dependency.
 const demoMode = config.demo ? await import('./demo/run.ts') : undefined;
 let server;
 let demo: RunningDemo | undefined;
 try {
-  server = await startServer(config, logger, demoMode ? { onMessageSent: (message) => print(demoMode.describeMessage(message)) } : {});
+  server = await startServer(config, logger, { embedded, ...(demoMode && { onMessageSent: (message) => print(demoMode.describeMessage(message)) }) });
 } catch (err) {
   fail(`could not start: ${(err as Error).message}`);
 }

@@ -5,8 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/index.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.ts';
+import { openEmbeddedStorage, type EmbeddedStorage } from './db/embedded-storage.ts';
 import { connectRedis } from './redis/connect.ts';
 import { accountModelLister, accountRevoker, chooseAdapters } from '../adapters/index.ts';
 import type { AdapterFactory } from '../adapters/types.ts';
@@ -32,17 +31,28 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, options: { migrate?: boolean; serving?: boolean; logger?: Logger } = {}): Promise<Runtime> {
-  const unlock = config.databaseUrl ? () => {} : lockEmbeddedDatabase(config.dataDir);
+export interface RuntimeOptions {
+  migrate?: boolean;
+  serving?: boolean;
+  logger?: Logger;
+  /**
+   * The embedded PostgreSQL, already being started by the caller (server/main.ts
+   * starts it before loading the rest of the server, so the two overlap); the
+   * runtime owns it from here and stops it at close.
+   */
+  embedded?: Promise<EmbeddedStorage>;
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   // A server answering requests gets storage deadlines (config.storageTimeouts); the
   // CLI and migrations do not, since a migration may rightly run for minutes.
   const timeouts = options.serving ? config.storageTimeouts : undefined;
-  let embedded: EmbeddedPostgres | undefined;
+  let embedded: EmbeddedStorage | undefined;
   let db: Knex | undefined;
   let redis: Redis | undefined;
   try {
     // Embedded mode: this process starts the PostgreSQL under DATA_DIR and stops it at close.
-    embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
+    embedded = config.databaseUrl ? undefined : await (options.embedded ?? openEmbeddedStorage(config.dataDir));
     if (embedded?.earlierDatabase) options.logger?.warn({ directory: embedded.earlierDatabase }, 'DATA_DIR/pg holds the PGlite database of an earlier Enot ID, which is no longer read: this DATA_DIR starts empty in DATA_DIR/postgres (README "Storage")');
     if (embedded) options.logger?.info({ directory: embedded.directory, adopted: embedded.adopted }, embedded.adopted ? 'embedded PostgreSQL reused (left running by a stopped process)' : 'embedded PostgreSQL started');
     const storage = { databaseUrl: embedded?.url ?? config.databaseUrl!, databaseSchema: config.databaseSchema };
@@ -57,12 +67,10 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
   } catch (err) {
     await db?.destroy().catch(() => {});
     await embedded?.stop().catch(() => {});
-    unlock();
     throw err;
   }
   const stopEmbedded = async () => {
     await embedded?.stop().catch(() => {});
-    unlock();
   };
   const redisStore = redis && { client: redis, prefix: config.redisPrefix };
   const sealer = createSealer(config.secretsKeys);

@@ -4,7 +4,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
-import { openRuntime, type Runtime } from './runtime.ts';
+import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 import { loadSigningKeys, signingKeysVersion } from './keys/signing-keys.ts';
 import { loadCookieKeys } from './keys/cookie-keys.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -64,11 +64,13 @@ export interface ServerOptions {
   providerFetch?: typeof fetch;
   /** Told of every message once it is sent (demo mode prints the demo account's codes). */
   onMessageSent?: (message: OutgoingMessage) => void;
+  /** The embedded PostgreSQL, already starting (server/main.ts; server/runtime.ts openEmbeddedStorage). */
+  embedded?: RuntimeOptions['embedded'];
 }
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const now = options.now ?? Date.now;
-  const runtime = await openRuntime(config, { serving: true, logger });
+  const runtime = await openRuntime(config, { serving: true, logger, embedded: options.embedded });
   try {
     const [signingKeys, cookieKeys, codeSecret] = await Promise.all([
       loadSigningKeys(runtime.db, runtime.sealer),

@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { Config, StorageTimeouts } from '../config/index.ts';
 import { StorageConnectError } from '../errors/connection.ts';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { openEmbeddedStorage } from './embedded-storage.ts';
 
 export type Database = Knex;
 
@@ -61,7 +61,7 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databas
     const db = await connectPostgres(config.databaseUrl, config.databaseSchema);
     return { db, close: () => db.destroy() };
   }
-  const embedded = await startEmbeddedPostgres(config.dataDir);
+  const embedded = await openEmbeddedStorage(config.dataDir);
   try {
     const db = await connectPostgres(embedded.url, config.databaseSchema);
     return {

@@ -25,7 +25,7 @@
 // the `postgres` user if the system has one, else `nobody`, and runs as that user.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -217,6 +217,8 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   }
   const directory = path.join(root, 'postgres');
   const passwordPath = path.join(root, 'postgres-password');
+  // What a first start killed half-way left (the caller holds DATA_DIR's lock: no one else is initialising).
+  for (const name of readdirSync(root)) if (/^postgres\.(init|pwfile)-\d+$/.test(name)) rmSync(path.join(root, name), { recursive: true, force: true });
   const exists = existsSync(path.join(directory, 'PG_VERSION'));
   const password = exists ? readFileSync(passwordPath, 'utf8').trim() : await initialise(bin, root, directory, owner);
 
