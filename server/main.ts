@@ -22,7 +22,9 @@ try {
   fail(err instanceof ConfigError ? err.message : String(err));
 }
 
-const logger = createLogger(config.logLevel);
+// Readable lines at a terminal, JSON otherwise (LOG_FORMAT; server/logging/pretty.ts).
+const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+const logger = createLogger(config.logLevel, pretty ? { destination: (await import('./logging/pretty.ts')).prettyDestination() } : {});
 const started = performance.now();
 // The embedded PostgreSQL starts (on a fresh DATA_DIR: is created) while the rest of
 // the server loads: the two take about as long, and overlap (issue 15, start-up).

@@ -90,6 +90,8 @@ const schema = z.object({
   TRUST_PROXY_HOPS: wholeNumber(1, 1, 10),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: readable lines when stdout is a terminal, JSON otherwise (a file, a pipe, a log collector).
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** Access token lifetime; 15 minutes by default (RFC 9700 §2.2.2 asks for short-lived access tokens). */
   ACCESS_TOKEN_TTL: wholeNumber(900, 60, 86_400),
   /** Refresh token lifetime; 7 days by default. */
@@ -258,6 +260,7 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     /** X-Forwarded-For entries taken from the right (koa's maxIpsCount); 0 when no proxy is trusted. */
     proxyHops: env.TRUST_PROXY ? env.TRUST_PROXY_HOPS : 0,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
     refreshTokenTtl: env.REFRESH_TOKEN_TTL,
     resourceServers: [
