@@ -35,7 +35,7 @@ if (Boolean(DATABASE_URL) !== Boolean(REDIS_URL)) {
         t.true(row[kind] <= allowed, `over budget: ${describe(row, kind, allowed)}`);
         // A scenario that has to reach storage is seen to: the counting itself still works.
         if (allowed > 0) t.true(row[kind] > 0, `nothing counted (is the counting preload broken?): ${describe(row, kind, allowed)}`);
-        if (row[kind] < allowed) t.log(`under budget, the figure can be lowered: ${describe(row, kind, allowed)}`);
+        if (row[kind] < allowed) t.log(`below budget: ${describe(row, kind, allowed)}`);
       }
     }
   });
