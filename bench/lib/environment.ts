@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import knexFactory from 'knex';
 import { Redis } from 'ioredis';
+import { jobsSchema } from '../../server/jobs/queue.ts';
 
 export type Mode = 'embedded' | 'server';
 
@@ -56,7 +57,8 @@ export async function benchEnvironment(mode: Mode, urls: { databaseUrl?: string;
       await rm(dataDir, { recursive: true, force: true });
       if (storage.DATABASE_URL) {
         const db = knexFactory({ client: 'pg', connection: storage.DATABASE_URL });
-        await db.raw('drop schema if exists ?? cascade', [storage.DATABASE_SCHEMA!]).finally(() => db.destroy());
+        // The job queue's tables live beside it (server/jobs/queue.ts jobsSchema).
+        await db.raw('drop schema if exists ??, ?? cascade', [storage.DATABASE_SCHEMA!, jobsSchema(storage.DATABASE_SCHEMA!)]).finally(() => db.destroy());
       }
       if (storage.REDIS_URL) await removeKeys(storage.REDIS_URL, storage.REDIS_PREFIX!);
     },
