@@ -3,7 +3,7 @@
 // database server is left running, and the next start reuses it; nothing answered
 // 200 before the kill is lost. Embedded mode only (server mode has no embedded server).
 import test from 'ava';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { serverMode, testEnvironment } from './helpers/environment.ts';
 import { startServerProcess } from './helpers/process.ts';
@@ -37,7 +37,8 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 }
 
 embeddedOnly('kill -9 under load: the database server outlives Enot ID, is reused at the next start, and every token answered 200 still introspects', async (t) => {
-  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT });
+  // A fresh DATA_DIR, as on a new machine: the first start runs initdb itself.
+  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT }, { freshDatabase: true });
   t.teardown(() => environment.cleanup());
   const dataDir = environment.env.DATA_DIR!;
 
@@ -49,6 +50,7 @@ embeddedOnly('kill -9 under load: the database server outlives Enot ID, is reuse
   // The cluster and its password are the server user's alone (PostgreSQL: 0700; ours: 0600).
   t.is(statSync(path.join(dataDir, 'postgres')).mode & 0o077, 0);
   t.is(statSync(path.join(dataDir, 'postgres-password')).mode & 0o077, 0);
+  t.deepEqual(readdirSync(dataDir).filter((name) => name.startsWith('postgres')).sort(), ['postgres', 'postgres-password'], 'no scratch directory or password file left');
 
   const rp = await registerClient(environment.env.ISSUER!, { scope: 'api:read' });
   const answered: string[] = [];
