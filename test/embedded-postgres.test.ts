@@ -3,7 +3,7 @@
 // database server is left running, and the next start reuses it; nothing answered
 // 200 before the kill is lost. Embedded mode only (server mode has no embedded server).
 import test from 'ava';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { serverMode, testEnvironment } from './helpers/environment.ts';
 import { startServerProcess } from './helpers/process.ts';
@@ -110,4 +110,13 @@ embeddedOnly('a start after a clean stop starts the database server again on the
   t.truthy((await oidc.clientCredentialsGrant(rp, { scope: 'api:read' })).access_token);
   second.child.kill('SIGTERM');
   t.is((await second.exited).code, 0);
+});
+
+embeddedOnly('a missing password file is one clear line at start, not a stack trace', async (t) => {
+  const environment = await testEnvironment();
+  t.teardown(() => environment.cleanup());
+  rmSync(path.join(environment.env.DATA_DIR!, 'postgres-password'));
+  const err = await t.throwsAsync(startServerProcess(environment.env));
+  t.regex(err!.message, /password file .*postgres-password cannot be read \(ENOENT\)/);
+  t.notRegex(err!.message, /^\s+at /m, 'no stack trace');
 });

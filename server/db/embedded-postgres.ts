@@ -154,6 +154,17 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+function readPassword(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL's password file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? err}): it is created with the database; restore it from a backup of DATA_DIR, or run Enot ID as the user who created DATA_DIR`,
+      { cause: err },
+    );
+  }
+}
+
 function urlFor(password: string, port: number): string {
   return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
 }
@@ -201,8 +212,8 @@ async function stopCluster(bin: Binaries, directory: string, owner: ReturnType<t
 }
 
 /**
- * Starts (or reuses) the embedded PostgreSQL of `dataDir` and creates its database
- * on first use. The caller holds DATA_DIR's lock (./embedded-lock.ts), so no other
+ * Starts (or reuses) the embedded PostgreSQL of `dataDir`, creating its cluster on
+ * first use. The caller holds DATA_DIR's lock (./embedded-lock.ts), so no other
  * Enot ID process is starting or using this cluster.
  */
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
@@ -220,7 +231,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   // What a first start killed half-way left (the caller holds DATA_DIR's lock: no one else is initialising).
   for (const name of readdirSync(root)) if (/^postgres\.(init|pwfile)-\d+$/.test(name)) rmSync(path.join(root, name), { recursive: true, force: true });
   const exists = existsSync(path.join(directory, 'PG_VERSION'));
-  const password = exists ? readFileSync(passwordPath, 'utf8').trim() : await initialise(bin, root, directory, owner);
+  const password = exists ? readPassword(passwordPath) : await initialise(bin, root, directory, owner);
 
   const running = exists ? runningServer(directory) : undefined;
   if (running) {
