@@ -53,7 +53,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   try {
     // Embedded mode: this process starts the PostgreSQL under DATA_DIR and stops it at close.
     embedded = config.databaseUrl ? undefined : await (options.embedded ?? openEmbeddedStorage(config.dataDir));
-    if (embedded?.earlierDatabase) options.logger?.warn({ directory: embedded.earlierDatabase }, 'DATA_DIR/pg holds the PGlite database of an earlier Enot ID, which is no longer read: this DATA_DIR starts empty in DATA_DIR/postgres (README "Storage")');
+    if (embedded?.earlierDatabase) options.logger?.warn({ directory: embedded.earlierDatabase }, 'DATA_DIR/pg holds the PGlite database of an earlier Enot ID, which is no longer read: this DATA_DIR starts empty in DATA_DIR/postgres (README, Decisions: the embedded database)');
     if (embedded) options.logger?.info({ directory: embedded.directory, adopted: embedded.adopted }, embedded.adopted ? 'embedded PostgreSQL reused (left running by a stopped process)' : 'embedded PostgreSQL started');
     const storage = { databaseUrl: embedded?.url ?? config.databaseUrl!, databaseSchema: config.databaseSchema };
     db = await connectDatabase(storage);

