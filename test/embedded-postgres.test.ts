@@ -3,7 +3,7 @@
 // database server is left running, and the next start reuses it; nothing answered
 // 200 before the kill is lost. Embedded mode only (server mode has no embedded server).
 import test from 'ava';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { serverMode, testEnvironment } from './helpers/environment.ts';
 import { startServerProcess } from './helpers/process.ts';
@@ -119,4 +119,20 @@ embeddedOnly('a missing password file is one clear line at start, not a stack tr
   const err = await t.throwsAsync(startServerProcess(environment.env));
   t.regex(err!.message, /password file .*postgres-password cannot be read \(ENOENT\)/);
   t.notRegex(err!.message, /^\s+at /m, 'no stack trace');
+});
+
+embeddedOnly('a DATA_DIR with the PGlite database of an earlier version: the start says it is not read, and the embedded database starts empty beside it', async (t) => {
+  const environment = await testEnvironment({ INITIAL_ACCESS_TOKEN: TEST_IAT });
+  t.teardown(() => environment.cleanup());
+  const earlier = path.join(environment.env.DATA_DIR!, 'pg');
+  mkdirSync(earlier);
+  writeFileSync(path.join(earlier, 'PG_VERSION'), '17\n');
+  const server = await startServerProcess(environment.env);
+  t.teardown(() => server.child.kill('SIGKILL'));
+  const warning = server.output().split('\n').find((line) => line.includes('PGlite database of an earlier Enot ID'));
+  t.truthy(warning, server.output());
+  t.like(JSON.parse(warning!), { level: 40, directory: earlier });
+  t.true(existsSync(path.join(earlier, 'PG_VERSION')), 'the earlier data is left as it was');
+  server.child.kill('SIGTERM');
+  t.is((await server.exited).code, 0);
 });
