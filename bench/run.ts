@@ -25,6 +25,7 @@ import type { PartDeps } from './lib/part.ts';
 import { enotPssMb, freePort, killScripts, peakSampler, ROOT, rssMb, rssSampler, runScript, startEnot, startReference, type Running } from './lib/processes.ts';
 import { renderMode, targetsFor, type Argon2Result, type GrowthResult, type ModeResult, type ScaleOutResult, type ScenarioResult } from './lib/report.ts';
 import { runScaleOut } from './lib/scale-out.ts';
+import { runPeer } from './lib/peer.ts';
 import {
   BARE_CLIENT, CLIENT_SCOPE, INITIAL_ACCESS_TOKEN, JWT_RESOURCE, OPAQUE_RESOURCE, PASSWORD, REDIRECT_URI, codeAccount, passwordAccount,
 } from './lib/settings.ts';
@@ -361,6 +362,12 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
     const code = await server.stop();
     if (code !== 0) notes.push(`the server exited with ${code} after the load (SIGTERM)`);
 
+    // The peer (bench/lib/peer.ts): better-auth on the same PostgreSQL and Redis, the same scenarios, right after Enot ID.
+    const peer = await runPeer({
+      urls, enot: scenarios, load, flowConnections: settings.flowConnections, connections: settings.connections, passwordAccounts: settings.passwordAccounts,
+      track: started, onInterrupt: (undo, add) => void (add ? onInterrupt.add(undo) : onInterrupt.delete(undo)), log: (message) => log(`${mode}: ${message}`),
+    });
+
     // 7: more later starts, on the storage the run has filled.
     for (let i = 1; i < settings.laterStarts; i++) {
       const again = await started(startEnot(enotEnv, { logFile }));
@@ -397,7 +404,7 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
     }
 
     const partial = {
-      mode, storage, koa: koaMeasured, argon2, scenarios, memory, notes, growth, scaleOut,
+      mode, storage, koa: koaMeasured, argon2, scenarios, memory, notes, growth, scaleOut, peer,
       startup: { firstMs: first.startMs, firstReportedMs: first.reportedStartupMs, laterMs, laterMedianMs: median(laterMs), laterReportedMs },
     };
     return { ...partial, targets: targetsFor(partial) };

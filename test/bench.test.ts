@@ -1,7 +1,8 @@
 // `npm run bench -- --quick` so the benchmark harness cannot rot: every
 // scenario runs for about a second, in embedded mode, or (when the suite runs
 // with DATABASE_URL and REDIS_URL) in server mode with the growth part (seeded
-// storage) and the scale-out part (HAProxy in front of two processes). No
+// storage), the scale-out part (HAProxy in front of two processes) and the
+// peer (better-auth on the same PostgreSQL and Redis; skipped without). No
 // timing is asserted (this machine is shared); only that every scenario ran,
 // without errors, and that the run left nothing behind.
 import test from 'ava';
@@ -47,6 +48,12 @@ interface Report {
       skipped?: string;
       rows: Array<{ id: string; setup: string; enot: Measured; perProcess?: number[] }>;
       ratios: Record<string, number>;
+    };
+    peer?: {
+      peer: string;
+      skipped?: string;
+      storage?: string;
+      scenarios: Array<{ id: string; peer?: Measured; ratio?: number; unsupported?: string }>;
     };
   }>;
 }
@@ -96,8 +103,29 @@ test(`npm run bench -- --quick runs every scenario (${mode} mode) and writes the
   if (!serverRun) {
     t.is(result.growth, undefined);
     t.is(result.scaleOut, undefined);
+    // The peer needs PostgreSQL and Redis: skipped with a note, not measured as zero.
+    t.regex(result.peer?.skipped ?? '', /DATABASE_URL and REDIS_URL/);
+    t.regex(finished.stdout, /^peer \(better-auth [\d.]+ \+ @better-auth\/oauth-provider [\d.]+\): skipped/m);
     return;
   }
+
+  // The peer (better-auth) on the same PostgreSQL and Redis: every shared scenario measured without errors and
+  // given a ratio; the one it does not serve (one-time codes) reported as not supported, not as zero.
+  const peer = result.peer!;
+  t.is(peer.skipped, undefined);
+  t.deepEqual(peer.scenarios.map((s) => s.id), SCENARIOS);
+  for (const s of peer.scenarios) {
+    if (s.id === 'code-sign-in') {
+      t.is(s.peer, undefined);
+      t.truthy(s.unsupported);
+      continue;
+    }
+    ran(`peer ${s.id}`, s.peer!);
+    t.true(s.ratio! > 0, `${s.id}: Enot ID / peer`);
+  }
+  t.regex(finished.stdout, /^peer: better-auth [\d.]+ \+ @better-auth\/oauth-provider [\d.]+ on PostgreSQL/m);
+  t.regex(finished.stdout, /^1 +client credentials \(JWT AT\) +[\d,]+ req\/s +[\d,]+ req\/s .* [\d.]+x$/m, 'the peer table has a ratio per row');
+  t.regex(finished.stdout, /^5 +sign-in by one-time code \(code \+ PKCE\) +[\d.]+ sign-ins\/s +not supported/m);
 
   // Growth: the baseline, then 1,000 and 5,000 seeded accounts that the server took as its own.
   const growth = result.growth!;
@@ -133,21 +161,23 @@ test(`npm run bench -- --quick runs every scenario (${mode} mode) and writes the
     t.regex(finished.stdout, /HAProxy \+ 2 processes/);
   }
 
-  // Nothing left behind: the run's schema and Redis keys are gone.
-  const schema = /schema (\S+)\)/.exec(result.storage)![1]!;
-  const prefix = /prefix (\S+)\)/.exec(result.storage)![1]!;
+  // Nothing left behind: the run's schemas and Redis keys (Enot ID's and the peer's) are gone.
   const db = knexFactory({ client: 'pg', connection: process.env.DATABASE_URL });
   const redis = new Redis(process.env.REDIS_URL!);
   try {
-    t.deepEqual((await db.raw('select 1 from pg_namespace where nspname = ?', [schema])).rows, []);
-    let cursor = '0';
-    let left = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      left += keys.length;
-      cursor = next;
-    } while (cursor !== '0');
-    t.is(left, 0, `keys left under ${prefix}`);
+    for (const storage of [result.storage, peer.storage!]) {
+      const schema = /schema (\S+)\)/.exec(storage)![1]!;
+      const prefix = /prefix (\S+)\)/.exec(storage)![1]!;
+      t.deepEqual((await db.raw('select 1 from pg_namespace where nspname = ?', [schema])).rows, [], `schema ${schema} left`);
+      let cursor = '0';
+      let left = 0;
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        left += keys.length;
+        cursor = next;
+      } while (cursor !== '0');
+      t.is(left, 0, `keys left under ${prefix}`);
+    }
   } finally {
     await db.destroy();
     redis.disconnect();

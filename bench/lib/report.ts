@@ -1,6 +1,7 @@
 // The table printed at the end of `npm run bench`, and the targets of issue 4.
 import type { Measured } from './load.ts';
 import type { PacedResult } from './paced.ts';
+import { renderPeer, type PeerResult } from './peer.ts';
 
 export interface Argon2Result {
   verifies: number;
@@ -136,6 +137,8 @@ export interface ModeResult {
   targets: TargetResult[];
   growth?: GrowthResult;
   scaleOut?: ScaleOutResult;
+  /** The peer (better-auth) on the same scenarios: bench/lib/peer.ts. */
+  peer?: PeerResult;
   notes: string[];
 }
 
@@ -212,6 +215,7 @@ export function renderMode(result: ModeResult): string {
   );
   if (result.growth) out.push(renderGrowth(result.growth));
   if (result.scaleOut) out.push(renderScaleOut(result.scaleOut));
+  if (result.peer) out.push(renderPeer(result.peer, { rate, n, ms }));
   out.push('targets (issue 4):');
   for (const t of result.targets) {
     const verdict = t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISSED';
