@@ -22,6 +22,7 @@ export const HINTS: Record<string, string> = {
   TRUST_PROXY: 'use true or false',
   TRUST_PROXY_HOPS: 'use the number of proxies in front of the server, from 1 to 10, such as 1',
   LOG_LEVEL: 'use a pino level, such as info (fatal, error, warn, info, debug, trace or silent)',
+  LOG_FORMAT: 'use auto (readable at a terminal, JSON otherwise), json or pretty',
   ACCESS_TOKEN_TTL: 'use seconds from 60 to 86400, such as 900 (15 minutes)',
   REFRESH_TOKEN_TTL: 'use seconds from 300 to 31536000, such as 604800 (7 days)',
   DEFAULT_RESOURCE: 'use an absolute URI without #, such as urn:enot-id:api or https://api.example.com',
