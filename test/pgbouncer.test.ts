@@ -207,3 +207,18 @@ if (unavailable) {
     }
   });
 }
+
+if (!unavailable) {
+  test.serial('a PgBouncer that refuses the startup parameters: the start fails naming ignore_startup_parameters', async (t) => {
+    const strict = await startPgBouncer({ upstream: process.env.DATABASE_URL!, users: [roles.sql], poolSize: 2, ignoreStartupParameters: [] });
+    const environment = await testEnvironment();
+    try {
+      const config = loadConfig({ ...environment.env, DATABASE_URL: strict.url(roles.sql) });
+      const error = await t.throwsAsync(openRuntime(config, { serving: true }));
+      t.regex(error?.message ?? '', /unsupported startup parameter: options; behind PgBouncer list options, statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters/);
+    } finally {
+      await strict.stop();
+      await environment.cleanup();
+    }
+  });
+}

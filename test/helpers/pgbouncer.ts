@@ -41,7 +41,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
   const upstream = new URL(options.upstream);
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'enot-pgbouncer-'));
-  // PgBouncer refuses to run as root; as root the test hands it to the postgres user (-u), who must read the files.
+  // PgBouncer refuses to run as root; as root the test hands it to nobody (-u), who must read the files.
   const asRoot = process.getuid?.() === 0;
   await chmod(dir, 0o755);
   const ini = path.join(dir, 'pgbouncer.ini');
@@ -68,7 +68,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
     ].join('\n'),
     { mode: 0o644 },
   );
-  const child = spawn(PGBOUNCER, [...(asRoot ? ['-u', 'postgres'] : []), ini], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PGBOUNCER, [...(asRoot ? ['-u', 'nobody'] : []), ini], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
