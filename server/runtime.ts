@@ -55,7 +55,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     embedded = config.databaseUrl ? undefined : await (options.embedded ?? openEmbeddedStorage(config.dataDir));
     if (embedded?.earlierDatabase) options.logger?.warn({ directory: embedded.earlierDatabase }, 'DATA_DIR/pg holds the PGlite database of an earlier Enot ID, which is no longer read: this DATA_DIR starts empty in DATA_DIR/postgres (README, Decisions: the embedded database)');
     if (embedded) options.logger?.info({ directory: embedded.directory, adopted: embedded.adopted }, embedded.adopted ? 'embedded PostgreSQL reused (left running by a stopped process)' : 'embedded PostgreSQL started');
-    const storage = { databaseUrl: embedded?.url ?? config.databaseUrl!, databaseSchema: config.databaseSchema };
+    const storage = { databaseUrl: embedded?.url ?? config.databaseUrl!, databaseSchema: config.databaseSchema, databasePoolMax: config.databasePoolMax };
     db = await connectDatabase(storage);
     if (options.migrate !== false) await migrateToLatest(db, { serialiseOn: config.databaseSchema });
     if (timeouts) {

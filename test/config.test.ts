@@ -66,6 +66,11 @@ test('storage deadlines: 2 s by default, in milliseconds, within 100 ms – 60 s
   t.deepEqual(loadConfig({ STORAGE_TIMEOUT_MS: '3500', STORAGE_CONNECT_TIMEOUT_MS: '750' }).storageTimeouts, { commandMs: 3_500, connectMs: 750 });
 });
 
+test('DATABASE_POOL_MAX: 10 connections by default, 1 to 1000', (t) => {
+  t.is(loadConfig({}).databasePoolMax, 10);
+  t.is(loadConfig({ DATABASE_POOL_MAX: '25' }).databasePoolMax, 25);
+});
+
 test('each variable is validated', (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER=ftp:\/\/x: not a URL starting with http:\/\/ or https:\/\/.*; use .* such as http:\/\/localhost:3000/],
@@ -88,6 +93,8 @@ test('each variable is validated', (t) => {
     [{ STORAGE_TIMEOUT_MS: '50' }, /^invalid configuration: STORAGE_TIMEOUT_MS=50: less than 100; /],
     [{ STORAGE_TIMEOUT_MS: '600000' }, /^invalid configuration: STORAGE_TIMEOUT_MS=600000: more than 60000; /],
     [{ STORAGE_CONNECT_TIMEOUT_MS: '0' }, /^invalid configuration: STORAGE_CONNECT_TIMEOUT_MS=0: less than 100; /],
+    [{ DATABASE_POOL_MAX: '0' }, /^invalid configuration: DATABASE_POOL_MAX=0: less than 1; use a number of connections from 1 to 1000, such as 10$/],
+    [{ DATABASE_POOL_MAX: 'lots' }, /^invalid configuration: DATABASE_POOL_MAX=lots: not a whole number; /],
     // Two letters are not enough: the region must be one that has phone numbers.
     [{ DEFAULT_PHONE_REGION: 'XX' }, /^invalid configuration: DEFAULT_PHONE_REGION=XX: not a country code libphonenumber knows; use a two-letter ISO 3166 code such as DE or US$/],
     [{ DEFAULT_PHONE_REGION: 'de' }, /^invalid configuration: DEFAULT_PHONE_REGION=de: written in lower case, but country codes are capitals; use a two-letter ISO 3166 code such as DE or US$/],

@@ -69,6 +69,12 @@ const schema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'not a lower-case SQL name')
     .default('public'),
+  /**
+   * Connections each pool of a process opens to PostgreSQL at most (server/db/connect.ts);
+   * the job queue keeps 4 of its own beside them. Behind PgBouncer these are client
+   * connections, and its default_pool_size bounds the server's (docs/postgresql.md).
+   */
+  DATABASE_POOL_MAX: wholeNumber(10, 1, 1_000),
   /** Redis URL; when set, sessions, grants, codes and tokens live in Redis. */
   REDIS_URL: absoluteUrl(['redis:', 'rediss:']).optional(),
   /** Prefix of every Redis key (one per test run keeps runs apart). */
@@ -253,6 +259,7 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     dataDir: env.DATA_DIR,
     databaseUrl: env.DATABASE_URL,
     databaseSchema: env.DATABASE_SCHEMA,
+    databasePoolMax: env.DATABASE_POOL_MAX,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
     cookieKeys: env.COOKIE_KEYS,

@@ -16,6 +16,7 @@ export const HINTS: Record<string, string> = {
   DATA_DIR: 'use a directory such as ./data',
   DATABASE_URL: 'use a PostgreSQL URL such as postgres://enot:secret@db.example.com:5432/enot, or leave it unset for the embedded database',
   DATABASE_SCHEMA: 'use a lower-case SQL name (letters, digits, _) such as public or enot',
+  DATABASE_POOL_MAX: 'use a number of connections from 1 to 1000, such as 10',
   REDIS_URL: 'use a Redis URL such as redis://localhost:6379 or rediss://:secret@redis.example.com:6380, or leave it unset',
   REDIS_PREFIX: 'use 1 to 64 of A-Z a-z 0-9 : _ -, such as enot:',
   COOKIE_KEYS: `use comma-separated random keys of at least 32 characters each, ${RANDOM}, or leave it unset`,

@@ -56,14 +56,14 @@ export interface OpenDatabase {
  * helpers and tests; openRuntime() starts the embedded server itself, to open two
  * pools (migrations, serving) on one server.
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databaseSchema' | 'dataDir'>): Promise<OpenDatabase> {
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databaseSchema' | 'dataDir'> & Partial<Pick<Config, 'databasePoolMax'>>): Promise<OpenDatabase> {
   if (config.databaseUrl) {
-    const db = await connectPostgres(config.databaseUrl, config.databaseSchema);
+    const db = await connectPostgres({ ...config, databaseUrl: config.databaseUrl });
     return { db, close: () => db.destroy() };
   }
   const embedded = await openEmbeddedStorage(config.dataDir);
   try {
-    const db = await connectPostgres(embedded.url, config.databaseSchema);
+    const db = await connectPostgres({ ...config, databaseUrl: embedded.url });
     return {
       db,
       async close() {
@@ -85,16 +85,62 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databas
  * statement has a deadline, and failing it is "storage unavailable" (503). Without
  * them (migrations, the CLI, tests), statements may take as long as they need.
  */
-export async function connectDatabase(config: { databaseUrl: string; databaseSchema: string }, timeouts?: StorageTimeouts): Promise<Database> {
-  return connectPostgres(config.databaseUrl, config.databaseSchema, timeouts);
+export async function connectDatabase(config: DatabaseSettings, timeouts?: StorageTimeouts): Promise<Database> {
+  return connectPostgres(config, timeouts);
 }
 
-async function connectPostgres(url: string, schema: string, timeouts?: StorageTimeouts): Promise<Database> {
+export interface DatabaseSettings {
+  databaseUrl: string;
+  databaseSchema: string;
+  /** Connections this pool opens at most (DATABASE_POOL_MAX); DEFAULT_POOL_MAX when unset. */
+  databasePoolMax?: number;
+}
+
+/** knex's own default, kept when DATABASE_POOL_MAX is unset. */
+export const DEFAULT_POOL_MAX = 10;
+
+/**
+ * The schema as a startup parameter (`options=-c search_path=…`), not knex's
+ * `searchPath` (a `SET search_path` on each new connection): a SET is session state,
+ * and behind PgBouncer in transaction pooling mode it lands on whichever server
+ * connection ran it, for whichever client comes next, while this client's next
+ * statement may run on a server connection that never saw it (docs/postgresql.md).
+ * PostgreSQL applies a startup parameter to the whole session; PgBouncer refuses it
+ * unless told to drop it (ignore_startup_parameters), and then the role's own
+ * search_path applies, which sessionCheck() verifies.
+ */
+function startupOptions(schema: string): string {
+  return `-c search_path="${schema.replaceAll('"', '""')}"`;
+}
+
+/**
+ * What a session of this pool must have once connected: DATABASE_SCHEMA as its
+ * current schema, and (with deadlines) a statement_timeout. Both were asked for as
+ * startup parameters; a pooler that drops them (PgBouncer's ignore_startup_parameters)
+ * hands out sessions with the role's settings instead, the same for every server
+ * connection, so one session tells. Without this check such a pool would read and
+ * write another schema's tables (or none), and run statements without a deadline.
+ */
+async function sessionCheck(db: Knex, schema: string, timeouts?: StorageTimeouts): Promise<void> {
+  const { rows } = await db.raw<{ rows: { schema: string | null; statement_timeout: string }[] }>(
+    "select current_schema() as schema, current_setting('statement_timeout') as statement_timeout",
+  );
+  const session = rows[0]!;
+  const advice = 'behind PgBouncer (or another pooler that drops startup parameters) set it on the database role, see docs/postgresql.md';
+  if (session.schema !== schema) {
+    throw new Error(`sessions start in schema ${session.schema ?? '(none)'}, not DATABASE_SCHEMA ${schema}: the search_path asked for was not applied; ${advice}: alter role … set search_path to ${schema}`);
+  }
+  if (timeouts && session.statement_timeout === '0') {
+    throw new Error(`sessions have no statement_timeout (asked for ${timeouts.commandMs} ms): it was not applied; ${advice}: alter role … set statement_timeout to '${timeouts.commandMs}ms'`);
+  }
+}
+
+async function connectPostgres(config: DatabaseSettings, timeouts?: StorageTimeouts): Promise<Database> {
+  const { databaseUrl: url, databaseSchema: schema } = config;
   const db = knexFactory({
     client: 'pg',
-    connection: { connectionString: url, ...(timeouts && deadlines(timeouts)) },
-    searchPath: [schema],
-    pool: { min: 0, max: 10, ...(timeouts && { validate: readyForQuery }) },
+    connection: { connectionString: url, options: startupOptions(schema), ...(timeouts && deadlines(timeouts)) },
+    pool: { min: 0, max: config.databasePoolMax ?? DEFAULT_POOL_MAX, ...(timeouts && { validate: readyForQuery }) },
     acquireConnectionTimeout: timeouts?.connectMs ?? 10_000,
     // Error messages name the statement but not its values (tokens, codes, emails), so they can be logged.
     compileSqlOnError: false,
@@ -110,9 +156,8 @@ async function connectPostgres(url: string, schema: string, timeouts?: StorageTi
         await tx.raw('select pg_advisory_xact_lock(hashtext(?), hashtext(?))', ['enot-id:schema', schema]);
         await tx.raw('create schema if not exists ??', [schema]);
       });
-    } else {
-      await db.raw('select 1');
     }
+    await sessionCheck(db, schema, timeouts);
   } catch (err) {
     await db.destroy().catch(() => {});
     throw new StorageConnectError('database', url, err, timeouts?.connectMs);

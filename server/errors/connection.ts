@@ -101,6 +101,8 @@ function reasonOf(err: unknown, connectMs: number | undefined, variable: string,
     case '28P01': case '28000': return `refused the sign-in: ${message} (${code})${credentials}`;
     case '3D000': return `has no such database: ${message} (3D000); create it, or name another in ${variable}`;
   }
+  // PgBouncer refuses startup parameters it does not know (Enot ID sends its schema and deadlines as such).
+  if (/unsupported startup parameter/.test(message)) return `refused a startup parameter: ${message}; behind PgBouncer list options, statement_timeout and idle_in_transaction_session_timeout in its ignore_startup_parameters and set them on the database role (docs/postgresql.md)`;
   if (/^(WRONGPASS|NOAUTH)/.test(message)) return `refused the sign-in: ${message}${credentials}`;
   if (/timeout|timed out/i.test(message)) return `is unreachable: no answer${connectMs ? ` within ${connectMs} ms` : ''} (${message})${running}`;
   return `could not be used: ${message}; check ${variable}`;
