@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, serverMode, testEnvironment, type TestEnvironment } from './helpers/environment.ts';
+import { freePorts, serverMode, testEnvironment, type TestEnvironment } from './helpers/environment.ts';
 import { childEnv, ROOT } from './helpers/process.ts';
 import { launchChromium } from './helpers/chromium.ts';
 
@@ -55,7 +55,10 @@ function startDemo(env: Record<string, string>): Demo {
           reject(new Error(`no ${pattern} within 90 s; output:\n${stdout}\n--- stderr ---\n${stderr}`));
         }, 90_000);
         exited.then((code) => {
-          if (waiting.has(check)) reject(new Error(`the demo exited (${code}) before ${pattern}; output:\n${stdout}\n--- stderr ---\n${stderr}`));
+          if (!waiting.has(check)) return;
+          waiting.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`the demo exited (${code}) before ${pattern}; output:\n${stdout}\n--- stderr ---\n${stderr}`));
         });
         if (!check()) waiting.add(check);
       });
@@ -66,11 +69,18 @@ function startDemo(env: Record<string, string>): Demo {
 let environment: TestEnvironment;
 let demo: Demo | undefined;
 let browser: Browser | undefined;
+/** Chromium being launched: closed in after.always even when the test failed before it was awaited (else the worker never exits). */
+let launching: Promise<Browser> | undefined;
 
 test.before(async () => {
+  // Three ports held open together, so the three differ (one probe after another may
+  // be given the same port twice: seen in CI as PORT = ENOT_DEMO_WEB_PORT).
+  const [port, webPort, apiPort] = await freePorts(3);
   environment = await testEnvironment({
-    ENOT_DEMO_WEB_PORT: String(await freePort()),
-    ENOT_DEMO_API_PORT: String(await freePort()),
+    PORT: String(port),
+    ISSUER: `http://127.0.0.1:${port}`,
+    ENOT_DEMO_WEB_PORT: String(webPort),
+    ENOT_DEMO_API_PORT: String(apiPort),
     LOG_LEVEL: 'warn',
     // Server mode: the test's own schema and prefix are a database of its own for trying things.
     ...(serverMode ? { ENOT_DEMO_ALLOW_DATABASE_URL: 'true' } : {}),
@@ -78,7 +88,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await browser?.close();
+  await (browser ?? (await launching?.catch(() => undefined)))?.close();
   if (demo?.child.pid && demo.child.exitCode === null) {
     process.kill(-demo.child.pid, 'SIGTERM');
     const stopped = await Promise.race([demo.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 15_000))]);
@@ -95,7 +105,7 @@ async function go(page: Page, action: () => Promise<unknown>, where: (url: URL) 
 const text = (page: Page, selector: string) => page.locator(selector).innerText();
 
 test('quick start: npm start -- --demo, then the sample app signs in, shows the claims, calls the API, refreshes and signs out', async (t) => {
-  const launching = launchChromium();
+  launching = launchChromium();
   launching.catch(() => {}); // awaited below
   demo = startDemo(environment.env);
   const [, sampleUrl] = await demo.waitFor(/Open the sample app: +(\S+)/);

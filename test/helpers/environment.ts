@@ -53,6 +53,20 @@ function embeddedTemplate(): Promise<string> {
   return template;
 }
 
+/** `count` distinct free loopback ports: all probes are held open until each has its port. */
+export async function freePorts(count: number): Promise<number[]> {
+  const probes = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', reject);
+      probe.listen(0, '127.0.0.1', () => resolve(probe));
+    })),
+  );
+  const ports = probes.map((probe) => (probe.address() as { port: number }).port);
+  await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
+  return ports;
+}
+
 export async function testEnvironment(overrides: Record<string, string> = {}, options: { freshDatabase?: boolean } = {}): Promise<TestEnvironment> {
   const id = randomBytes(6).toString('hex');
   const port = await freePort();
