@@ -16,7 +16,7 @@ if (unknown.length) fail(`unknown argument ${unknown[0]}; the only one is --demo
 
 let config;
 try {
-  // The environment is read in one place, server/config/ (loadConfig reads process.env by default).
+  // The environment is read in one place, server/config/ (loadConfig reads it by default).
   config = loadConfig(undefined, { demo: args.includes('--demo') });
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : String(err));

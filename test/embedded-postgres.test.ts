@@ -3,29 +3,17 @@
 // database server is left running, and the next start reuses it; nothing answered
 // 200 before the kill is lost. Embedded mode only (server mode has no embedded server).
 import test from 'ava';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { serverMode, testEnvironment } from './helpers/environment.ts';
 import { startServerProcess } from './helpers/process.ts';
 import { oidc, registerClient, TEST_IAT } from './helpers/oidc.ts';
+import { processAlive as alive } from '../server/db/local-os.ts';
+import { postmasterOf } from '../server/db/embedded-postgres.ts';
 
 const embeddedOnly = serverMode ? test.skip : test;
 
-function postmaster(dataDir: string): { pid: number; port: number } | undefined {
-  const file = path.join(dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8').split('\n');
-  return { pid: Number(lines[0]), port: Number(lines[3]) };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const postmaster = (dataDir: string) => postmasterOf(path.join(dataDir, 'postgres'));
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { postmasterOf } from '../../server/db/embedded-postgres.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const NODE = process.execPath;
@@ -17,34 +18,26 @@ function childEnv(env: Record<string, string>): Record<string, string> {
 // The tests' own free-port probe (the benchmark already shares test/helpers/smtp.ts).
 export { freePort } from '../../test/helpers/environment.ts';
 
-/** Resident set size of a process, MiB, from /proc/<pid>/status (VmRSS). */
-export function rssMb(pid: number): number | undefined {
+/** A "Field:   N kB" line of a /proc file, in MiB; undefined when the process is gone. */
+function procMb(file: string, field: string): number | undefined {
   try {
-    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(file, 'utf8'))?.[1];
     return kb === undefined ? undefined : Number(kb) / 1024;
   } catch {
     return undefined;
   }
 }
 
+/** Resident set size of a process, MiB, from /proc/<pid>/status (VmRSS). */
+export const rssMb = (pid: number) => procMb(`/proc/${pid}/status`, 'VmRSS');
+
 /** Proportional set size of a process, MiB (/proc/<pid>/smaps_rollup): pages shared by several processes are divided among them. */
-export function pssMb(pid: number): number | undefined {
-  try {
-    const kb = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
-}
+export const pssMb = (pid: number) => procMb(`/proc/${pid}/smaps_rollup`, 'Pss');
 
 /** The embedded PostgreSQL of a DATA_DIR: its postmaster (DATA_DIR/postgres/postmaster.pid) and the postmaster's children. */
 export function embeddedDatabasePids(dataDir: string): number[] {
-  let postmaster: number;
-  try {
-    postmaster = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return [];
-  }
+  const postmaster = postmasterOf(path.join(dataDir, 'postgres'))?.pid;
+  if (postmaster === undefined) return [];
   const children = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => {
     try {
       // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.

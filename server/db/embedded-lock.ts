@@ -1,14 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from './local-os.ts';
 
 /**
  * One Enot ID process owns an embedded DATA_DIR: it starts the PostgreSQL there
@@ -28,7 +20,7 @@ export function lockEmbeddedDatabase(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8'));
-      if (owner && owner !== process.pid && alive(owner)) {
+      if (owner && owner !== process.pid && processAlive(owner)) {
         throw new Error(
           `the embedded database in ${dataDir} is in use by process ${owner}; stop it first (or use DATABASE_URL for several processes)`,
         );
@@ -47,5 +39,5 @@ export function embeddedLockHolder(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-  return owner && owner !== process.pid && alive(owner) ? owner : undefined;
+  return owner && owner !== process.pid && processAlive(owner) ? owner : undefined;
 }

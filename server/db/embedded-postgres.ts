@@ -26,10 +26,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freeLoopbackPort, processAlive } from './local-os.ts';
 
 const run = promisify(execFile);
 
@@ -107,28 +107,11 @@ function clusterOwner(): { uid: number; gid: number; name: string } | undefined 
   throw new EmbeddedPostgresError('running as root, and PostgreSQL refuses root: the embedded database needs a "postgres" or "nobody" user on this system, or run Enot ID as another user');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** postmaster.pid: line 1 the server's pid, line 4 its port (PostgreSQL's pidfile.h). */
-function runningServer(directory: string): { pid: number; port: number } | undefined {
+/**
+ * What the cluster's postmaster.pid says, alive or not: line 1 the server's pid, line 4
+ * its port (PostgreSQL's pidfile.h). `directory` is the cluster (DATA_DIR/postgres).
+ */
+export function postmasterOf(directory: string): { pid: number; port: number } | undefined {
   let lines: string[];
   try {
     lines = readFileSync(path.join(directory, 'postmaster.pid'), 'utf8').split('\n');
@@ -137,7 +120,13 @@ function runningServer(directory: string): { pid: number; port: number } | undef
   }
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  return pid > 0 && port > 0 && alive(pid) ? { pid, port } : undefined;
+  return pid > 0 && port > 0 ? { pid, port } : undefined;
+}
+
+/** The server running on this cluster, if its postmaster.pid names a live process. */
+function runningServer(directory: string): { pid: number; port: number } | undefined {
+  const postmaster = postmasterOf(directory);
+  return postmaster && processAlive(postmaster.pid) ? postmaster : undefined;
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -251,7 +240,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   let lastError: unknown;
   // A free port may be taken between the probe and PostgreSQL's bind: try again on another.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const options = [`-p ${port}`, ...SETTINGS.map((setting) => `-c ${setting}`)].join(' ');
     try {
       await run(

@@ -13,6 +13,11 @@ import { Redis } from 'ioredis';
 import { jobsSchema } from '../../server/jobs/queue.ts';
 import { startEmbeddedPostgres } from '../../server/db/embedded-postgres.ts';
 
+import { freeLoopbackPort } from '../../server/db/local-os.ts';
+
+/** A free loopback port (one probe; for several distinct ones at once, freePorts). */
+export const freePort = freeLoopbackPort;
+
 const execFileAsync = promisify(execFile);
 
 export const serverMode = Boolean(process.env.DATABASE_URL);
@@ -21,17 +26,6 @@ export interface TestEnvironment {
   /** Environment variables for loadConfig() or a child process. */
   env: Record<string, string>;
   cleanup(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**
