@@ -14,6 +14,8 @@ import { identifierKey } from '../server/accounts/identifiers.ts';
 import { PASSWORD_LIMITS } from '../server/verification/limits.ts';
 import { identifierChangedMessage } from '../views/messages/identifier-changed.ts';
 import { flowStore } from '../server/flows/flow.ts';
+import { queueSettled } from './helpers/jobs.ts';
+import { SECURITY_NOTICES } from '../server/notifications/security-notices.ts';
 
 type Browser = ReturnType<typeof createBrowser>;
 
@@ -89,11 +91,13 @@ test.serial('a session alone cannot change the email: the change asks to re-auth
   await createAccount(server.runtime.db, { email: 'alone@example.com', password: 'a quiet evening 1' });
   const { browser, account } = await signedInByPassword('alone@example.com', 'a quiet evening 1');
   t.regex(account.body, /href="\/account\/reauth"/, 'the account page offers the step-up');
+  await queueSettled(server.runtime, SECURITY_NOTICES); // earlier tests' notices are not this one's
   const before = smtp.messages.length;
   const page = await askToChange(browser, 'thief@example.com');
   t.is(page.status, 200);
   t.true(page.url.endsWith('/account/reauth?needed'), page.url);
   t.regex(page.body, /Confirm it is you/);
+  await queueSettled(server.runtime, SECURITY_NOTICES);
   t.is(smtp.messages.length, before, 'no code went to the new address');
   const { id } = await accountRow({ email: 'alone@example.com' });
   t.is((await server.runtime.db('flows').where({ account_id: id, kind: 'confirm' })).length, 0, 'no change was started');
@@ -240,10 +244,12 @@ test.serial('without a password and without a confirmed identifier, the step-up 
   const reauth = await browser.follow(`${server.issuer}/account/reauth`);
   t.regex(reauth.body, /cannot confirm it is you here/);
   t.notRegex(reauth.body, /action="\/account\/reauth\//);
+  await queueSettled(server.runtime, SECURITY_NOTICES); // earlier tests' notices are not this one's
   const before = smtp.messages.length;
   const csrf = /name="csrf" value="([^"]+)"/.exec((await browser.follow(`${server.issuer}/account`)).body)![1]!;
   const refused = await browser.submit(`${server.issuer}/account/reauth/code`, { csrf, to: 'email' });
   t.is(refused.status, 400);
+  await queueSettled(server.runtime, SECURITY_NOTICES);
   t.is(smtp.messages.length, before);
 });
 

@@ -13,6 +13,8 @@ import { createBrowser } from './helpers/browser.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { setIdentifier } from '../server/accounts/queries.ts';
 import { strings } from '../views/strings.ts';
+import { queueSettled } from './helpers/jobs.ts';
+import { SECURITY_NOTICES } from '../server/notifications/security-notices.ts';
 
 let server: TestServer;
 let smtp: SmtpCapture;
@@ -119,6 +121,7 @@ test.serial('deleting needs a fresh code: not the session, not a wrong code, not
 
   // The same account in another browser cannot use this browser's deletion.
   const other = (await accountByPassword(server.issuer, 'stays@example.com', 'a good long password 1')).browser;
+  t.is((await mailTo('stays@example.com')).subject, 'New sign-in to your Enot ID account');
   const stolen = await post(other, `${new URL(codePage.url).pathname}/code`, { csrf: await csrfOf(other), code: code! });
   t.is(stolen.status, 400);
   t.truthy(await accountRow(id), 'a code entered in another session deletes nothing');
@@ -143,9 +146,14 @@ test.serial('every new form refuses a missing or foreign CSRF token and changes 
   const otherSession = await accountByPassword(server.issuer, 'csrf@example.com', 'a good long password 1');
   const [session] = (await server.runtime.accountModels(id, 'Session')).filter((s) => s.payload.uid !== undefined);
   const foreign = await csrfOf(otherSession.browser);
+  // The second browser is a new device: its notice goes out after the sign-in, and
+  // must not be counted as sent by the refused forms below.
+  t.is((await mailTo('csrf@example.com')).subject, 'New sign-in to your Enot ID account');
+  await queueSettled(server.runtime, SECURITY_NOTICES);
   const before = await accountRow(id);
   const sessionsBefore = (await server.runtime.accountModels(id, 'Session')).length;
   const sentBefore = smtp.messages.length;
+  const smsBefore = sms.requests.length;
   for (const [path, fields] of NEW_FORMS) {
     const values = path === '/account/sessions/end' ? { session: session!.id } : fields;
     for (const csrf of [undefined, 'nope', foreign]) {
@@ -156,7 +164,10 @@ test.serial('every new form refuses a missing or foreign CSRF token and changes 
   }
   t.deepEqual(await accountRow(id), before);
   t.is((await server.runtime.accountModels(id, 'Session')).length, sessionsBefore);
-  t.is(smtp.messages.length, sentBefore, 'no code or notice went out');
+  // A refused form that had queued a notice would show here: wait for the queue first.
+  await queueSettled(server.runtime, SECURITY_NOTICES);
+  t.is(smtp.messages.length, sentBefore, 'no code or notice went out by mail');
+  t.is(sms.requests.length, smsBefore, 'no code or notice went out by SMS');
 });
 
 test.serial('bad input on every new route is a 4xx page in the person’s language', async (t) => {
