@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
 import { accountModelsInSql, revokeAccountInSql, revokeClientInSql, sqlAdapterFactory } from './sql.ts';
-import { accountModelsInRedis, redisAdapterFactory, revokeAccountInRedis } from './redis.ts';
+import { accountModelsInRedis, redisAdapterFactory, revokeAccountInRedis, type RedisStore } from './redis.ts';
 import { DURABLE_MODELS, type Adapter, type AdapterFactory, type AdapterPayload } from './types.ts';
 import { cachedClients } from './client-cache.ts';
 import type { Sealer } from '../server/keys/sealed-secrets.ts';
@@ -12,10 +11,10 @@ import type { Sealer } from '../server/keys/sealed-secrets.ts';
  * interactions) lives in Redis; otherwise in the database too. Clients are
  * also remembered in the process for a few seconds (./client-cache.ts).
  */
-export function chooseAdapters(db: Knex, redis: { client: Redis; prefix: string } | undefined, sealer: Sealer): AdapterFactory {
+export function chooseAdapters(db: Knex, redis: RedisStore | undefined, sealer: Sealer): AdapterFactory {
   const sql = sqlAdapterFactory(db, sealer);
   const clients = cachedClients(deletingWhatTheClientHeld(db, sql('Client')));
-  const fast = redis && redisAdapterFactory(redis.client, redis.prefix);
+  const fast = redis && redisAdapterFactory(redis.client, redis.prefix, redis.wait);
   return (model) => {
     if (model === 'Client') return clients;
     return !fast || DURABLE_MODELS.has(model) ? sql(model) : fast(model);
@@ -42,17 +41,17 @@ function deletingWhatTheClientHeld(db: Knex, clients: Adapter): Adapter {
 }
 
 /** Ends every session and grant of an account (and so its tokens), wherever they are stored. */
-export function accountRevoker(db: Knex, redis?: { client: Redis; prefix: string }) {
+export function accountRevoker(db: Knex, redis?: RedisStore) {
   return async (accountId: string): Promise<void> => {
     await Promise.all([
       revokeAccountInSql(db, accountId),
-      redis ? revokeAccountInRedis(redis.client, redis.prefix, accountId) : undefined,
+      redis ? revokeAccountInRedis(redis.client, redis.prefix, accountId, redis.wait) : undefined,
     ]);
   };
 }
 
 /** Lists an account's live sessions or grants, from wherever they are stored (Redis when configured). */
-export function accountModelLister(db: Knex, redis?: { client: Redis; prefix: string }) {
+export function accountModelLister(db: Knex, redis?: RedisStore) {
   return (accountId: string, model: 'Session' | 'Grant'): Promise<{ id: string; payload: AdapterPayload }[]> =>
     redis ? accountModelsInRedis(redis.client, redis.prefix, accountId, model) : accountModelsInSql(db, accountId, model);
 }

@@ -52,7 +52,9 @@ export const STORAGE_BUDGET: Record<'embedded' | 'server', Record<Scenario, Budg
   server: {
     'client-credentials': { sql: 0, redis: 0 },
     'introspection-jwt': { sql: 1, redis: 2 },
-    'introspection-opaque': { sql: 1, redis: 5 },
+    // The session of a session-bound token is found by its uid in two commands (index,
+    // then the key it names): they live in different Cluster slots (adapters/redis.ts).
+    'introspection-opaque': { sql: 1, redis: 6 },
     refresh: { sql: 2, redis: 4 },
     userinfo: { sql: 2, redis: 3 },
     discovery: { sql: 0, redis: 0 },

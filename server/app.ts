@@ -2,7 +2,7 @@
 import Koa from 'koa';
 import mount from 'koa-mount';
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/connect.ts';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logging/logger.ts';
@@ -33,7 +33,7 @@ export function createApp(deps: {
   config: Config;
   logger: Logger;
   db: Knex;
-  redis?: Redis;
+  redis?: RedisClient;
   /** Replaced when signing keys rotate; read on every request. */
   provider: { current: Provider };
   cookieKeys: string[];

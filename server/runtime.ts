@@ -1,7 +1,7 @@
 // Opens everything a process needs (database, Redis, keys) in one place, for
 // the server and the CLI alike, and closes it again.
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/connect.ts';
 import type { Config } from './config/index.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './logging/logger.ts';
 export interface Runtime {
   config: Config;
   db: Knex;
-  redis?: Redis;
+  redis?: RedisClient;
   adapters: AdapterFactory;
   /** Seals and opens secrets stored in the database (SECRETS_KEY). */
   sealer: Sealer;
@@ -49,7 +49,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const timeouts = options.serving ? config.storageTimeouts : undefined;
   let embedded: EmbeddedStorage | undefined;
   let db: Knex | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   try {
     // Embedded mode: this process starts the PostgreSQL under DATA_DIR and stops it at close.
     embedded = config.databaseUrl ? undefined : await (options.embedded ?? openEmbeddedStorage(config.dataDir));
@@ -72,7 +72,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const stopEmbedded = async () => {
     await embedded?.stop().catch(() => {});
   };
-  const redisStore = redis && { client: redis, prefix: config.redisPrefix };
+  // A write waits for its replicas at most half the command deadline: the rest is the write's.
+  const wait = { replicas: config.redisWaitReplicas, timeoutMs: Math.ceil(config.storageTimeouts.commandMs / 2) };
+  const redisStore = redis && { client: redis, prefix: config.redisPrefix, wait };
   const sealer = createSealer(config.secretsKeys);
   try {
     if (options.migrate !== false) {

@@ -76,7 +76,7 @@ test('each variable is validated', (t) => {
     [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER=ftp:\/\/x: not a URL starting with http:\/\/ or https:\/\/.*; use .* such as http:\/\/localhost:3000/],
     [{ ISSUER: 'http://x/#frag' }, /^invalid configuration: ISSUER=http:\/\/x\/#frag: .*without #/],
     [{ PORT: '70000' }, /^invalid configuration: PORT=70000: more than 65535; use a TCP port from 0 to 65535, such as 3000$/],
-    [{ REDIS_URL: 'http://localhost' }, /^invalid configuration: REDIS_URL=http:\/\/localhost: not a URL starting with redis:\/\/ or rediss:\/\/.*; use a Redis URL such as redis:\/\/localhost:6379/],
+    [{ REDIS_URL: 'http://localhost' }, /^invalid configuration: REDIS_URL=http:\/\/localhost: not a URL starting with redis:\/\/, rediss:\/\/, redis\+cluster:\/\/.*; use a Redis URL such as redis:\/\/localhost:6379/],
     [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS \(value hidden\): entry 1: shorter than 32 characters; use .*openssl rand -base64 32/],
     [{ LOG_LEVEL: 'loud' }, /^invalid configuration: LOG_LEVEL=loud: not one of fatal, error, warn, info, debug, trace, silent; /],
     [{ REFRESH_TOKEN_TTL: '-5' }, /^invalid configuration: REFRESH_TOKEN_TTL=-5: not a whole number; use seconds from 300 to 31536000/],

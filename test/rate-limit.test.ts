@@ -7,7 +7,7 @@ import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../server/redis/connect.ts';
 import { loadConfig } from '../server/config/index.ts';
 import { openDatabase } from '../server/db/connect.ts';
 import { migrateToLatest } from '../server/db/migrate.ts';
@@ -24,7 +24,7 @@ interface Backend {
   db: Knex;
   /** Closes the pool (and stops the embedded server). */
   closeDb(): Promise<void>;
-  redis?: Redis;
+  redis?: RedisClient;
   prefix: string;
   env: TestEnvironment;
 }

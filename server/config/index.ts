@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { describeIssue } from './problems.ts';
 import { brandColors, logoProblem, normalHex, supportProblem } from './brand.ts';
+import { parseRedisUrl } from '../redis/url.ts';
 
 /** A role name: lower-case letters, digits, `_ : . -` (DEFAULT_ROLES, the CLI, the admin API). */
 export const ROLE_NAME = /^[a-z][a-z0-9_:.-]{0,63}$/;
@@ -75,8 +76,29 @@ const schema = z.object({
    * connections, and its default_pool_size bounds the server's (docs/postgresql.md).
    */
   DATABASE_POOL_MAX: wholeNumber(10, 1, 1_000),
-  /** Redis URL; when set, sessions, grants, codes and tokens live in Redis. */
-  REDIS_URL: absoluteUrl(['redis:', 'rediss:']).optional(),
+  /**
+   * Redis URL; when set, sessions, grants, codes and tokens live in Redis. One Redis
+   * (redis://), a Redis Cluster (redis+cluster://host:port,host:port) or a primary
+   * found through Sentinels (redis+sentinel://host:port,host:port/name): server/redis/url.ts.
+   */
+  REDIS_URL: z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      try {
+        parseRedisUrl(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
+  /**
+   * Replicas that must hold each write of a token, session or grant before the request
+   * is answered (Redis WAIT, per node written): 1 with Sentinel or a Cluster with
+   * replicas, so that a failover loses nothing answered 200; 0 (the default) waits for
+   * none. A write the replicas do not confirm within the storage deadline fails (503).
+   */
+  REDIS_WAIT_REPLICAS: wholeNumber(0, 0, 5),
   /** Prefix of every Redis key (one per test run keeps runs apart). */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'holds characters other than A-Z a-z 0-9 : _ - or is longer than 64').default('enot:'),
   /** Comma-separated cookie signing keys, newest first; unset means generated once and kept in the database. */
@@ -262,6 +284,7 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     databasePoolMax: env.DATABASE_POOL_MAX,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
+    redisWaitReplicas: env.REDIS_WAIT_REPLICAS,
     cookieKeys: env.COOKIE_KEYS,
     trustProxy: env.TRUST_PROXY,
     /** X-Forwarded-For entries taken from the right (koa's maxIpsCount); 0 when no proxy is trusted. */

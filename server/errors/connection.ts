@@ -22,9 +22,13 @@ const DATABASE_MESSAGES = /Connection terminated|connection error and is not que
 
 // ioredis: MaxRetriesPerRequestError; closed connection; offline queue disabled;
 // commandTimeout ("Command timed out"); socketTimeout ("Socket timeout. Expecting
-// data…"); a failed ready check after reconnecting.
-const REDIS_NAMES = new Set(['MaxRetriesPerRequestError']);
-const REDIS_MESSAGES = /Connection is closed|Stream isn't writeable|Command timed out|Socket timeout|Ready check failed/;
+// data…"); a failed ready check after reconnecting. A Redis Cluster or Sentinel set
+// in failover: the slot's primary is gone (CLUSTERDOWN, TRYAGAIN, redirections, a
+// slots refresh that failed), a node still loading or demoted (LOADING, READONLY,
+// MASTERDOWN), no Sentinel answering; a write its replicas did not confirm
+// (adapters/redis-replicas.ts, REDIS_WAIT_REPLICAS).
+const REDIS_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError', 'ReplicaWaitError']);
+const REDIS_MESSAGES = /Connection is closed|Stream isn't writeable|Command timed out|Socket timeout|Ready check failed|^(CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN)\b|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|All sentinels are unreachable/;
 
 /** The store that is unreachable, when `err` (or an error it wraps) says one is; otherwise undefined. */
 export function unavailableDependency(err: unknown, depth = 0): Dependency | undefined {
@@ -54,15 +58,17 @@ const SERVICES = {
   redis: { service: 'Redis', variable: 'REDIS_URL' },
 } as const;
 
-/** The URL with its password replaced by ***, fit for logs and messages. */
+/** The URL with its passwords replaced by ***, fit for logs and messages (a Sentinel's too: server/redis/url.ts). */
 export function withoutPassword(url: string): string {
+  const hidden = url.replace(/(sentinel_password=)[^&#\s]*/i, '$1***');
   try {
-    const parsed = new URL(url);
-    if (!parsed.password) return url;
+    const parsed = new URL(hidden);
+    if (!parsed.password) return hidden;
     parsed.password = '***';
     return parsed.href;
   } catch {
-    return url.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/, '$1***@');
+    // A list of hosts (redis+cluster://a:1,b:2) is no WHATWG URL.
+    return hidden.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/, '$1***@');
   }
 }
 

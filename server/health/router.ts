@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.ts';
 import { RETRY_UNAVAILABLE_AFTER_SECONDS } from '../errors/index.ts';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -22,7 +22,7 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | 'failing'> {
 }
 
 /** /healthz: the process answers. /readyz: its database (and Redis) answer too. */
-export function healthRouter(deps: { db: Knex; redis?: Redis }) {
+export function healthRouter(deps: { db: Knex; redis?: RedisClient }) {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');

@@ -4,7 +4,7 @@
 // counted only in process memory.
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.ts';
 import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimited } from '../errors/index.ts';
 import { CODE_LIMITS, DAY_SECONDS, HOUR_SECONDS, PASSWORD_LIMITS } from '../verification/limits.ts';
@@ -31,7 +31,7 @@ export interface Limiter {
 
 export interface LimiterDeps {
   db: Knex;
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of every key (REDIS_PREFIX); keeps deployments and test runs apart. */
   prefix: string;
   /** Told the limit's name whenever a request is refused (metrics). */

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory from 'knex';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../../server/redis/connect.ts';
+import { deleteKeysByPrefix } from './redis-keys.ts';
 import { jobsSchema } from '../../server/jobs/queue.ts';
 import { startEmbeddedPostgres } from '../../server/db/embedded-postgres.ts';
 
@@ -97,14 +98,8 @@ export async function testEnvironment(overrides: Record<string, string> = {}, op
         await db.raw('drop schema if exists ??, ?? cascade', [env.DATABASE_SCHEMA, jobsSchema(env.DATABASE_SCHEMA)]).finally(() => db.destroy());
       }
       if (env.REDIS_URL && env.REDIS_PREFIX) {
-        const redis = new Redis(env.REDIS_URL);
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.REDIS_PREFIX}*`, 'COUNT', 1000);
-          if (keys.length) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-        await redis.quit();
+        const redis = await connectRedis(env.REDIS_URL);
+        await deleteKeysByPrefix(redis, env.REDIS_PREFIX).finally(() => redis.quit());
       }
     },
   };
