@@ -1,7 +1,6 @@
 // Entry point: configuration, server, graceful shutdown.
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './logging/logger.ts';
-import { openEmbeddedStorage } from './db/embedded-storage.ts';
 import type { RunningDemo } from './demo/run.ts';
 
 function fail(message: string): never {
@@ -26,6 +25,11 @@ try {
 const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
 const logger = createLogger(config.logLevel, pretty ? { destination: (await import('./logging/pretty.ts')).prettyDestination() } : {});
 const started = performance.now();
+// Traces (OTEL_EXPORTER_OTLP_ENDPOINT): started before the storage clients and node:http
+// load, so that its hooks see them (server/tracing/start.ts); without an endpoint no
+// OpenTelemetry module is loaded at all.
+const tracing = config.tracing ? (await import('./tracing/start.ts')).startTracing(config.tracing) : undefined;
+const { openEmbeddedStorage } = await import('./db/embedded-storage.ts');
 // The embedded PostgreSQL starts (on a fresh DATA_DIR: is created) while the rest of
 // the server loads: the two take about as long, and overlap (issue 15, start-up).
 const embedded = config.databaseUrl ? undefined : openEmbeddedStorage(config.dataDir);
@@ -60,7 +64,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    Promise.all([demo?.close(), server.close()]).then(
+    Promise.all([demo?.close(), server.close()]).then(() => tracing?.shutdown()).then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');

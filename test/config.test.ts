@@ -125,6 +125,27 @@ test('every variable has an example of a good value; secrets and passwords are n
   t.regex(unparsable!.message, /SMTP_URL=smtp:\/\/mailer:\*\*\*@exa mple\.com: /);
 });
 
+test('traces: off without an OTLP endpoint; the endpoint an http(s) URL; the standard OTEL_* switches and sampler', (t) => {
+  t.is(loadConfig({}).tracing, undefined);
+  t.deepEqual(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing, {
+    url: 'http://collector:4318/v1/traces', serviceName: undefined, sampler: 'parentbased_always_on', samplerRatio: 1, exportDelayMs: 5000,
+  });
+  const traces = loadConfig({
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/in',
+    OTEL_SERVICE_NAME: 'id-eu', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25',
+  }).tracing;
+  t.like(traces, { url: 'https://traces.example.com/in', serviceName: 'id-eu', sampler: 'parentbased_traceidratio', samplerRatio: 0.25 });
+  t.is(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing, undefined);
+  t.is(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing, undefined);
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, /^invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318: not a URL starting with http:\/\/ or https:\/\/.*; use the OTLP\/HTTP URL of a collector such as http:\/\/otel-collector:4318/],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /^invalid configuration: OTEL_EXPORTER_OTLP_PROTOCOL=grpc: .*; use http\/json/],
+    [{ OTEL_TRACES_SAMPLER: 'sometimes' }, /^invalid configuration: OTEL_TRACES_SAMPLER=sometimes: .*; use a sampler such as parentbased_always_on/],
+    [{ OTEL_TRACES_SAMPLER_ARG: '2' }, /^invalid configuration: OTEL_TRACES_SAMPLER_ARG=2: not a number from 0 to 1; use a ratio from 0 to 1/],
+  ];
+  for (const [env, pattern] of cases) t.regex(t.throws(() => loadConfig(env), { instanceOf: ConfigError })!.message, pattern);
+});
+
 test('production refuses the dev outbox unless it is allowed', (t) => {
   t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /SMTP_URL is required when NODE_ENV=production; use an SMTP URL such as smtps:\/\// });
   t.throws(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' }), { message: /SMS_WEBHOOK_URL is required/ });

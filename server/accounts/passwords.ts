@@ -2,6 +2,7 @@
 // configuration: m=19 MiB (19456 KiB), t=2, p=1. @node-rs/argon2 hashes on
 // libuv's thread pool, off the event loop.
 import { hash, verify } from '@node-rs/argon2';
+import { traced } from '../tracing/spans.ts';
 
 const OWASP_ARGON2ID = { memoryCost: 19_456, timeCost: 2, parallelism: 1, outputLen: 32 } as const;
 
@@ -14,7 +15,11 @@ export function hashPassword(password: string): Promise<string> {
 let dummyHash: Promise<string> | undefined;
 
 /** True when `password` matches `passwordHash`; a missing hash costs the same time and is false. */
-export async function verifyPassword(passwordHash: string | null | undefined, password: string): Promise<boolean> {
+export function verifyPassword(passwordHash: string | null | undefined, password: string): Promise<boolean> {
+  return traced('password.verify', () => verifyAgainst(passwordHash, password));
+}
+
+async function verifyAgainst(passwordHash: string | null | undefined, password: string): Promise<boolean> {
   if (!passwordHash) {
     dummyHash ??= hashPassword('enot-id-timing-equaliser');
     await verify(await dummyHash, password).catch(() => false);

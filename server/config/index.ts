@@ -228,6 +228,41 @@ const schema = z.object({
     const problem = supportProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }).optional(),
+  /**
+   * OpenTelemetry traces (server/tracing/): the OTLP/HTTP base URL of a collector; spans go
+   * to its /v1/traces. Unset, and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset too: no tracing,
+   * and no OpenTelemetry module is loaded.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: absoluteUrl(['http:', 'https:']).optional(),
+  /** The full URL spans are POSTed to (used as it is, no /v1/traces appended); wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: absoluteUrl(['http:', 'https:']).optional(),
+  /** OTLP's encoding: the exporter speaks http/json (OTLP/HTTP with JSON bodies) only. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/json']).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(['http/json']).optional(),
+  /** `none` turns tracing off with the endpoint still set; `otlp` is the only exporter. */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).default('otlp'),
+  /** true turns tracing off (the OpenTelemetry specification's switch). */
+  OTEL_SDK_DISABLED: flag,
+  /** The service.name of every span's resource; unset: service.name from OTEL_RESOURCE_ATTRIBUTES, else enot-id. */
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(255).optional(),
+  /** Which traces are recorded (the specification's sampler names); parentbased_*: follow the caller's sampled flag when it sends a traceparent. */
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  /** The ratio of traceidratio samplers, from 0 to 1. */
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .default('1')
+    .transform((value, ctx) => {
+      const ratio = Number(value.trim());
+      if (value.trim() === '' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+        ctx.addIssue({ code: 'custom', message: 'not a number from 0 to 1' });
+        return z.NEVER;
+      }
+      return ratio;
+    }),
+  /** Milliseconds between two exports of finished spans (the batch span processor's delay). */
+  OTEL_BSP_SCHEDULE_DELAY: wholeNumber(5_000, 10, 600_000),
   NODE_ENV: z.string().default('development'),
 });
 
@@ -328,6 +363,8 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
     production: env.NODE_ENV === 'production',
     secretsKeys: env.secretsKeys,
     demo: env.ENOT_DEMO ? demoSettings(env) : undefined,
+    /** OpenTelemetry traces, or undefined: off (server/tracing/). */
+    tracing: tracingSettings(env),
     /** What every page shows of the instance (views/brand.ts). */
     brand: {
       name: env.BRAND_NAME,
@@ -335,6 +372,25 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
       colors: env.BRAND_COLOR ? brandColors(normalHex(env.BRAND_COLOR)) : undefined,
       supportUrl: env.SUPPORT_URL,
     },
+  };
+}
+
+/**
+ * Where and how traces are exported, or undefined when tracing is off: no endpoint,
+ * OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none. The exporter itself reads the rest of
+ * the standard OTLP variables (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION,
+ * _CERTIFICATE and their _TRACES_ forms), the resource OTEL_RESOURCE_ATTRIBUTES.
+ */
+function tracingSettings(env: z.infer<typeof schema>) {
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base && `${base.replace(/\/+$/, '')}/v1/traces`);
+  if (!url || env.OTEL_SDK_DISABLED || env.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  return {
+    url,
+    serviceName: env.OTEL_SERVICE_NAME,
+    sampler: env.OTEL_TRACES_SAMPLER,
+    samplerRatio: env.OTEL_TRACES_SAMPLER_ARG,
+    exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.ts';
 import { InvalidRequest, PayloadTooLarge } from '../errors/index.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { loggedPath } from '../logging/logged-path.ts';
+import { tracedRoute } from '../tracing/spans.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -29,6 +30,7 @@ export function requestContext(logger: Logger, metrics: Metrics) {
     } finally {
       const ms = performance.now() - started;
       const route = routeLabel(ctx);
+      tracedRoute(ctx.method, route);
       metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
       metrics.httpDuration.observe({ method: ctx.method, route }, ms / 1000);
       logger.info({ reqId, method: ctx.method, path: loggedPath(ctx.path), status: ctx.status, ms: Math.round(ms) }, 'request');

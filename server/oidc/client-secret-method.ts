@@ -14,6 +14,7 @@
 // one place, only for the two secret methods, once the client is loaded; the
 // request it belongs to is oidc-provider's async-local `Provider.ctx`.
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { traced } from '../tracing/spans.ts';
 
 interface SecretClient {
   clientAuthMethod: string;
@@ -33,6 +34,6 @@ export function enforceRegisteredSecretMethod(provider: Provider): void {
         throw new errors.InvalidClientAuth(`the client authenticated with ${used}, it is registered for ${this.clientAuthMethod}`);
       }
     }
-    return compare.call(this, secret);
+    return traced('oidc.client_authentication', async () => compare.call(this, secret), { 'oauth.client_auth_method': this.clientAuthMethod });
   };
 }

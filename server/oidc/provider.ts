@@ -24,6 +24,8 @@ import { httpPostMethods } from './http-post-methods.ts';
 import { preciseErrorCodes } from './error-codes.ts';
 import { grantErrorDescriptions } from './grant-error-descriptions.ts';
 import { tokenResponseScope } from './token-response-scope.ts';
+import { tracedTokenEndpoint } from './traced-token-endpoint.ts';
+import { traced } from '../tracing/spans.ts';
 import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-policy.ts';
 import { enforceRegisteredSecretMethod } from './client-secret-method.ts';
 import { logRefusals } from './error-log.ts';
@@ -188,14 +190,14 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     },
     // Roles travel in user-bound access tokens (and so in introspection) when the
     // person granted the `roles` scope, so APIs can authorise without a lookup.
-    extraTokenClaims: async (ctx, token) => {
+    extraTokenClaims: (ctx, token) => traced('oidc.extra_token_claims', async () => {
       const accountId = 'accountId' in token ? token.accountId : undefined;
       const grantedScope = ctx.oidc.entities.Grant?.getOIDCScope() ?? token.scope ?? '';
       if (!accountId || !grantedScope.split(' ').includes('roles')) return undefined;
       const account = ctx.oidc.entities.Account ?? (await findAccount(ctx, accountId));
       const claims = account ? await account.claims('userinfo', 'roles', {}, []) : undefined;
       return claims ? { roles: (claims as { roles?: string[] }).roles ?? [] } : undefined;
-    },
+    }),
     formats: {
       customizers: {
         // Ties a user-bound JWT to its grant, so revoking the grant deactivates it.
@@ -230,6 +232,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(httpPostMethods([provider.pathFor('authorization'), provider.pathFor('end_session')]) as Parameters<Provider['use']>[0]);
   provider.use(preciseErrorCodes as Parameters<Provider['use']>[0]);
   provider.use(grantErrorDescriptions(provider) as Parameters<Provider['use']>[0]);
+  provider.use(tracedTokenEndpoint(provider.pathFor('token')) as Parameters<Provider['use']>[0]);
   provider.use(tokenResponseScope as Parameters<Provider['use']>[0]);
   // The browser of each signed-in session, for the sessions list on /account.
   provider.use(sessionDeviceRecorder(db) as Parameters<Provider['use']>[0]);

@@ -18,6 +18,7 @@ import { isFirstParty } from './operator-metadata.ts';
 import { findResource } from '../rbac/resources.ts';
 import { grantedScopes, type Subject } from '../rbac/granted-scopes.ts';
 import { shortLived } from '../rbac/short-lived-cache.ts';
+import { traced } from '../tracing/spans.ts';
 
 const CLIENT_CREDENTIALS = 'client_credentials';
 
@@ -38,7 +39,7 @@ export function resourceServerInfo(config: Config, db: Knex) {
     return grantedScopes(db, { clientId }, resource);
   });
 
-  return async (ctx: KoaContextWithOIDC, identifier: string, client: Client): Promise<ResourceServer> => {
+  return (ctx: KoaContextWithOIDC, identifier: string, client: Client): Promise<ResourceServer> => traced('oidc.resource_scopes', async () => {
     const server = await resources.get(identifier);
     if (!server) throw new InvalidTarget();
     // Enot ID's own API (QR approval) is for the operator's own apps only: a
@@ -61,5 +62,5 @@ export function resourceServerInfo(config: Config, db: Knex) {
       accessTokenFormat: server.accessTokenFormat,
       ...(server.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: 'ES256' as const } } } : {}),
     };
-  };
+  });
 }

@@ -13,6 +13,7 @@ import { identifierKey } from '../accounts/identifiers.ts';
 import { CodeAttemptsExhausted, CodeExpired, CodeInvalid, RateLimited } from '../errors/index.ts';
 import type { Limiters } from '../rate-limit/limiters.ts';
 import { CODE_LIMITS } from './limits.ts';
+import { traced } from '../tracing/spans.ts';
 
 export type CodeChannel = 'email' | 'sms';
 
@@ -96,7 +97,7 @@ export function createCodes(deps: CodeDeps) {
     if (next) throw new RateLimited((next.getTime() - at) / 1000, 'a code was sent moments ago; wait a little before asking for another');
   }
 
-  return {
+  const codes = {
     /**
      * `knownDevice`: the id of a known device of the account holding the
      * identifier, when that is who asks; its sends have their own count, apart
@@ -188,6 +189,13 @@ export function createCodes(deps: CodeDeps) {
     async resendAvailableAt(flowId: string): Promise<Date | undefined> {
       return resendAt(await find(flowId), now());
     },
+  };
+  // Spans of their own (server/tracing/): what kind of code, never the code or where it goes.
+  return {
+    ...codes,
+    issue: (input: Parameters<typeof codes.issue>[0]) =>
+      traced('code.issue', () => codes.issue(input), { 'enot.code.purpose': input.purpose, 'enot.code.channel': input.channel }),
+    verify: (input: Parameters<typeof codes.verify>[0]) => traced('code.verify', () => codes.verify(input)),
   };
 }
 

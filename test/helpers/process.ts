@@ -33,10 +33,10 @@ export function run(args: string[], env: Record<string, string>, timeoutMs = 60_
   });
 }
 
-/** Starts `server/main.ts` and resolves once it logs that it is listening. */
-export function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<Finished> }> {
+/** Starts `server/main.ts` (after Node's own `nodeArgs`) and resolves once it logs that it is listening. */
+export function startServerProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ child: ChildProcess; output: () => string; exited: Promise<Finished> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['server/main.ts'], { cwd: ROOT, env: childEnv({ ...env, LOG_LEVEL: 'info' }) });
+    const child = spawn(NODE, [...nodeArgs, 'server/main.ts'], { cwd: ROOT, env: childEnv({ ...env, LOG_LEVEL: 'info' }) });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<Finished>((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
