@@ -11,6 +11,7 @@ import { createProvider } from './oidc/provider.ts';
 import { createApp } from './app.ts';
 import { purgeExpiredModels } from '../adapters/sql.ts';
 import { purgeSessionDevices } from './self-service/session-devices.ts';
+import { purgeKnownDevices } from './devices/known-devices.ts';
 import { createDelivery, type Delivery, type OutgoingMessage } from './delivery/index.ts';
 import { loadCodeSecret } from './verification/code-secret.ts';
 import { createLimiters } from './rate-limit/limiters.ts';
@@ -190,6 +191,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       Promise.all([
         purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db), qr.purgeExpired(),
         purgeAuditLog(runtime.db, config.auditRetentionDays), purgeSessionDevices(runtime.db, config.refreshTokenTtl),
+        purgeKnownDevices(runtime.db),
       ]).catch((err) =>
         logger.warn({ err }, 'purge of expired rows failed'),
       );

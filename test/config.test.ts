@@ -75,6 +75,8 @@ test('each variable is validated', (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ ISSUER: 'ftp://x' }, /^invalid configuration: ISSUER=ftp:\/\/x: not a URL starting with http:\/\/ or https:\/\/.*; use .* such as http:\/\/localhost:3000/],
     [{ ISSUER: 'http://x/#frag' }, /^invalid configuration: ISSUER=http:\/\/x\/#frag: .*without #/],
+    [{ ISSUER: 'https://id.example.com/auth' }, /^invalid configuration: ISSUER=https:\/\/id\.example\.com\/auth: has a path, a query or a user, but Enot ID answers at the root of its host; use the URL/],
+    [{ ISSUER: 'https://id.example.com/?tenant=1' }, /^invalid configuration: ISSUER=.*: has a path, a query or a user/],
     [{ PORT: '70000' }, /^invalid configuration: PORT=70000: more than 65535; use a TCP port from 0 to 65535, such as 3000$/],
     [{ REDIS_URL: 'http://localhost' }, /^invalid configuration: REDIS_URL=http:\/\/localhost: not a URL starting with redis:\/\/, rediss:\/\/, redis\+cluster:\/\/.*; use a Redis URL such as redis:\/\/localhost:6379/],
     [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS \(value hidden\): entry 1: shorter than 32 characters; use .*openssl rand -base64 32/],

@@ -56,6 +56,14 @@ const schema = z.object({
   /** Public base URL of this provider; `iss` of every token (OIDC Discovery §4.3). */
   ISSUER: absoluteUrl(['http:', 'https:'])
     .default('http://localhost:3000')
+    // Every route is served at the root of the host (/token, /jwks, /account): an issuer
+    // with a path would publish endpoints that do not answer. OIDC Discovery §4.3: the
+    // issuer is also compared exactly, so no query either.
+    .refine((v) => {
+      const url = URL.parse(v);
+      // An unparsable value is reported by absoluteUrl above.
+      return !url || url.pathname.replace(/\/+$/, '') === '' && url.search === '' && !url.username && !url.password;
+    }, 'has a path, a query or a user, but Enot ID answers at the root of its host')
     .transform((v) => v.replace(/\/+$/, '')),
   /** TCP port to listen on. */
   PORT: wholeNumber(3000, 0, 65_535),

@@ -8,6 +8,8 @@ import type { Context } from 'koa';
 
 export const DEVICE_COOKIE = 'enot_device';
 const YEAR_MS = 365 * 24 * 3600 * 1000;
+/** How long a device cookie lives after its last sign-in: a known device not seen for longer is forgotten. */
+export const DEVICE_COOKIE_LIFETIME_MS = YEAR_MS;
 /** 128 random bits, base64url. */
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
 

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Identifier } from '../accounts/identifiers.ts';
 import { findAccountByIdentifier } from '../accounts/queries.ts';
+import { deletedCount } from '../db/deleted-count.ts';
+import { DEVICE_COOKIE_LIFETIME_MS } from './device-cookie.ts';
 
 const TABLE = 'known_devices';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,4 +52,13 @@ export async function knownDeviceOf(db: Knex, identifier: Identifier, deviceId: 
   if (!deviceId) return undefined;
   const account = await findAccountByIdentifier(db, identifier);
   return (await isKnown(db, account?.id ?? NO_ACCOUNT, deviceId)) ? deviceId : undefined;
+}
+
+/**
+ * Forgets the devices not seen for longer than a device cookie lives (a year after its
+ * last sign-in): their cookies are gone, so the rows could never match again. Run with
+ * the other purges (server/server.ts).
+ */
+export async function purgeKnownDevices(db: Knex, now = Date.now()): Promise<number> {
+  return deletedCount(await db(TABLE).where('last_seen', '<', new Date(now - DEVICE_COOKIE_LIFETIME_MS)).delete());
 }
