@@ -112,8 +112,8 @@ export async function openBulkWriter(redisUrl: string): Promise<BulkWriter> {
   if (url.password) queue(['AUTH', ...(url.username ? [decodeURIComponent(url.username)] : []), decodeURIComponent(url.password)]);
   if (url.pathname.length > 1) queue(['SELECT', url.pathname.slice(1)]);
 
-  // What adapters/redis.ts writes with: scripts (ioredis defineCommand) and
-  // MULTI chains. Any other call fails loudly (not a function).
+  // What adapters/redis.ts writes with: scripts (ioredis defineCommand), SET for
+  // its index keys, DEL, and MULTI chains. Any other call fails loudly (not a function).
   const chain: unknown = new Proxy({}, {
     get(_, name) {
       if (name === 'exec') return async () => [];
@@ -124,8 +124,14 @@ export async function openBulkWriter(redisUrl: string): Promise<BulkWriter> {
       };
     },
   });
+  const plain = (command: string) => async (...args: unknown[]) => {
+    queue([command, ...args]);
+    return 'OK';
+  };
   const client: Record<string, unknown> = {
     multi: () => chain,
+    set: plain('SET'),
+    del: plain('DEL'),
     defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }) {
       const sha = createHash('sha1').update(definition.lua).digest('hex');
       let loaded = false;
