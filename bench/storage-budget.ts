@@ -55,7 +55,9 @@ export const STORAGE_BUDGET: Record<'embedded' | 'server', Record<Scenario, Budg
     // The session of a session-bound token is found by its uid in two commands (index,
     // then the key it names): they live in different Cluster slots (adapters/redis.ts).
     'introspection-opaque': { sql: 1, redis: 6 },
-    refresh: { sql: 2, redis: 4 },
+    // A save is single-key steps (adapters/redis.ts, Redis Cluster): the new refresh token
+    // is listed in its grant's and its account's sets, then written — three commands, one round trip.
+    refresh: { sql: 2, redis: 6 },
     userinfo: { sql: 2, redis: 3 },
     discovery: { sql: 0, redis: 0 },
     jwks: { sql: 0, redis: 0 },
