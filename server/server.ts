@@ -117,7 +117,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       : created;
     // Workers of the job queue: they start with the server and stop with it (close()).
     await runtime.jobs.startSupervising();
-    await startSecurityNoticeWorker(runtime.jobs, delivery, logger);
+    await startSecurityNoticeWorker(runtime.jobs, delivery, logger, config.brand.name);
     const mailings = await startMailingWorker({ db: runtime.db, jobs: runtime.jobs, config, logger, delivery, unsubscribeKey: cookieKeys[0]! });
     const flows = flowStore(runtime.db, now);
     const qr = qrLogins(runtime.db, now);

@@ -18,6 +18,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { Delivery } from '../delivery/types.ts';
 import type { JobQueue, QueueDefinition } from '../jobs/queue.ts';
 import { describeUserAgent } from '../qr/user-agent.ts';
+import { branded } from '../../views/messages/branded.ts';
 import { securityNoticeMessage, type NoticeEvent, type NoticeInput } from '../../views/messages/security-notice.ts';
 
 export type { NoticeEvent } from '../../views/messages/security-notice.ts';
@@ -106,10 +107,11 @@ export async function queueSecurityNotice(
 }
 
 /** Sends queued notices in this process; a failed delivery throws, so the job is retried. */
-export async function startSecurityNoticeWorker(jobs: JobQueue, delivery: Delivery, logger: Logger): Promise<void> {
+/** `brandName`: BRAND_NAME, put in the message in place of the default name (views/messages/branded.ts). */
+export async function startSecurityNoticeWorker(jobs: JobQueue, delivery: Delivery, logger: Logger, brandName: string): Promise<void> {
   await jobs.work<NoticeInput>(SECURITY_NOTICES, { pollingIntervalSeconds: 1, localConcurrency: 2 }, async (job: Job<NoticeInput>) => {
     try {
-      await delivery.send(securityNoticeMessage(job.data));
+      await delivery.send(branded(securityNoticeMessage(job.data), brandName));
     } catch (err) {
       // The transport logged why, without the address; this says what waits for a retry.
       logger.warn({ event: job.data.event, channel: job.data.channel, attempt: job.retryCount + 1 }, 'security notice not delivered; will retry');

@@ -5,6 +5,7 @@ import type { Flow } from '../../flows/flow.ts';
 import { findAccountById, findAccountByIdentifier } from '../../accounts/queries.ts';
 import { isKnown } from '../../devices/known-devices.ts';
 import type { Requester } from '../../devices/device-cookie.ts';
+import { branded } from '../../../views/messages/branded.ts';
 import { verificationCodeMessage, type CodePurpose } from '../../../views/messages/verification-code.ts';
 import { CODE_LIMITS } from '../../verification/limits.ts';
 import type { InteractionDeps } from '../deps.ts';
@@ -28,7 +29,7 @@ export async function sendFlowCode(deps: InteractionDeps, flow: Flow, requester:
   // a change on /account, else the holder's), else the page's at the time.
   const owner = flow.accountId ? await findAccountById(deps.db, flow.accountId) : account;
   const { code } = await deps.codes.issue({ flowId: flow.id, purpose, channel, identifier: flow.identifier.value, ip: requester.ip, knownDevice });
-  const delivered = deps.delivery.send(
+  const delivered = deps.delivery.send(branded(
     verificationCodeMessage({
       channel,
       // The stored form when the account exists (an email's local part keeps the case it was registered with).
@@ -39,7 +40,8 @@ export async function sendFlowCode(deps: InteractionDeps, flow: Flow, requester:
       host: new URL(deps.config.issuer).hostname,
       minutes: Math.round(CODE_LIMITS.ttlSeconds / 60),
     }),
-  );
+    deps.config.brand.name,
+  ));
   // ASVS 7.1.1: channel and purpose only, never the code nor the address. The
   // account is the one the code is for: the signed-in one adding an identifier
   // (confirm, reauth: flow.accountId), else the one holding the identifier, if any.
