@@ -5,4 +5,6 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   process.stderr.write(`enot-id: needs Node.js 24 or newer, this is ${process.version}\n`);
   process.exit(1);
 }
+// Compiled code cached on disk (server/main.ts says why); before the CLI's modules load.
+(await import('node:module')).enableCompileCache?.();
 await import('./main.ts');
