@@ -28,7 +28,7 @@ const DATABASE_MESSAGES = /Connection terminated|connection error and is not que
 // MASTERDOWN), no Sentinel answering; a write its replicas did not confirm
 // (adapters/redis-replicas.ts, REDIS_WAIT_REPLICAS).
 const REDIS_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError', 'ReplicaWaitError']);
-const REDIS_MESSAGES = /Connection is closed|Stream isn't writeable|Command timed out|Socket timeout|Ready check failed|^(CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN)\b|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|All sentinels are unreachable/;
+const REDIS_MESSAGES = /Connection is closed|Stream isn't writeable|Command timed out|Socket timeout|Ready check failed|^(CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN)\b|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready|Cluster is disconnect|All sentinels are unreachable/;
 
 /** The store that is unreachable, when `err` (or an error it wraps) says one is; otherwise undefined. */
 export function unavailableDependency(err: unknown, depth = 0): Dependency | undefined {

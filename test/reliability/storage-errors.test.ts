@@ -17,6 +17,17 @@ test('the storage clients’ deadlines and lost connections are recognised, with
     [new Error('Connection is closed.'), 'redis'],
     [named('Reached the max retries per request limit (which is 1).', 'MaxRetriesPerRequestError'), 'redis'],
     [new Error('Ready check failed: Command timed out'), 'redis'],
+    // A Redis Cluster or Sentinel set in failover (docs/redis.md); a write no replica confirmed.
+    [named('CLUSTERDOWN The cluster is down', 'ReplyError'), 'redis'],
+    [named('TRYAGAIN Multiple keys request during rehashing of slot', 'ReplyError'), 'redis'],
+    [named("READONLY You can't write against a read only replica.", 'ReplyError'), 'redis'],
+    [named('LOADING Redis is loading the dataset in memory', 'ReplyError'), 'redis'],
+    [new Error("Cluster isn't ready and enableOfflineQueue options is false"), 'redis'],
+    [new Error('Too many Cluster redirections. Last error: Error: Connection is closed.'), 'redis'],
+    [new Error('Failed to refresh slots cache.'), 'redis'],
+    [named('None of startup nodes is available', 'ClusterAllFailedError'), 'redis'],
+    [new Error('All sentinels are unreachable. Retrying from scratch after 200ms.'), 'redis'],
+    [named('Redis write confirmed by 0 of 1 replicas within 1000 ms (REDIS_WAIT_REPLICAS)', 'ReplicaWaitError'), 'redis'],
     // node-postgres through knex (the statement comes first, without its values): query_timeout,
     // connectionTimeoutMillis, statement_timeout (SQLSTATE 57014), a lost connection.
     [new Error('select "payload" from "clients" where "id" = $1 limit $2 - Query read timeout'), 'database'],
@@ -47,6 +58,9 @@ test('bugs and refusals are not mistaken for an outage', (t) => {
     new TypeError("Cannot read properties of undefined (reading 'x')"),
     withCode('duplicate key value violates unique constraint "accounts_email_key"', '23505'),
     named('WRONGTYPE Operation against a key holding the wrong kind of value', 'ReplyError'),
+    // A slot moved (resharding) is followed by the client, and a cross-slot command is a bug.
+    named('CROSSSLOT Keys in request don\'t hash to the same slot', 'ReplyError'),
+    named('ERR unknown command', 'ReplyError'),
     withCode('relation "nope" does not exist', '42P01'),
     'Command timed out',
     undefined,
