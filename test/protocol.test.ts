@@ -53,6 +53,9 @@ test('dynamic registration needs the initial access token', async (t) => {
   const registered = await registerClient(server.issuer);
   t.truthy(registered.clientMetadata().client_id);
   t.truthy(registered.clientMetadata().client_secret);
+  // Hex, like the CLI's and the admin API's: never a leading "-", which `enot-id client
+  // delete <id>` took for an option (CI: "Unknown option '-b'", one id in 32).
+  t.regex(registered.clientMetadata().client_id, /^[0-9a-f]{32}$/);
 });
 
 test('client credentials: a 15-minute ES256 JWT for the default API, verifiable offline', async (t) => {

@@ -30,6 +30,7 @@ import { clientMetadataValidator, SOFTWARE_METADATA } from './client-metadata-po
 import { enforceRegisteredSecretMethod } from './client-secret-method.ts';
 import { logRefusals } from './error-log.ts';
 import { sessionDeviceRecorder } from '../self-service/session-devices.ts';
+import { newClientId } from '../clients/operator-clients.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -159,7 +160,9 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       userinfo: { enabled: true },
       // RFC 7591 §3: registration requires an initial access token.
-      registration: { enabled: true, initialAccessToken: true },
+      // Client ids as the CLI and admin API make them (hex): oidc-provider's default
+      // (nanoid) starts with "-" one time in 32, which a command line takes for an option.
+      registration: { enabled: true, initialAccessToken: true, idFactory: () => newClientId() },
       // RFC 7592: update (PUT) and delete (DELETE) at registration_client_uri. Each update issues a
       // new registration access token (§2.2), so a leaked one stops working at the next update.
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
