@@ -54,7 +54,7 @@ test('dynamic registration needs the initial access token', async (t) => {
   t.truthy(registered.clientMetadata().client_id);
   t.truthy(registered.clientMetadata().client_secret);
   // Hex, like the CLI's and the admin API's: never a leading "-", which `enot-id client
-  // delete <id>` took for an option (CI: "Unknown option '-b'", one id in 32).
+  // delete <id>` took for an option (CI: "Unknown option '-b'", one id in 64).
   t.regex(registered.clientMetadata().client_id, /^[0-9a-f]{32}$/);
 });
 
