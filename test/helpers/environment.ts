@@ -1,7 +1,7 @@
 // Isolated storage for one test: a fresh DATA_DIR (the embedded PostgreSQL), or (when the run has
 // DATABASE_URL / REDIS_URL) a fresh PostgreSQL schema and Redis key prefix.
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
@@ -14,10 +14,10 @@ import { deleteKeysByPrefix } from './redis-keys.ts';
 import { jobsSchema } from '../../server/jobs/queue.ts';
 import { startEmbeddedPostgres } from '../../server/db/embedded-postgres.ts';
 
-import { freeLoopbackPort } from '../../server/db/local-os.ts';
-
-/** A free loopback port (one probe; for several distinct ones at once, freePorts). */
-export const freePort = freeLoopbackPort;
+/** A free loopback port for a test's server (for several distinct ones at once, freePorts). */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
+}
 
 const execFileAsync = promisify(execFile);
 
@@ -48,18 +48,46 @@ function embeddedTemplate(): Promise<string> {
   return template;
 }
 
-/** `count` distinct free loopback ports: all probes are held open until each has its port. */
+// Test servers listen below the kernel's ephemeral range (ip_local_port_range). A port
+// the kernel handed out to a probe (listen on 0) and that the probe gave back is free
+// for anyone: the kernel may hand it out again as the source port of an outgoing
+// connection (the suite opens thousands) or to another probe before the server binds
+// it, and the server fails with EADDRINUSE (seen in CI). Ports below the range are
+// never handed out by the kernel, so only another test's own pick can collide, and a
+// pick is checked by binding it.
+function pickRange(): [number, number] {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 12_000) return [10_000, low - 1];
+  } catch {
+    // not Linux: the IANA ephemeral range starts at 49152
+  }
+  return [20_000, 49_151];
+}
+const [PICK_LOW, PICK_HIGH] = pickRange();
+
+function holdPort(port: number): Promise<ReturnType<typeof createServer> | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(undefined));
+    probe.listen(port, '127.0.0.1', () => resolve(probe));
+  });
+}
+
+/** `count` distinct free loopback ports below the ephemeral range: each is held open until all are chosen. */
 export async function freePorts(count: number): Promise<number[]> {
-  const probes = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const probe = createServer();
-      probe.once('error', reject);
-      probe.listen(0, '127.0.0.1', () => resolve(probe));
-    })),
-  );
-  const ports = probes.map((probe) => (probe.address() as { port: number }).port);
-  await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
-  return ports;
+  const held: ReturnType<typeof createServer>[] = [];
+  try {
+    for (let tries = 0; held.length < count; tries++) {
+      if (tries > 1_000) throw new Error(`no ${count} free ports between ${PICK_LOW} and ${PICK_HIGH}`);
+      const port = PICK_LOW + Math.floor(Math.random() * (PICK_HIGH - PICK_LOW + 1));
+      const probe = await holdPort(port);
+      if (probe) held.push(probe);
+    }
+    return held.map((probe) => (probe.address() as { port: number }).port);
+  } finally {
+    await Promise.all(held.map((probe) => new Promise((resolve) => probe.close(resolve))));
+  }
 }
 
 export async function testEnvironment(overrides: Record<string, string> = {}, options: { freshDatabase?: boolean } = {}): Promise<TestEnvironment> {
