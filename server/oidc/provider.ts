@@ -161,7 +161,7 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       userinfo: { enabled: true },
       // RFC 7591 §3: registration requires an initial access token.
       // Client ids as the CLI and admin API make them (hex): oidc-provider's default
-      // (nanoid) starts with "-" one time in 32, which a command line takes for an option.
+      // (nanoid) starts with "-" one time in 64, which a command line takes for an option.
       registration: { enabled: true, initialAccessToken: true, idFactory: () => newClientId() },
       // RFC 7592: update (PUT) and delete (DELETE) at registration_client_uri. Each update issues a
       // new registration access token (§2.2), so a leaked one stops working at the next update.
