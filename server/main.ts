@@ -60,11 +60,10 @@ if (demoMode && config.demo) {
     fail(`could not start: ${(err as Error).message}`);
   }
 }
-logger.info(
-  { url: server.url, issuer: config.issuer, storage: config.databaseUrl ? 'postgresql' : 'embedded', redis: !!config.redisUrl, startupMs: Math.round(performance.now() - started) },
-  'enot-id listening',
-);
 
+// Graceful shutdown is in place before the line that says the server is up: whoever
+// waits for that line and then sends SIGTERM must never meet Node's default action
+// (exit by the signal, no drain; seen in CI on a loaded machine).
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
@@ -80,3 +79,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     );
   });
 }
+
+logger.info(
+  { url: server.url, issuer: config.issuer, storage: config.databaseUrl ? 'postgresql' : 'embedded', redis: !!config.redisUrl, startupMs: Math.round(performance.now() - started) },
+  'enot-id listening',
+);
