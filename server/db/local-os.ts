@@ -1,6 +1,7 @@
-// Two questions the embedded database asks of this machine: is a process alive, and
-// which loopback port is free. Shared by the data directory's lock, the embedded
-// PostgreSQL and the tests.
+// Two questions the embedded database asks of this machine: is a process alive (the
+// data directory's lock, the embedded PostgreSQL, its tests), and which loopback port
+// is free (the embedded PostgreSQL; test servers pick theirs below the ephemeral
+// range, test/helpers/environment.ts).
 import { createServer } from 'node:net';
 
 /** Whether a process exists (EPERM: it does, and belongs to another user). */

@@ -9,6 +9,9 @@ export type RedisClient = Redis | Cluster;
 // Without the server's deadlines (the CLI, tests): how long to wait for a connection.
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** Waits between reconnection attempts (to a node, the Sentinels, the cluster): 200 ms more each time, at most 2 s. */
+const reconnectDelay = (attempt: number) => Math.min(attempt * 200, 2_000);
+
 /**
  * The options of every connection to a Redis node: fail fast instead of queueing
  * commands while disconnected.
@@ -26,7 +29,7 @@ function nodeOptions(target: RedisTarget, timeouts: StorageTimeouts | undefined)
     enableOfflineQueue: false,
     connectTimeout: timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
     ...(timeouts && { commandTimeout: timeouts.commandMs, socketTimeout: timeouts.commandMs }),
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    retryStrategy: reconnectDelay,
     // Commands issued in the same tick leave in one write: a token lookup, its
     // grant and its revocation marker cost one round trip, not three.
     enableAutoPipelining: true,
@@ -52,7 +55,7 @@ function createClient(target: RedisTarget, timeouts: StorageTimeouts | undefined
         ...(target.sentinelUsername && { sentinelUsername: target.sentinelUsername }),
         ...(target.sentinelPassword && { sentinelPassword: target.sentinelPassword }),
         ...(target.tls && { enableTLSForSentinelMode: true }),
-        sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+        sentinelRetryStrategy: reconnectDelay,
         // After a failover the old primary may answer READONLY for a moment: reconnect
         // (through the Sentinels, to the new primary) and retry the command.
         reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
@@ -70,7 +73,7 @@ function createClient(target: RedisTarget, timeouts: StorageTimeouts | undefined
         slotsRefreshInterval: 5_000,
         // Writes and reads go to the primary of each slot: a replica may lag.
         scaleReads: 'master',
-        clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+        clusterRetryStrategy: reconnectDelay,
         // While a failover elects a replica, the slot answers CLUSTERDOWN or TRYAGAIN:
         // retried after these delays, within the command deadline.
         retryDelayOnClusterDown: 200,

@@ -86,6 +86,31 @@ async function stopAll(topology: Topology): Promise<void> {
   await rm(topology.base, { recursive: true, force: true });
 }
 
+/** Kill (SIGKILL, as a crash) and start again, by port, on the same directory; stop all. */
+function controls(topology: Topology) {
+  const byPort = (port: number) => {
+    const node = topology.nodes.find((n) => n.port === port);
+    if (!node) throw new Error(`no node on ${port}`);
+    return node;
+  };
+  return {
+    kill: (port: number) => stopNode(byPort(port), 'SIGKILL'),
+    restart: (port: number) => startNode(byPort(port)),
+    stop: () => stopAll(topology),
+  };
+}
+
+/** `ready` once it is healthy; otherwise every node is stopped and the error rethrown. */
+async function healthyOrStopped<T extends { healthy(): Promise<void> }>(topology: Topology, ready: T): Promise<T> {
+  try {
+    await ready.healthy();
+  } catch (err) {
+    await stopAll(topology);
+    throw err;
+  }
+  return ready;
+}
+
 /** A field of INFO's text. */
 function infoField(info: string | undefined, field: string): string | undefined {
   return new RegExp(`^${field}:(.*)\\r?$`, 'm').exec(info ?? '')?.[1]?.trim();
@@ -134,11 +159,6 @@ export async function startRedisCluster(primaries = 3): Promise<RedisCluster> {
     await stopAll(topology);
     throw err;
   }
-  const byPort = (port: number) => {
-    const node = topology.nodes.find((n) => n.port === port);
-    if (!node) throw new Error(`no node on ${port}`);
-    return node;
-  };
   const cluster: RedisCluster = {
     url: `redis+cluster://${topology.nodes.slice(0, 3).map((n) => `127.0.0.1:${n.port}`).join(',')}`,
     ports: topology.nodes.map((n) => n.port),
@@ -161,8 +181,7 @@ export async function startRedisCluster(primaries = 3): Promise<RedisCluster> {
       }
       throw new Error(`no node knows the primary of ${key}`);
     },
-    kill: (port) => stopNode(byPort(port), 'SIGKILL'),
-    restart: (port) => startNode(byPort(port)),
+    ...controls(topology),
     async healthy(timeoutMs = 30_000) {
       await waitFor(async () => {
         const infos = await Promise.all(topology.nodes.map((n) => ask(n.port, 'CLUSTER', 'INFO')));
@@ -172,15 +191,8 @@ export async function startRedisCluster(primaries = 3): Promise<RedisCluster> {
         return masters.length === primaries && masters.every((r) => /slave0:.*state=online/.test(r ?? ''));
       }, 'the cluster to serve every slot with a replica in sync', timeoutMs);
     },
-    stop: () => stopAll(topology),
   };
-  try {
-    await cluster.healthy();
-  } catch (err) {
-    await stopAll(topology);
-    throw err;
-  }
-  return cluster;
+  return healthyOrStopped(topology, cluster);
 }
 
 export interface RedisSentinels {
@@ -240,11 +252,6 @@ export async function startRedisSentinels(): Promise<RedisSentinels> {
     await stopAll(topology);
     throw err;
   }
-  const byPort = (port: number) => {
-    const node = topology.nodes.find((n) => n.port === port);
-    if (!node) throw new Error(`no node on ${port}`);
-    return node;
-  };
   async function primary(): Promise<number> {
     for (const port of sentinelPorts) {
       const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
@@ -268,8 +275,7 @@ export async function startRedisSentinels(): Promise<RedisSentinels> {
       const current = await primary();
       return current === primaryPort ? replicaPort : primaryPort;
     },
-    kill: (port) => stopNode(byPort(port), 'SIGKILL'),
-    restart: (port) => startNode(byPort(port)),
+    ...controls(topology),
     async healthy(timeoutMs = 30_000) {
       await waitFor(async () => {
         const port = await primary().catch(() => undefined);
@@ -281,13 +287,6 @@ export async function startRedisSentinels(): Promise<RedisSentinels> {
         return known.every((k) => k !== undefined && k.length > 0);
       }, 'the Sentinels to agree on a primary with a replica in sync', timeoutMs);
     },
-    stop: () => stopAll(topology),
   };
-  try {
-    await sentinels.healthy();
-  } catch (err) {
-    await stopAll(topology);
-    throw err;
-  }
-  return sentinels;
+  return healthyOrStopped(topology, sentinels);
 }
