@@ -1,6 +1,7 @@
 // Issue 11 §3 through the admin API: roles, resources and permissions, and
 // giving an account roles; what changes reaches the next token.
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { registerClient, signIn, oidc, TEST_IAT } from './helpers/oidc.ts';
 import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
@@ -48,6 +49,29 @@ test('resources: create with scopes, 409 with the existing id, read, update, add
   t.is((await api.call(t, 'get', `/resources/${enc(identifier)}`, { token })).status, 404);
 });
 
+test('permissions: read with what each allows, described when added, changed, 404 for a scope the resource lacks', async (t) => {
+  const identifier = `https://ledger-${randomUUID()}.example.test`;
+  const path = `/resources/${enc(identifier)}`;
+  const made = await api.call(t, 'post', '/resources', { token, body: { identifier, scopes: ['ledger:read'] } });
+  t.is(made.status, 201, JSON.stringify(made.body));
+  const added = await api.call(t, 'post', `${path}/permissions`, { token, body: { scope: 'ledger:write', description: 'Post entries' } });
+  t.deepEqual(added.body.permissions, [{ scope: 'ledger:read', description: '' }, { scope: 'ledger:write', description: 'Post entries' }]);
+
+  const changed = await api.call(t, 'patch', `${path}/permissions/ledger:read`, { token, body: { description: 'Read the ledger' } });
+  t.is(changed.status, 200);
+  t.deepEqual(changed.body.permissions, [{ scope: 'ledger:read', description: 'Read the ledger' }, { scope: 'ledger:write', description: 'Post entries' }]);
+  t.deepEqual(changed.body.scopes, ['ledger:read', 'ledger:write']);
+  t.deepEqual((await api.call(t, 'get', path, { token })).body.permissions, changed.body.permissions);
+  t.is((await server.runtime.db('permissions').first('description').where({ resource: identifier, scope: 'ledger:read' }))?.description, 'Read the ledger');
+  const [record] = await server.runtime.db('audit_log').where({ action: 'permissions.update' }).orderBy('id', 'desc').limit(1);
+  t.like(record, { target_kind: 'resources', target_id: identifier, outcome: 'success' });
+
+  t.is((await api.call(t, 'patch', `${path}/permissions/ledger:nothing`, { token, body: { description: 'x' } })).status, 404);
+  t.is((await api.call(t, 'patch', `/resources/${enc('https://none.example.test')}/permissions/a`, { token, body: { description: 'x' } })).status, 404);
+  t.is((await api.call(t, 'patch', `${path}/permissions/ledger:read`, { token, body: { description: 'x'.repeat(501) } })).status, 400);
+  t.is((await api.call(t, 'patch', `${path}/permissions/ledger:read`, { token, body: {} })).status, 400);
+});
+
 test('resources named in the configuration cannot be deleted nor change format; the admin permission stays', async (t) => {
   const listed = await api.call(t, 'get', '/resources', { token });
   const admin = listed.body.items.find((r: { identifier: string }) => r.identifier === `${server.issuer}/admin`);
@@ -69,7 +93,7 @@ test('roles: the admin permission is the role admin\'s only, not the default rol
 });
 
 test('roles: create, 409, grant permissions, give to an account; its next token carries the scope; delete', async (t) => {
-  const identifier = 'https://ledger.example.test';
+  const identifier = `https://ledger-${randomUUID()}.example.test`;
   await api.call(t, 'post', '/resources', { token, body: { identifier, scopes: ['ledger:read', 'ledger:write'] } });
   const created = await api.call(t, 'post', '/roles', { token, body: { name: 'bookkeeper', description: 'Books' } });
   t.is(created.status, 201);

@@ -80,6 +80,10 @@ test.serial('roles, resources and permissions', async (t) => {
   const created = await ok(t, 'resource', 'create', ORDERS, '--name', 'Orders', '--scope', 'orders:read', '--scope', 'orders:write');
   t.like(created, { identifier: ORDERS, name: 'Orders', access_token_format: 'jwt', scopes: ['orders:read', 'orders:write'] });
   t.deepEqual((await ok(t, 'resource', 'permission', 'add', ORDERS, 'orders:admin')).scopes, ['orders:admin', 'orders:read', 'orders:write']);
+  const described = await ok(t, 'resource', 'permission', 'update', ORDERS, 'orders:read', '--description', 'Read orders');
+  t.deepEqual(described.permissions.find((p: { scope: string }) => p.scope === 'orders:read'), { scope: 'orders:read', description: 'Read orders' });
+  t.is((await server.runtime.db('permissions').first('description').where({ resource: ORDERS, scope: 'orders:read' }))?.description, 'Read orders');
+  await fails(t, ['resource', 'permission', 'update', ORDERS, 'orders:nothing', '--description', 'x'], /no such scope/);
   t.is((await ok(t, 'resource', 'update', ORDERS, '--ttl', '600')).access_token_ttl, 600);
   t.truthy((await ok(t, 'resource', 'list')).resources.find((r: { identifier: string }) => r.identifier === ORDERS));
   t.deepEqual((await ok(t, 'resource', 'show', ORDERS)).scopes, ['orders:admin', 'orders:read', 'orders:write']);

@@ -191,7 +191,7 @@ const PATHS = [
   'GET /api/admin/roles', 'POST /api/admin/roles', 'GET /api/admin/roles/{id}', 'PATCH /api/admin/roles/{id}', 'DELETE /api/admin/roles/{id}',
   'PUT /api/admin/roles/{id}/permissions', 'GET /api/admin/resources', 'POST /api/admin/resources', 'GET /api/admin/resources/{id}',
   'PATCH /api/admin/resources/{id}', 'DELETE /api/admin/resources/{id}', 'POST /api/admin/resources/{id}/permissions',
-  'DELETE /api/admin/resources/{id}/permissions/{id}', 'GET /api/admin/clients', 'POST /api/admin/clients', 'GET /api/admin/clients/{id}',
+  'PATCH /api/admin/resources/{id}/permissions/{id}', 'DELETE /api/admin/resources/{id}/permissions/{id}', 'GET /api/admin/clients', 'POST /api/admin/clients', 'GET /api/admin/clients/{id}',
   'PATCH /api/admin/clients/{id}', 'DELETE /api/admin/clients/{id}', 'POST /api/admin/clients/{id}/secret', 'PUT /api/admin/clients/{id}/roles',
   'GET /api/admin/keys', 'GET /api/admin/audit', 'POST /api/admin/initial-access-tokens',
   'POST /api/admin/mailings', 'GET /api/admin/mailings/{id}', 'POST /api/admin/mailings/{id}/preview', 'POST /api/admin/mailings/{id}/start',
