@@ -15,6 +15,7 @@ import { JSON_ERRORS, toAppError } from '../errors/http.ts';
 import { readJson } from '../http/read-json.ts';
 import { recordAudit, type Outcome } from '../audit/record.ts';
 import { identify, requireAdmin, type Actor, type AuthoriseDeps } from './authorise.ts';
+import { IDEMPOTENCY_HEADER, reserveIdempotencyKey } from './idempotency.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Schema = z.ZodType | undefined;
@@ -47,6 +48,8 @@ export interface AdminRoute<P extends Schema = Schema, Q extends Schema = Schema
   bodyLimitBytes?: number;
   /** Error statuses this route may answer besides 400, 401, 403 and 503 (every route has those). */
   errors?: number[];
+  /** A create with no natural key: an Idempotency-Key makes a retry answer 409 with what the first created (./idempotency.ts). */
+  idempotent?: boolean;
   /** Audit details from the validated input (never secrets: ./audit/record.ts filters them again). */
   audit?: (input: { params: Out<P>; query: Out<Q>; body: Out<B> }) => Record<string, unknown>;
   handler(input: HandlerInput<P, Q, B>): Promise<In<R>>;
@@ -105,6 +108,8 @@ export interface RouteCall {
   body(): Promise<unknown>;
   ip: string | null;
   userAgent: string | null;
+  /** The Idempotency-Key header, if any (honoured by routes declared idempotent). */
+  idempotencyKey?: string;
 }
 
 /**
@@ -125,9 +130,18 @@ export async function runRoute(route: AnyRoute, db: AuthoriseDeps['db'], call: R
     const query = parse(route.query, call.query, 'query');
     const body = route.body ? parse(route.body, await call.body(), 'body') : undefined;
     input = { params, query, body };
-    const returned = await route.handler({ params, query, body, actor } as HandlerInput<Schema, Schema, Schema>);
-    // Unknown members are stripped; a mismatch is our bug (500), caught by the tests.
-    result = route.response ? route.response.parse(returned) : undefined;
+    const reservation = route.idempotent && call.idempotencyKey !== undefined
+      ? await reserveIdempotencyKey(db, { actor, operation: route.operationId, key: call.idempotencyKey, body })
+      : undefined;
+    try {
+      const returned = await route.handler({ params, query, body, actor } as HandlerInput<Schema, Schema, Schema>);
+      // Unknown members are stripped; a mismatch is our bug (500), caught by the tests.
+      result = route.response ? route.response.parse(returned) : undefined;
+    } catch (err) {
+      await reservation?.failed();
+      throw err;
+    }
+    await reservation?.done(targetOf(call.params, result));
   } catch (err) {
     error = toAppError(err);
     status = error?.status ?? 500;
@@ -173,6 +187,7 @@ export function adminRouter(routes: AnyRoute[], deps: AuthoriseDeps, extra: (rou
         body: () => readJson(ctx, route.bodyLimitBytes ?? BODY_LIMIT_BYTES),
         ip: ctx.ip,
         userAgent: ctx.get('user-agent') || null,
+        ...(ctx.get(IDEMPOTENCY_HEADER) ? { idempotencyKey: ctx.get(IDEMPOTENCY_HEADER) } : {}),
       });
       ctx.status = answer.status;
       if (route.response) ctx.body = answer.body;
