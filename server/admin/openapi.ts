@@ -34,6 +34,7 @@ const REASONS: Record<number, string> = {
   401: 'invalid_token: no valid access token (WWW-Authenticate says why)',
   403: 'insufficient_scope or forbidden: not an admin token, or its holder is not an admin',
   404: 'not_found',
+  429: 'rate_limited: too many refused calls from this address (Retry-After says when to try again)',
   409: 'conflict: already exists (or, for an Idempotency-Key already used, created by the first request); existing_id names it',
   422: `invalid_request: this ${IDEMPOTENCY_HEADER} came with another body`,
   503: 'temporarily_unavailable: storage did not answer; retry',
