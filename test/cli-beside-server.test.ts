@@ -107,6 +107,11 @@ test.serial('roles, resources and permissions', async (t) => {
   t.deepEqual(await ok(t, 'role', 'create', 'temp'), { name: 'temp', description: '', is_default: false, permissions: [] });
   t.deepEqual(await ok(t, 'role', 'delete', 'temp'), { deleted: 'temp' });
   t.falsy(await server.runtime.db('roles').first('name').where({ name: 'temp' }));
+  const spare = 'https://spare.example';
+  t.is((await ok(t, 'resource', 'create', spare, '--format', 'opaque')).access_token_format, 'opaque');
+  t.deepEqual(await ok(t, 'resource', 'delete', spare), { deleted: spare });
+  t.falsy(await server.runtime.db('resources').first('identifier').where({ identifier: spare }));
+  await fails(t, ['resource', 'show', spare], /no resource "https:\/\/spare\.example"/);
 });
 
 test.serial('accounts by email or phone: create, find, roles, block, sign out, delete', async (t) => {
