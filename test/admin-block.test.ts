@@ -6,8 +6,8 @@ import test, { type ExecutionContext } from 'ava';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { registerClient, beginAuthorization, oidc, signIn, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
-import { createBrowser, readForm } from './helpers/browser.ts';
-import { decodeQrSvg } from './helpers/qr-decode.ts';
+import { readForm } from './helpers/browser.ts';
+import { scannedQr } from './helpers/qr-sign-in.ts';
 import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 
@@ -76,23 +76,10 @@ test.serial('password: refused once blocked', async (t) => {
   t.is(await signInsSinceBlock(id), 0);
 });
 
-/** A desktop at a login page with a QR, and a phone signed in as `owner` at its approval page. */
-async function scannedQr(owner: { email: string; password: string }) {
-  const desktop = await beginAuthorization(rp, 'openid email');
-  const svg = /<svg[\s\S]*?<\/svg>/.exec(desktop.page.body)![0];
-  const qrId = /data-id="([^"]+)"/.exec(desktop.page.body)![1]!;
-  const base = /data-base="([^"]+)"/.exec(desktop.page.body)![1]!;
-  const phone = createBrowser();
-  const login = readForm(await phone.follow(`${server.issuer}/account`), /\/code$/);
-  await phone.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: owner.email, password: owner.password });
-  const approval = await phone.follow(decodeQrSvg(svg));
-  return { desktop, qrId, base, phone, approval };
-}
-
 test.serial('QR: a phone whose account is blocked cannot approve', async (t) => {
   const owner = { email: 'qr.phone.block@example.com', password: 'approves nothing 7' };
   const id = await createAccount(server.runtime.db, owner);
-  const { desktop, qrId, base, phone, approval } = await scannedQr(owner);
+  const { desktop, qrId, base, phone, approval } = await scannedQr(server.issuer, rp, owner);
   const approve = readForm(approval, /\/approve$/);
   await block(t, id);
   const answer = await phone.submit(approve.action, approve.hidden);
@@ -105,7 +92,7 @@ test.serial('QR: a phone whose account is blocked cannot approve', async (t) => 
 test.serial('QR: approved on the phone, then blocked: the desktop is not signed in', async (t) => {
   const owner = { email: 'qr.desktop.block@example.com', password: 'approves then stops 8' };
   const id = await createAccount(server.runtime.db, owner);
-  const { desktop, qrId, base, phone, approval } = await scannedQr(owner);
+  const { desktop, qrId, base, phone, approval } = await scannedQr(server.issuer, rp, owner);
   const approve = readForm(approval, /\/approve$/);
   t.regex((await phone.submit(approve.action, approve.hidden)).body, /Continue on the other device/);
   await block(t, id);
