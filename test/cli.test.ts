@@ -13,6 +13,7 @@ import { verifyPassword } from '../server/accounts/passwords.ts';
 
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 const MAIN = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Result {
   code: number;
@@ -338,6 +339,22 @@ test('help, unknown commands and bad arguments', async (t) => {
   const badOption = await cli('user', 'create', '--email', 'a@example.com', '--admin');
   assertUserError(t, badOption, /--admin/);
   t.regex(badOption.stderr, /usage: enot-id user create \(--email E \| --phone P\)/);
+});
+
+test('through npm as the README shows it (npm run -s cli -- … --json): stdout is exactly one JSON object, success or error', async (t) => {
+  const cli = await isolatedCli(t);
+  const viaNpm = (...args: string[]) =>
+    new Promise<Result>((resolve) => {
+      execFile('npm', ['run', '-s', 'cli', '--', ...args], { cwd: ROOT, env: cli.env, timeout: 180_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+  const listed = await viaNpm('role', 'list', '--json');
+  t.is(listed.code, 0, listed.stderr);
+  t.true(json(t, listed).roles.some((r: { name: string }) => r.name === 'admin'));
+  const refused = await viaNpm('role', 'show', 'nobody', '--json');
+  t.is(refused.code, 1);
+  t.like(json(t, refused), { error: 'not_found' });
 });
 
 test('a bad configuration is one line and exit 1', async (t) => {

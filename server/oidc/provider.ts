@@ -124,8 +124,9 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       authorizationSigningAlgValues: ['ES256', 'RS256'],
     },
     ttl: {
-      AccessToken: config.accessTokenTtl,
-      ClientCredentials: config.accessTokenTtl,
+      // The resource's own lifetime (its access_token_ttl, ./resource-servers.ts), else ACCESS_TOKEN_TTL.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
       // An absolute lifetime counted from sign-in: rotation does not extend it (RFC 9700 §4.14.2).
       RefreshToken: (_ctx, token) => {
         const startedAt = (token as { iiat?: number }).iiat ?? now();

@@ -48,7 +48,7 @@ export function mailingRoutes(deps: { db: Knex; jobs: JobQueue }): AnyRoute[] {
       bodyLimitBytes: 56 * 1024,
       summary: 'Create a mailing: subject, text and HTML per language ({{email}}, {{phone}}, {{id}}; escaped in HTML) and the audience',
       body: z.object({ name: z.string().min(1).max(200), templates: templatesSchema, audience: audienceSchema }),
-      response: mailingSchema, status: 201,
+      response: mailingSchema, status: 201, idempotent: true,
       audit: ({ body }) => ({ name: body.name }),
       async handler({ body }) {
         return view(await createMailing(db, body));
