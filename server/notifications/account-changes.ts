@@ -4,7 +4,7 @@
 import type { Identifier } from '../accounts/identifiers.ts';
 import type { AccountRow } from '../accounts/queries.ts';
 import type { Locale } from '../i18n/locale.ts';
-import { confirmedContact, queueSecurityNotice, type NoticeDeps, type NoticeEvent } from '../notifications/security-notices.ts';
+import { confirmedContact, queueSecurityNotice, type NoticeDeps, type NoticeEvent } from './security-notices.ts';
 
 /**
  * Who is told: the replaced value and the other kind's value, each only if it
@@ -24,7 +24,7 @@ function recipients(before: AccountRow, now: Identifier): Identifier[] {
 }
 
 /**
- * Queues the notices (server/notifications/security-notices.ts): they are sent and
+ * Queues the notices (./security-notices.ts): they are sent and
  * retried by the job queue, so one that cannot be delivered now neither delays nor
  * undoes the change.
  */
