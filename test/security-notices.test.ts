@@ -127,6 +127,14 @@ test.serial('deleted by an administrator: the notice goes to the address the acc
   t.deepEqual(mails.map((m) => m.subject), ['Your Enot ID account was deleted']);
 });
 
+test.serial('deleted by an administrator: the notice is in the language the account had chosen', async (t) => {
+  const created = await api.call(t, 'post', '/accounts', { token, body: { email: 'deleted.ru@example.com' } });
+  await server.runtime.db('accounts').where({ id: created.body.id }).update({ locale: 'ru' });
+  t.is((await api.call(t, 'delete', `/accounts/${created.body.id}`, { token })).status, 204);
+  const mails = await settled('deleted.ru@example.com', 1);
+  t.deepEqual(mails.map((m) => m.subject), ['Аккаунт Enot ID удалён']);
+});
+
 test.serial('a password change is told once, with IP and device, however often the same event is queued', async (t) => {
   const id = await createAccount(server.runtime.db, { email: 'recovered@example.com', password: 'the old password 1' });
   const account = (await findAccountById(server.runtime.db, id))!;
