@@ -1,6 +1,8 @@
-// After an email or phone is added or changed, tell the person on what they
-// held before (OWASP ASVS V2.2.3: notify after updates to authentication
-// details), so that a takeover through a signed-in browser does not go unseen.
+// After an email or phone is added, changed or removed, or the password or the
+// account changes, tell the person on what they held before (OWASP ASVS V2.2.3:
+// notify after updates to authentication details), so that a takeover through a
+// signed-in browser, or a change made by an administrator (no ip: the notice says
+// so), does not go unseen. Callers: the /account pages and the admin API.
 import type { Identifier } from '../accounts/identifiers.ts';
 import type { AccountRow } from '../accounts/queries.ts';
 import type { Locale } from '../i18n/locale.ts';
@@ -30,7 +32,7 @@ function recipients(before: AccountRow, now: Identifier): Identifier[] {
  */
 export async function notifyIdentifierChange(
   deps: NoticeDeps,
-  input: { before: AccountRow; now: Identifier; ip: string; locale: Locale; userAgent?: string | null },
+  input: { before: AccountRow; now: Identifier; ip?: string | null; locale?: Locale; userAgent?: string | null },
 ): Promise<void> {
   const replaced = (input.now.kind === 'email' ? input.before.email : input.before.phone) !== null;
   const to = recipients(input.before, input.now);
@@ -51,7 +53,7 @@ export type AccountEvent = Extract<NoticeEvent, 'password.set' | 'password.chang
  */
 export async function notifyAccountEvent(
   deps: NoticeDeps,
-  input: { account: AccountRow; event: AccountEvent; ip: string; locale: Locale; userAgent?: string | null; removed?: Identifier },
+  input: { account: AccountRow; event: AccountEvent; ip?: string | null; locale?: Locale; userAgent?: string | null; removed?: Identifier },
 ): Promise<void> {
   const to = confirmedContact(input.account);
   const removed = input.removed;
