@@ -151,6 +151,17 @@ test.serial('an SMTP 5xx marks the address: failed now, skipped by the next mail
   t.deepEqual(arrivedFor(third).map((m) => m.envelopeTo[0]).sort(), ['fine.one@example.com', 'moved.one@example.com']);
 });
 
+test.serial('a deleted account leaves no address behind: its recipient rows keep their state without the email, its bounce is forgotten', async (t) => {
+  const [bouncing, fine] = await accounts([{ email: 'bounce.leaver@example.com' }, { email: 'fine.leaver@example.com' }]);
+  const id = await mailingTo(t, [bouncing!, fine!]);
+  t.deepEqual((await until(t, id, (p) => p.sent + p.failed === 2)).progress, { queued: 0, sending: 0, sent: 1, failed: 1, skipped: 0 });
+  t.truthy(await server.runtime.db('mail_bounces').first().where({ address: 'bounce.leaver@example.com' }));
+  for (const account of [bouncing!, fine!]) t.is((await api.call(t, 'delete', `/accounts/${account}`, { token })).status, 204);
+  t.deepEqual((await api.call(t, 'get', `/mailings/${id}`, { token })).body.progress, { queued: 0, sending: 0, sent: 1, failed: 1, skipped: 0 }, 'the counts stay');
+  t.deepEqual(await server.runtime.db('mailing_recipients').where({ mailing_id: id }).whereNotNull('email').pluck('email'), [], 'no address kept');
+  t.falsy(await server.runtime.db('mail_bounces').first().where({ address: 'bounce.leaver@example.com' }), 'the bounce of its address is forgotten');
+});
+
 test.serial('pause: nothing is sent while paused, progress says so; resume finishes it, each recipient once', async (t) => {
   const ids = await accounts(Array.from({ length: 150 }, (_, i) => ({ email: `paused${i}@example.com` })));
   const id = await mailingTo(t, ids);
