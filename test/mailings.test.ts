@@ -151,6 +151,34 @@ test.serial('an SMTP 5xx marks the address: failed now, skipped by the next mail
   t.deepEqual(arrivedFor(third).map((m) => m.envelopeTo[0]).sort(), ['fine.one@example.com', 'moved.one@example.com']);
 });
 
+test.serial('progress per recipient: each one\'s state and reason, by state, a page at a time, never the address', async (t) => {
+  const [bouncing, fine, unconfirmed] = await accounts([{ email: 'bounce.listed@example.com' }, { email: 'fine.listed@example.com' }, { email: 'unconfirmed.listed@example.com', confirmed: false }]);
+  const id = await mailingTo(t, [bouncing!, fine!, unconfirmed!]);
+  await until(t, id, (p) => p.sent + p.failed === 2);
+  const all = await api.call(t, 'get', `/mailings/${id}/recipients`, { token });
+  t.is(all.status, 200);
+  const byAccount = new Map((all.body.items as Array<Record<string, unknown>>).map((item) => [item.account_id, item]));
+  t.is(byAccount.size, 3);
+  t.like(byAccount.get(bouncing), { state: 'failed', reason: 'smtp_550', attempts: 1 });
+  t.like(byAccount.get(fine), { state: 'sent', reason: null, attempts: 1 });
+  t.like(byAccount.get(unconfirmed), { state: 'skipped', reason: 'no_confirmed_email', attempts: 0 });
+  t.false(JSON.stringify(all.body).includes('@'), 'no address');
+  t.is(all.body.next_cursor, null);
+
+  const failed = await api.call(t, 'get', `/mailings/${id}/recipients?state=failed`, { token });
+  t.deepEqual(failed.body.items.map((item: { account_id: string }) => item.account_id), [bouncing]);
+  const first = await api.call(t, 'get', `/mailings/${id}/recipients?limit=2`, { token });
+  t.is(first.body.items.length, 2);
+  const rest = await api.call(t, 'get', `/mailings/${id}/recipients?limit=2&cursor=${first.body.next_cursor}`, { token });
+  t.is(rest.body.items.length, 1);
+  t.is(rest.body.next_cursor, null);
+  t.deepEqual([...first.body.items, ...rest.body.items].map((item: { account_id: string }) => item.account_id).sort(), [bouncing, fine, unconfirmed].sort());
+
+  t.is((await api.call(t, 'get', `/mailings/${id}/recipients?state=lost`, { token })).status, 400);
+  t.is((await api.call(t, 'get', `/mailings/${id}/recipients?cursor=nope`, { token })).status, 400);
+  t.is((await api.call(t, 'get', `/mailings/${randomUUID()}/recipients`, { token })).status, 404);
+});
+
 test.serial('a deleted account leaves no address behind: its recipient rows keep their state without the email, its bounce is forgotten', async (t) => {
   const [bouncing, fine] = await accounts([{ email: 'bounce.leaver@example.com' }, { email: 'fine.leaver@example.com' }]);
   const id = await mailingTo(t, [bouncing!, fine!]);
@@ -238,6 +266,8 @@ test('bad input on the mailing routes is 400 or 404, never 5xx', async (t) => {
     ['post', '/mailings', { name: 'x', templates, audience: { created_from: 'yesterday' } }],
     ['get', '/mailings/not-a-uuid', undefined],
     ['get', `/mailings/${randomUUID()}`, undefined],
+    ['get', `/mailings/${randomUUID()}/recipients?limit=0`, undefined],
+    ['get', '/mailings/not-a-uuid/recipients', undefined],
     ['post', `/mailings/${randomUUID()}/start`, undefined],
     ['post', `/mailings/${randomUUID()}/preview`, { account_id: 'x' }],
   ] as const) {

@@ -144,6 +144,30 @@ export async function cancelMailing(db: Knex, jobs: JobQueue, id: string): Promi
   await db('mailing_recipients').where({ mailing_id: id, state: 'queued' }).update({ state: 'skipped', reason: 'cancelled', updated_at: db.fn.now() });
 }
 
+export type RecipientState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
+export const RECIPIENT_STATES = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const satisfies readonly RecipientState[];
+
+/** One recipient's progress: its state, why it was skipped or failed, the sends tried; never its address. */
+export interface RecipientProgress {
+  account_id: string;
+  state: RecipientState;
+  reason: string | null;
+  attempts: number;
+  updated_at: Date;
+}
+
+/** The recipients in account id order after `after`, optionally of one state. */
+export async function mailingRecipients(
+  db: Knex,
+  id: string,
+  filter: { state?: RecipientState; after?: string; limit: number },
+): Promise<RecipientProgress[]> {
+  const query = db('mailing_recipients').select('account_id', 'state', 'reason', 'attempts', 'updated_at').where({ mailing_id: id }).orderBy('account_id').limit(filter.limit);
+  if (filter.state) query.where('state', filter.state);
+  if (filter.after) query.where('account_id', '>', filter.after);
+  return (await query) as RecipientProgress[];
+}
+
 export async function mailingProgress(db: Knex, id: string) {
   const counts = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
   const rows = await db('mailing_recipients').select('state').count({ n: '*' }).where({ mailing_id: id }).groupBy('state');
