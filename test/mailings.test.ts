@@ -133,6 +133,17 @@ async function until(t: ExecutionContext, id: string, done: (p: Record<string, n
   }
 }
 
+test.serial('preview: in the account\'s stored language unless another is asked for', async (t) => {
+  const [russian] = await accounts([{ email: 'preview.ru@example.com' }]);
+  await server.runtime.db('accounts').where({ id: russian }).update({ locale: 'ru' });
+  const created = await api.call(t, 'post', '/mailings', { token, body: { name: 'Preview', templates, audience: { account_ids: [russian!] } } });
+  const own = await api.call(t, 'post', `/mailings/${created.body.id}/preview`, { token, body: { account_id: russian } });
+  t.is(own.status, 200);
+  t.like(own.body, { subject: 'Новости', text: 'Привет, preview.ru@example.com.' });
+  const english = await api.call(t, 'post', `/mailings/${created.body.id}/preview`, { token, body: { account_id: russian, language: 'en' } });
+  t.is(english.body.subject, 'News for preview.ru@example.com');
+});
+
 test.serial('an SMTP 5xx marks the address: failed now, skipped by the next mailing, sent again once the address changed', async (t) => {
   const [bouncing, fine] = await accounts([{ email: 'bounce.one@example.com' }, { email: 'fine.one@example.com' }]);
   const first = await mailingTo(t, [bouncing!, fine!]);

@@ -10,6 +10,7 @@ import {
   RECIPIENT_STATES, audienceSchema, cancelMailing, createMailing, findMailing, mailingProgress, mailingRecipients, pauseMailing, resumeMailing, startMailing,
 } from '../../mailings/mailings.ts';
 import { renderMailing, templatesSchema } from '../../mailings/templates.ts';
+import { LOCALES } from '../../i18n/locale.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { page, paging, timestamp, uuidParams } from '../schemas.ts';
 
@@ -94,14 +95,14 @@ export function mailingRoutes(deps: { db: Knex; jobs: JobQueue }): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/mailings/:id/preview', operationId: 'mailings.preview', tag: 'mailings',
       summary: 'The mailing as one account would get it (nothing is sent)',
-      params: uuidParams, body: z.object({ account_id: z.uuid(), language: z.enum(['en', 'ru']).default('en') }),
+      params: uuidParams, body: z.object({ account_id: z.uuid(), language: z.enum(LOCALES).optional().describe('default: the account\'s stored language, else English, as it would be sent') }),
       response: z.object({ subject: z.string(), text: z.string(), html: z.string().nullable() }), status: 200, errors: [404],
       async handler({ params, body }) {
         const mailing = await findMailing(db, params.id);
         if (!mailing) throw new NotFound('no mailing has this id');
         const account = await findAccountById(db, body.account_id);
         if (!account) throw new NotFound('no account has this id');
-        const content = renderMailing(mailing.templates, body.language, { id: account.id, email: account.email, phone: account.phone });
+        const content = renderMailing(mailing.templates, body.language ?? account.locale ?? 'en', { id: account.id, email: account.email, phone: account.phone });
         return { subject: content.subject, text: content.text, html: content.html ?? null };
       },
     }),
