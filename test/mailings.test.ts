@@ -79,6 +79,9 @@ test.serial('a mailing reaches every confirmed, subscribed account once, paced, 
   t.is(byId.size, RECIPIENTS, 'each Message-ID once');
   t.deepEqual(new Set(mailing.map((m) => m.envelopeTo[0])).size, RECIPIENTS, 'each address once');
   t.false(mailing.some((m) => ['unconfirmed@example.com', 'leaving@example.com'].includes(m.envelopeTo[0]!)));
+  // Pooled SMTP connections (server/mailings/send.ts: 2 at most), not one per message.
+  const connections = new Set(mailing.map((m) => m.connection)).size;
+  t.true(connections >= 1 && connections <= 2, `${connections} SMTP connections for ${RECIPIENTS} messages`);
   // Paced: 300 at 100 a second take about 3 s, never much less.
   t.true(elapsed >= ((RECIPIENTS - 1) / (RATE / 60)) * 1000 * 0.9, `took ${elapsed} ms`);
   const sample = mailing[0]!;
