@@ -89,6 +89,11 @@ test.serial('a mailing reaches every confirmed, subscribed account once, paced, 
   t.is(sample.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
   t.regex(sample.text ?? '', /Hello reader\d+@example\.com, your id is [0-9a-f-]{36}\./);
   t.regex(sample.text ?? '', /Unsubscribe: http/);
+  // The HTML part, what most mail clients show, carries the link too, after the operator's HTML.
+  const link = /<a href="(http:\/\/127\.0\.0\.1:\d+\/unsubscribe\/[0-9a-f-]{36}\.[\w-]+)">Unsubscribe<\/a>/.exec(sample.html ?? '');
+  t.truthy(link, sample.html);
+  t.is(`<${link![1]}>`, sample.headers.get('list-unsubscribe') ?? '');
+  t.true(sample.html!.indexOf('Hello <b>') < sample.html!.indexOf('/unsubscribe/'));
 });
 
 test.serial('the unsubscribe link: GET shows a page (in Russian too) and changes nothing; its POST unsubscribes; a forged token is 404', async (t) => {
