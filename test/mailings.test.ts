@@ -277,6 +277,31 @@ test.serial('audience by language: the account\'s stored language picks the acco
   t.is((await api.call(t, 'post', '/mailings', { token, body: { name: 'x', templates, audience: { language: 'de' } } })).status, 400);
 });
 
+test.serial('audience by role and by creation time: every condition holds, the end of the range excluded', async (t) => {
+  const db = server.runtime.db;
+  await db('roles').insert({ name: 'newsletter-editor' }).onConflict('name').ignore();
+  const since = new Date(Date.now() - 1).toISOString();
+  await sleep(5);
+  const [editor] = await accounts([{ email: 'role.editor@example.com' }, { email: 'role.reader@example.com' }]);
+  await sleep(5);
+  const until_ = new Date().toISOString();
+  await sleep(5);
+  const [laterEditor] = await accounts([{ email: 'role.later@example.com' }]);
+  await db('account_roles').insert([{ account_id: editor, role_name: 'newsletter-editor' }, { account_id: laterEditor, role_name: 'newsletter-editor' }]);
+  const sendTo = async (audience: Record<string, string>) => {
+    const created = await api.call(t, 'post', '/mailings', { token, body: { name: 'Filtered', templates, audience } });
+    t.is(created.status, 201);
+    t.is((await api.call(t, 'post', `/mailings/${created.body.id}/start`, { token })).status, 200);
+    await until(t, created.body.id, (p) => p.queued + p.sending === 0);
+    await sleep(300);
+    return arrivedFor(created.body.id).map((m) => m.envelopeTo[0]).sort();
+  };
+  t.deepEqual(await sendTo({ role: 'newsletter-editor', created_from: since }), ['role.editor@example.com', 'role.later@example.com']);
+  t.deepEqual(await sendTo({ created_from: since, created_to: until_ }), ['role.editor@example.com', 'role.reader@example.com']);
+  t.deepEqual(await sendTo({ role: 'newsletter-editor', created_from: since, created_to: until_ }), ['role.editor@example.com']);
+  t.deepEqual(await sendTo({ role: 'no-such-role', created_from: since }), []);
+});
+
 test('bad input on the mailing routes is 400 or 404, never 5xx', async (t) => {
   for (const [method, path, body] of [
     ['post', '/mailings', {}],
