@@ -9,6 +9,8 @@ import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
 import { TEST_IAT } from './helpers/oidc.ts';
 import { unsubscribeToken } from '../server/mailings/unsubscribe-token.ts';
+import { MAILING_SEND, recipientJobId } from '../server/mailings/mailings.ts';
+import { jobsSchema } from '../server/jobs/queue.ts';
 
 const RECIPIENTS = 300;
 const RATE = 6_000; // per minute: 100 a second
@@ -233,6 +235,26 @@ test.serial('pause: nothing is sent while paused, progress says so; resume finis
   const mails = arrivedFor(id);
   t.is(mails.length, 150);
   t.is(new Set(mails.map((m) => m.envelopeTo[0])).size, 150, 'each address once');
+});
+
+test.serial('a pause longer than the queue keeps cancelled jobs: resume still sends to everyone not yet sent, once', async (t) => {
+  const ids = await accounts(Array.from({ length: 60 }, (_, i) => ({ email: `long.pause${i}@example.com` })));
+  const id = await mailingTo(t, ids);
+  await until(t, id, (p) => p.sent >= 5);
+  t.is((await api.call(t, 'post', `/mailings/${id}/pause`, { token })).status, 200);
+  await sleep(1_500);
+  const sent = arrivedFor(id).length;
+  t.true(sent < 60, `paused mid-way (${sent})`);
+  // What pg-boss's retention does to cancelled (paused) jobs after deleteAfterSeconds (7 days).
+  const schema = jobsSchema(server.runtime.config.databaseSchema);
+  const removed = await server.runtime.db.withSchema(schema).from('job').where({ name: MAILING_SEND.name, state: 'cancelled' })
+    .whereIn('id', ids.map((account) => recipientJobId(id, account))).delete();
+  t.true(Number(removed) > 0);
+  t.is((await api.call(t, 'post', `/mailings/${id}/resume`, { token })).body.status, 'running');
+  t.deepEqual((await until(t, id, (p) => p.sent === 60)).progress, { queued: 0, sending: 0, sent: 60, failed: 0, skipped: 0 });
+  await sleep(1_000);
+  t.is(new Set(arrivedFor(id).map((m) => m.envelopeTo[0])).size, 60);
+  t.is(arrivedFor(id).length, 60, 'each once');
 });
 
 test.serial('cancel: the recipients not yet sent are skipped as cancelled, and get nothing', async (t) => {

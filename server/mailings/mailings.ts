@@ -37,6 +37,9 @@ export const MAILING_SEND: QueueDefinition = {
     heartbeatSeconds: 10,
     expireInSeconds: 30 * 60,
     deleteAfterSeconds: 7 * 24 * 3600,
+    // A job waiting its turn is kept as long as its mailing may run (pg-boss's default
+    // deletes it after 14 days: a large mailing at a low MAILING_RATE runs longer).
+    retentionSeconds: 365 * 24 * 3600,
   },
 };
 
@@ -131,10 +134,15 @@ export async function pauseMailing(db: Knex, jobs: JobQueue, id: string): Promis
   await jobs.cancel(MAILING_SEND, (await queuedIds(db, id)).map((a) => recipientJobId(id, a)));
 }
 
-/** Resume: the cancelled jobs run again; a recipient already sent is not sent again (./send.ts). */
+/**
+ * Resume: the cancelled jobs run again; a recipient already sent is not sent again (./send.ts).
+ * A pause longer than MAILING_SEND's deleteAfterSeconds lost its cancelled jobs to pg-boss's
+ * retention: those are queued again (the ids that still exist are skipped).
+ */
 export async function resumeMailing(db: Knex, jobs: JobQueue, id: string): Promise<void> {
   await db('mailings').where({ id, status: 'paused' }).update({ status: 'running' });
   await jobs.resume(MAILING_SEND, (await queuedIds(db, id)).map((a) => recipientJobId(id, a)));
+  await queueRecipients(db, jobs, id);
 }
 
 /** Cancel: nobody else gets it; the recipients not yet sent are skipped as cancelled. */
