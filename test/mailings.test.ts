@@ -257,6 +257,23 @@ test.serial('a pause longer than the queue keeps cancelled jobs: resume still se
   t.is(arrivedFor(id).length, 60, 'each once');
 });
 
+test.serial('pause and resume also give another try to recipients whose jobs ran out of retries without an SMTP answer', async (t) => {
+  const ids = await accounts(Array.from({ length: 40 }, (_, i) => ({ email: `stuck${i}@example.com` })));
+  const id = await mailingTo(t, ids);
+  await until(t, id, (p) => p.sent >= 5);
+  t.is((await api.call(t, 'post', `/mailings/${id}/pause`, { token })).status, 200);
+  await sleep(1_500);
+  // As pg-boss leaves a job whose handler threw until its retry limit (storage unreachable for minutes): failed, its row still queued.
+  const schema = jobsSchema(server.runtime.config.databaseSchema);
+  const failed = await server.runtime.db.withSchema(schema).from('job').where({ name: MAILING_SEND.name, state: 'cancelled' })
+    .whereIn('id', ids.map((account) => recipientJobId(id, account))).update({ state: 'failed' });
+  t.true(Number(failed) > 0);
+  t.is((await api.call(t, 'post', `/mailings/${id}/resume`, { token })).body.status, 'running');
+  t.deepEqual((await until(t, id, (p) => p.sent === 40)).progress, { queued: 0, sending: 0, sent: 40, failed: 0, skipped: 0 });
+  await sleep(1_000);
+  t.is(arrivedFor(id).length, 40, 'each once');
+});
+
 test.serial('cancel: the recipients not yet sent are skipped as cancelled, and get nothing', async (t) => {
   const ids = await accounts(Array.from({ length: 120 }, (_, i) => ({ email: `cancelled${i}@example.com` })));
   const id = await mailingTo(t, ids);

@@ -135,13 +135,20 @@ export async function pauseMailing(db: Knex, jobs: JobQueue, id: string): Promis
 }
 
 /**
- * Resume: the cancelled jobs run again; a recipient already sent is not sent again (./send.ts).
- * A pause longer than MAILING_SEND's deleteAfterSeconds lost its cancelled jobs to pg-boss's
- * retention: those are queued again (the ids that still exist are skipped).
+ * Resume: every recipient not yet sent has a job that runs again; a recipient already sent
+ * is not sent again (./send.ts). The cancelled (paused) jobs are resumed; a job whose
+ * retries ran out on something other than the SMTP server's answer (the database
+ * unreachable for minutes: the row is still `queued` or `sending`) gets another try; and
+ * a job pg-boss deleted (a pause longer than MAILING_SEND's deleteAfterSeconds) is queued
+ * again (the ids that still exist are skipped). So pause and resume also un-stick a mailing.
  */
 export async function resumeMailing(db: Knex, jobs: JobQueue, id: string): Promise<void> {
   await db('mailings').where({ id, status: 'paused' }).update({ status: 'running' });
-  await jobs.resume(MAILING_SEND, (await queuedIds(db, id)).map((a) => recipientJobId(id, a)));
+  const ids = (await queuedIds(db, id)).map((a) => recipientJobId(id, a));
+  for (let i = 0; i < ids.length; i += 500) {
+    await jobs.resume(MAILING_SEND, ids.slice(i, i + 500));
+    await jobs.retry(MAILING_SEND, ids.slice(i, i + 500));
+  }
   await queueRecipients(db, jobs, id);
 }
 
