@@ -194,7 +194,7 @@ const PATHS = [
   'PATCH /api/admin/resources/{id}/permissions/{id}', 'DELETE /api/admin/resources/{id}/permissions/{id}', 'GET /api/admin/clients', 'POST /api/admin/clients', 'GET /api/admin/clients/{id}',
   'PATCH /api/admin/clients/{id}', 'DELETE /api/admin/clients/{id}', 'POST /api/admin/clients/{id}/secret', 'PUT /api/admin/clients/{id}/roles',
   'GET /api/admin/keys', 'POST /api/admin/keys/rotate', 'GET /api/admin/audit', 'POST /api/admin/initial-access-tokens',
-  'POST /api/admin/mailings', 'GET /api/admin/mailings/{id}', 'POST /api/admin/mailings/{id}/preview', 'POST /api/admin/mailings/{id}/start',
+  'POST /api/admin/mailings', 'GET /api/admin/mailings/{id}', 'GET /api/admin/mailings/{id}/recipients', 'POST /api/admin/mailings/{id}/preview', 'POST /api/admin/mailings/{id}/start',
   'POST /api/admin/mailings/{id}/pause', 'POST /api/admin/mailings/{id}/resume', 'POST /api/admin/mailings/{id}/cancel',
   'GET /unsubscribe/{id}', 'POST /unsubscribe/{id}',
   // operations
