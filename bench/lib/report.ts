@@ -246,13 +246,13 @@ function renderCpu(result: ModeResult): string[] {
   ];
   for (const s of rows) {
     const enot = s.enot.cpu!;
-    const reference =
-      s.id === 'password-sign-in' && result.argon2?.cpuMsPerVerification
-        ? { label: 'raw Argon2id', ms: result.argon2.cpuMsPerVerification, text: `${f(result.argon2.cpuMsPerVerification)} per verification` }
-        : s.bare?.cpu
-          ? { label: 'bare', ms: s.bare.cpu.totalMs, text: parts(s.bare.cpu) }
-          : undefined;
-    out.push(`  ${s.title}: Enot ID ${parts(enot)}${reference ? ` · ${reference.label} ${reference.text} · ${reference.label} / Enot ID ${pct(reference.ms / enot.totalMs)}` : ''}`);
+    const references = [
+      ...(s.bare?.cpu ? [{ label: 'bare', ms: s.bare.cpu.totalMs, text: parts(s.bare.cpu) }] : []),
+      ...(s.id === 'password-sign-in' && result.argon2?.cpuMsPerVerification
+        ? [{ label: 'raw Argon2id', ms: result.argon2.cpuMsPerVerification, text: `${f(result.argon2.cpuMsPerVerification)} per verification` }]
+        : []),
+    ];
+    out.push(`  ${s.title}: Enot ID ${parts(enot)}${references.map((r) => ` · ${r.label} ${r.text} · ${r.label} / Enot ID ${pct(r.ms / enot.totalMs)}`).join('')}`);
   }
   return out;
 }
