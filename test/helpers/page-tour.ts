@@ -6,7 +6,7 @@
 // calls `at(name)`: test/browser-pages.test.ts checks accessibility there, and
 // scripts/screenshots.ts takes the README's screenshots. The language follows the
 // browser context's locale (Accept-Language); the buttons are found by the catalogue's words.
-import type { Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './server.ts';
 import { startSmtpServer, type SmtpCapture } from './smtp.ts';
 import { registerClient, oidc, TEST_IAT, REDIRECT_URI } from './oidc.ts';
@@ -51,10 +51,19 @@ export async function startTourWorld(): Promise<TourWorld> {
   };
 }
 
-export type TourStop =
-  | 'home' | 'sign-in' | 'sign-in-wrong-password' | 'register' | 'recover' | 'code' | 'new-password' | 'new-password-refused'
-  | 'consent' | 'account' | 'reauth' | 'account-password' | 'account-sessions' | 'account-delete' | 'qr-approve' | 'qr-denied' | 'device-code' | 'device-code-wrong' | 'device-confirm'
-  | 'device-done' | 'logout' | 'signed-out' | 'error-unknown-client' | 'error-redirect-uri' | 'error-not-found';
+/** The pages the tour stops at, in its order: the screenshots under docs/screenshots/pages/ are named after them. */
+export const TOUR_STOPS = [
+  'home', 'sign-in', 'sign-in-wrong-password', 'register', 'recover', 'code', 'new-password', 'new-password-refused',
+  'consent', 'account', 'reauth', 'account-password', 'account-sessions', 'account-delete', 'qr-approve', 'qr-denied', 'device-code', 'device-code-wrong', 'device-confirm',
+  'device-done', 'logout', 'signed-out', 'error-unknown-client', 'error-redirect-uri', 'error-not-found',
+] as const;
+export type TourStop = (typeof TOUR_STOPS)[number];
+
+/** The browser sizes of the screenshots (scripts/screenshots.ts), by width in CSS pixels: a phone and a desktop. */
+export const SCREENSHOT_SIZES: Record<number, BrowserContextOptions & { viewport: { width: number; height: number } }> = {
+  390: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  1280: { viewport: { width: 1280, height: 800 } },
+};
 
 /** Runs `action` and waits until a main-frame navigation matching `where` has loaded. */
 export async function go(page: Page, action: () => Promise<unknown>, where: (url: URL) => boolean): Promise<void> {
