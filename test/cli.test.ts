@@ -13,6 +13,8 @@ import { verifyPassword } from '../server/accounts/passwords.ts';
 
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 const MAIN = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../server/cli/bin.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Result {
   code: number;
@@ -338,6 +340,25 @@ test('help, unknown commands and bad arguments', async (t) => {
   const badOption = await cli('user', 'create', '--email', 'a@example.com', '--admin');
   assertUserError(t, badOption, /--admin/);
   t.regex(badOption.stderr, /usage: enot-id user create \(--email E \| --phone P\)/);
+});
+
+test('--json through the documented forms, `npm run -s cli --` and the enot-id command (bin.js): stdout is the JSON object alone', async (t) => {
+  const cli = await isolatedCli(t);
+  const run = (file: string, args: string[]) =>
+    new Promise<Result>((resolve) => {
+      execFile(file, args, { cwd: ROOT, env: cli.env, timeout: 180_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+  const viaNpm = await run('npm', ['run', '-s', 'cli', '--', 'client', 'list', '--json']);
+  t.is(viaNpm.code, 0, viaNpm.stderr);
+  t.true(Array.isArray(json(t, viaNpm).clients), viaNpm.stdout);
+  const refused = await run('npm', ['run', '-s', 'cli', '--', 'frobnicate', '--json']);
+  t.not(refused.code, 0);
+  t.deepEqual(json(t, refused), { error: 'invalid_request', error_description: 'unknown command "frobnicate"' });
+  const viaBin = await run(NODE, [BIN, 'client', 'list', '--json']);
+  t.is(viaBin.code, 0, viaBin.stderr);
+  t.true(Array.isArray(json(t, viaBin).clients), viaBin.stdout);
 });
 
 test('a bad configuration is one line and exit 1', async (t) => {
