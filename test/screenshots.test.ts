@@ -36,6 +36,10 @@ test('a screenshot of every page of the tour, in both languages, at 390 and 1280
   }
 });
 
+test('docs/screenshots/ holds only what npm run screenshots writes', async (t) => {
+  t.deepEqual(await readdir(path.join(ROOT, 'docs', 'screenshots')), ['pages']);
+});
+
 test('the README shows screenshots that exist', async (t) => {
   const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
   const shown = [...readme.matchAll(/\]\((docs\/screenshots\/[^)]+\.png)\)/g)].map((m) => m[1]!);
