@@ -24,6 +24,7 @@ import { errorPage } from '../views/error.ts';
 import { logoutConfirmPage, logoutDonePage } from '../views/logout.ts';
 import { deviceCodePage, deviceConfirmPage, deviceDonePage, type DeviceCodeProblem } from '../views/device.ts';
 import { homePage } from '../views/home.ts';
+import { unsubscribePage } from '../views/unsubscribe.ts';
 import { ACCOUNT_CLIENT_ID } from '../server/self-service/first-party-client.ts';
 
 /** Every key path of a catalogue ("errors.invalid_client" for nested ones), sorted. */
@@ -126,6 +127,9 @@ function allPages(locale: Locale): Record<string, string> {
     'still-signed-in': logoutDonePage({ ...frame, stillSignedIn: true }),
     'device-confirm': deviceConfirmPage({ ...frame, clientName: app, userCode: 'BCDF-GHJK', form: (buttons) => `<form method="post" action="/device">${buttons.value}</form>` }),
     'device-done': deviceDonePage({ ...frame, clientName: app }),
+    'unsubscribe-ask': unsubscribePage({ ...frame, state: 'ask', action: '/unsubscribe/t' }),
+    'unsubscribe-done': unsubscribePage({ ...frame, state: 'done' }),
+    'unsubscribe-invalid': unsubscribePage({ ...frame, state: 'invalid' }),
   };
   for (const problem of [undefined, 'NotFoundError', 'ExpiredError', 'AlreadyUsedError', 'AbortedError', 'NoCodeError', 'other'] as (DeviceCodeProblem | undefined)[]) {
     pages[`device-code-${problem ?? 'fresh'}`] = deviceCodePage({ ...frame, problem, form: (buttons) => `<form method="post" action="/device"><input name="user_code">${buttons.value}</form>` });
