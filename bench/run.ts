@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
+import { cpuSample } from './lib/cpu.ts';
 import { benchEnvironment, type Mode } from './lib/environment.ts';
 import { devInteractionsSignIn, enotCodeSignIn, enotPasswordSignIn, runFlows, type Target, type TokenResponse } from './lib/flows.ts';
 import { measureFlows, measureRequests, type LoadOptions, type Measured } from './lib/load.ts';
@@ -22,7 +23,7 @@ import { measureAtRate, type PacedRequest } from './lib/paced.ts';
 import { clientCredentials, get, introspection, statics, tokenRequest } from './lib/requests.ts';
 import { runGrowth } from './lib/growth.ts';
 import type { PartDeps } from './lib/part.ts';
-import { enotPssMb, freePort, killScripts, peakSampler, ROOT, rssMb, rssSampler, runScript, startEnot, startReference, type Running } from './lib/processes.ts';
+import { embeddedDatabasePids, enotPssMb, freePort, killScripts, peakSampler, ROOT, rssMb, rssSampler, runScript, startEnot, startReference, type Running } from './lib/processes.ts';
 import { renderMode, targetsFor, type Argon2Result, type GrowthResult, type ModeResult, type ScaleOutResult, type ScenarioResult } from './lib/report.ts';
 import { runScaleOut } from './lib/scale-out.ts';
 import { runPeer } from './lib/peer.ts';
@@ -217,9 +218,14 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
       idlePssMb: idle.mb, idleProcesses: idle.processes, underLoadPssMb: 0, afterLoadPssMb: 0,
     };
 
-    const load = (url: string, connections = settings.connections): LoadOptions => ({
-      url, connections, duration: settings.duration, warmup: settings.warmup,
-    });
+    // CPU time per unit of the process under load (bench/lib/cpu.ts): Enot ID with, in
+    // embedded mode, its PostgreSQL; the bare reference alone (it keeps everything in memory).
+    const enotCpu = () => cpuSample(server.pid, mode === 'embedded' ? () => embeddedDatabasePids(environment.dataDir) : undefined);
+    const cpuOf = (url: string) => (url === server.url ? enotCpu : url === bare.url ? () => cpuSample(bare.pid) : undefined);
+    const load = (url: string, connections = settings.connections): LoadOptions => {
+      const cpu = cpuOf(url);
+      return { url, connections, duration: settings.duration, warmup: settings.warmup, ...(cpu && { cpu }) };
+    };
     const scenarios: ScenarioResult[] = [];
     let underLoadMb = 0;
     let underLoadPssMb = 0;

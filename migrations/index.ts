@@ -22,6 +22,7 @@ import * as auditOperatorActor from './018-audit-operator-actor.ts';
 import * as rememberedConsents from './019-remembered-consents.ts';
 import * as accountSelfService from './020-account-self-service.ts';
 import * as mailings from './021-mailings.ts';
+import * as adminIdempotencyKeys from './022-admin-idempotency-keys.ts';
 
 export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['001-accounts', accounts],
@@ -45,4 +46,5 @@ export const migrations: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['019-remembered-consents', rememberedConsents],
   ['020-account-self-service', accountSelfService],
   ['021-mailings', mailings],
+  ['022-admin-idempotency-keys', adminIdempotencyKeys],
 ];

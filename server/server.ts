@@ -22,6 +22,7 @@ import { registerAccountClient } from './self-service/first-party-client.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { qrLogins } from './qr/qr-login.ts';
 import { purgeAuditLog } from './audit/record.ts';
+import { purgeIdempotencyKeys } from './admin/idempotency.ts';
 import { auditSecurityEvent } from './audit/security-event.ts';
 import { issueOperatorCredential } from './admin/operator-credential.ts';
 import { startSecurityNoticeWorker } from './notifications/security-notices.ts';
@@ -191,7 +192,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       Promise.all([
         purgeExpiredModels(runtime.db), flows.purgeExpired(), purgeExpiredCodes(runtime.db), qr.purgeExpired(),
         purgeAuditLog(runtime.db, config.auditRetentionDays), purgeSessionDevices(runtime.db, config.refreshTokenTtl),
-        purgeKnownDevices(runtime.db),
+        purgeKnownDevices(runtime.db), purgeIdempotencyKeys(runtime.db),
       ]).catch((err) =>
         logger.warn({ err }, 'purge of expired rows failed'),
       );

@@ -15,6 +15,7 @@ import { setIdentifier } from '../server/accounts/queries.ts';
 import { strings } from '../views/strings.ts';
 import { queueSettled } from './helpers/jobs.ts';
 import { SECURITY_NOTICES } from '../server/notifications/security-notices.ts';
+import { registerClient, signIn, oidc, TEST_IAT } from './helpers/oidc.ts';
 
 let server: TestServer;
 let smtp: SmtpCapture;
@@ -23,7 +24,7 @@ let sms: SmsReceiver;
 test.before(async () => {
   smtp = await startSmtpServer();
   sms = await startSmsReceiver();
-  server = await startTestServer({ SMTP_URL: smtp.url, SMS_WEBHOOK_URL: sms.url, DEFAULT_PHONE_REGION: 'DE' });
+  server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT, SMTP_URL: smtp.url, SMS_WEBHOOK_URL: sms.url, DEFAULT_PHONE_REGION: 'DE' });
 });
 
 test.after.always(async () => {
@@ -227,6 +228,30 @@ test.serial('the language chosen on /account is the language of the codes and no
   const again = await browser.follow(`${server.issuer}/account/reauth`);
   await submitForm(browser, again, /\/account\/reauth\/code$/);
   t.is((await mailTo('polyglot@example.com')).subject, 'Your Enot ID sign-in code');
+});
+
+test.serial('sign out all other sessions: the others end and their apps\' refresh tokens stop; this one and its page go on', async (t) => {
+  const email = 'three.browsers@example.com';
+  const password = 'one person three browsers';
+  const id = await createAccount(server.runtime.db, { email, password });
+  const rp = await registerClient(server.issuer, { scope: 'openid offline_access' });
+  const { browser } = await accountByPassword(server.issuer, email, password);
+  const others = [await signIn(rp, { email, password, scope: 'openid offline_access' }), await signIn(rp, { email, password, scope: 'openid offline_access' })];
+  t.is((await server.runtime.accountModels(id, 'Session')).length, 3);
+  const sessionsPage = await browser.follow(`${server.issuer}/account/sessions`);
+  t.is((sessionsPage.body.match(/name="session"/g) ?? []).length, 2, 'each other session can be signed out alone');
+
+  const ended = await submitForm(browser, sessionsPage, /\/account\/sessions\/end-others$/);
+  t.true(ended.url.endsWith('/account/sessions?others'), ended.url);
+  t.regex(ended.body, new RegExp(strings('en').otherSessionsEnded));
+  t.is((ended.body.match(/name="session"/g) ?? []).length, 0);
+  t.is((await server.runtime.accountModels(id, 'Session')).length, 1);
+  for (const other of others) {
+    await t.throwsAsync(oidc.refreshTokenGrant(rp, other.tokens.refresh_token!), undefined, 'its refresh token stops');
+    t.regex((await other.browser.follow(`${server.issuer}/account`)).url, /\/interaction\//, 'that browser must sign in again');
+  }
+  t.true((await browser.follow(`${server.issuer}/account`)).url.endsWith('/account'), 'this browser stays signed in');
+  t.is((await server.runtime.db('audit_log').where({ action: 'session.ended', actor_id: id })).length, 2);
 });
 
 test.serial('a browser that sends no User-Agent sees its session as an unknown browser, not an error (found by the fuzzer)', async (t) => {

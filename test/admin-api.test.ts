@@ -57,7 +57,7 @@ test('the OpenAPI document is valid OpenAPI 3.1 and lists every route', async (t
     'accounts.create', 'accounts.delete', 'accounts.endSession', 'accounts.list', 'accounts.listGrants', 'accounts.listSessions', 'accounts.read',
     'accounts.revokeGrant', 'accounts.revokeSessions', 'accounts.setRoles', 'accounts.block', 'accounts.unblock', 'accounts.update',
     'audit.query', 'clients.create', 'clients.delete', 'clients.list', 'clients.read', 'clients.rotateSecret', 'clients.setRoles', 'clients.update',
-    'initialAccessTokens.create', 'keys.list', 'mailings.cancel', 'mailings.create', 'mailings.pause', 'mailings.preview', 'mailings.read', 'mailings.resume', 'mailings.start', 'keys.rotate', 'permissions.create', 'permissions.delete', 'resources.create', 'resources.delete', 'resources.list',
+    'initialAccessTokens.create', 'keys.list', 'mailings.cancel', 'mailings.create', 'mailings.pause', 'mailings.preview', 'mailings.read', 'mailings.recipients', 'mailings.resume', 'mailings.start', 'keys.rotate', 'permissions.create', 'permissions.delete', 'permissions.update', 'resources.create', 'resources.delete', 'resources.list',
     'resources.read', 'resources.update', 'roles.create', 'roles.delete', 'roles.list', 'roles.read', 'roles.setPermissions', 'roles.update',
   ].sort());
   t.truthy(doc.paths['/accounts/{id}/block']?.post);

@@ -1,9 +1,11 @@
 // Issue 11 §3 through the admin API: clients (with operator-only metadata and
 // roles), signing keys, and querying the audit log.
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { oidc, insecure } from './helpers/oidc.ts';
 import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
+import { purgeIdempotencyKeys } from '../server/admin/idempotency.ts';
 
 let server: TestServer;
 let api: ReturnType<typeof adminApi>;
@@ -65,6 +67,66 @@ test('clients: a machine admin created through the API works; read and list neve
   const audit = JSON.stringify(await server.runtime.db('audit_log').select('*'));
   t.false(audit.includes(client_secret));
   t.false(audit.includes(rotated.body.client_secret));
+});
+
+test('clients: a create retried with its Idempotency-Key makes no second client but answers 409 with the first one\'s id', async (t) => {
+  const name = `retried ${randomUUID()}`;
+  const body = { client_name: name, grant_types: ['client_credentials'] };
+  const key = randomUUID();
+  const headers = { 'idempotency-key': key };
+  const first = await api.call(t, 'post', '/clients', { token, body, headers });
+  t.is(first.status, 201);
+  const again = await api.call(t, 'post', '/clients', { token, body, headers });
+  t.is(again.status, 409);
+  t.like(again.body, { error: 'conflict', existing_id: first.body.client_id });
+  t.false(JSON.stringify(again.body).includes(first.body.client_secret), 'the secret is not shown again');
+  const named = async () => (await api.call(t, 'get', '/clients?limit=200', { token })).body.items.filter((c: { client_name: string }) => c.client_name === name);
+  t.is((await named()).length, 1, 'one client');
+
+  // The same key with another body is a mistake of the caller's: 422.
+  t.is((await api.call(t, 'post', '/clients', { token, body: { ...body, client_name: 'other' }, headers })).status, 422);
+  // Keys are each caller's own, and each operation's.
+  const otherAdmin = await clientToken(await machineClient(server), server.issuer);
+  t.is((await api.call(t, 'post', '/clients', { token: otherAdmin, body, headers })).status, 201);
+  t.is((await named()).length, 2);
+  // A create that failed reserves nothing: the retry with the same key does the work.
+  const failing = { 'idempotency-key': randomUUID() };
+  t.is((await api.call(t, 'post', '/clients', { token, body: { ...body, roles: ['no-such-role'] }, headers: failing })).status, 400);
+  t.is((await api.call(t, 'post', '/clients', { token, body, headers: failing })).status, 201);
+  // Without the header every create creates; a key must be printable ASCII of at most 255.
+  t.is((await api.call(t, 'post', '/clients', { token, body })).status, 201);
+  t.is((await api.call(t, 'post', '/clients', { token, body, headers: { 'idempotency-key': 'k'.repeat(256) } })).status, 400);
+  t.is((await named()).length, 4);
+
+  const [repeat] = await server.runtime.db('audit_log').where({ action: 'clients.create', outcome: 'failure' }).whereRaw(`details->>'status' = '409'`).orderBy('id', 'desc').limit(1);
+  t.truthy(repeat, 'the repeat is audited');
+  t.false(JSON.stringify(await server.runtime.db('admin_idempotency_keys').select('*')).includes(first.body.client_secret), 'no secret kept with the key');
+
+  // Kept a day: an older key is purged, and the same key creates again.
+  await server.runtime.db('admin_idempotency_keys').where({ key }).update({ created_at: new Date(Date.now() - 25 * 3600_000) });
+  await purgeIdempotencyKeys(server.runtime.db);
+  t.is((await api.call(t, 'post', '/clients', { token, body, headers })).status, 201);
+});
+
+test('mailings: a create retried with its Idempotency-Key answers 409 with the first mailing\'s id', async (t) => {
+  const body = { name: 'Retried news', templates: { en: { subject: 'News', text: 'Hello {{email}}' } }, audience: { role: 'user' } };
+  const headers = { 'idempotency-key': randomUUID() };
+  const first = await api.call(t, 'post', '/mailings', { token, body, headers });
+  t.is(first.status, 201, JSON.stringify(first.body));
+  const again = await api.call(t, 'post', '/mailings', { token, body, headers });
+  t.is(again.status, 409);
+  t.is(again.body.existing_id, first.body.id);
+  t.is((await server.runtime.db('mailings').where({ name: 'Retried news' })).length, 1);
+});
+
+test('the OpenAPI document declares the Idempotency-Key header, 409 and 422 on the creates that take it', async (t) => {
+  const doc = (await api.document()) as unknown as { paths: Record<string, Record<string, { parameters: { name: string; in: string }[]; responses: Record<string, unknown> }>> };
+  for (const [path, method] of [['/clients', 'post'], ['/mailings', 'post']] as const) {
+    const operation = doc.paths[path]![method]!;
+    t.truthy(operation.parameters.find((p) => p.name === 'Idempotency-Key' && p.in === 'header'), path);
+    t.truthy(operation.responses['409'] && operation.responses['422'], path);
+  }
+  t.falsy(doc.paths['/roles']!.post!.parameters.find((p) => p.name === 'Idempotency-Key'), 'a role has a natural key: its name');
 });
 
 test('clients: metadata is validated as a registration is; roles must exist; public clients have no secret', async (t) => {

@@ -1,9 +1,11 @@
 // Issue 11 §3 through the admin API: roles, resources and permissions, and
 // giving an account roles; what changes reaches the next token.
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { registerClient, signIn, oidc, TEST_IAT } from './helpers/oidc.ts';
 import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
+import { RBAC_CACHE_TTL_MS } from '../server/rbac/short-lived-cache.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 
 let server: TestServer;
@@ -48,6 +50,54 @@ test('resources: create with scopes, 409 with the existing id, read, update, add
   t.is((await api.call(t, 'get', `/resources/${enc(identifier)}`, { token })).status, 404);
 });
 
+test('permissions: read with what each allows, described when added, changed, 404 for a scope the resource lacks', async (t) => {
+  const identifier = `https://ledger-${randomUUID()}.example.test`;
+  const path = `/resources/${enc(identifier)}`;
+  const made = await api.call(t, 'post', '/resources', { token, body: { identifier, scopes: ['ledger:read'] } });
+  t.is(made.status, 201, JSON.stringify(made.body));
+  const added = await api.call(t, 'post', `${path}/permissions`, { token, body: { scope: 'ledger:write', description: 'Post entries' } });
+  t.deepEqual(added.body.permissions, [{ scope: 'ledger:read', description: '' }, { scope: 'ledger:write', description: 'Post entries' }]);
+
+  const changed = await api.call(t, 'patch', `${path}/permissions/ledger:read`, { token, body: { description: 'Read the ledger' } });
+  t.is(changed.status, 200);
+  t.deepEqual(changed.body.permissions, [{ scope: 'ledger:read', description: 'Read the ledger' }, { scope: 'ledger:write', description: 'Post entries' }]);
+  t.deepEqual(changed.body.scopes, ['ledger:read', 'ledger:write']);
+  t.deepEqual((await api.call(t, 'get', path, { token })).body.permissions, changed.body.permissions);
+  t.is((await server.runtime.db('permissions').first('description').where({ resource: identifier, scope: 'ledger:read' }))?.description, 'Read the ledger');
+  const [record] = await server.runtime.db('audit_log').where({ action: 'permissions.update' }).orderBy('id', 'desc').limit(1);
+  t.like(record, { target_kind: 'resources', target_id: identifier, outcome: 'success' });
+
+  t.is((await api.call(t, 'patch', `${path}/permissions/ledger:nothing`, { token, body: { description: 'x' } })).status, 404);
+  t.is((await api.call(t, 'patch', `/resources/${enc('https://none.example.test')}/permissions/a`, { token, body: { description: 'x' } })).status, 404);
+  t.is((await api.call(t, 'patch', `${path}/permissions/ledger:read`, { token, body: { description: 'x'.repeat(501) } })).status, 400);
+  t.is((await api.call(t, 'patch', `${path}/permissions/ledger:read`, { token, body: {} })).status, 400);
+});
+
+test('a resource\'s token format and lifetime, set and changed through the API, shape the tokens issued for it', async (t) => {
+  const identifier = `https://stock-${randomUUID()}.example.test`;
+  const path = `/resources/${enc(identifier)}`;
+  const made = await api.call(t, 'post', '/resources', { token, body: { identifier, access_token_format: 'opaque', access_token_ttl: 120, scopes: ['stock:read'] } });
+  t.is(made.status, 201, JSON.stringify(made.body));
+  const role = `stocker-${randomUUID().slice(0, 8)}`;
+  t.is((await api.call(t, 'post', '/roles', { token, body: { name: role } })).status, 201);
+  t.is((await api.call(t, 'put', `/roles/${role}/permissions`, { token, body: { permissions: [{ resource: identifier, scope: 'stock:read' }] } })).status, 200);
+  const machine = await machineClient(server, [role], false);
+
+  const opaque = await oidc.clientCredentialsGrant(machine, { resource: identifier, scope: 'stock:read' });
+  t.false(opaque.access_token.includes('.'), 'an opaque token');
+  t.is(opaque.expires_in, 120);
+  t.is(opaque.scope, 'stock:read');
+
+  t.is((await api.call(t, 'patch', path, { token, body: { access_token_format: 'jwt', access_token_ttl: 300 } })).status, 200);
+  // Resources are remembered briefly by each process (server/rbac/short-lived-cache.ts).
+  await new Promise((resolve) => setTimeout(resolve, RBAC_CACHE_TTL_MS + 100));
+  const jwt = await oidc.clientCredentialsGrant(machine, { resource: identifier, scope: 'stock:read' });
+  const claims = claimsOf(jwt.access_token);
+  t.is(claims.exp - claims.iat, 300);
+  t.is(claims.aud, identifier);
+  t.is(claims.scope, 'stock:read');
+});
+
 test('resources named in the configuration cannot be deleted nor change format; the admin permission stays', async (t) => {
   const listed = await api.call(t, 'get', '/resources', { token });
   const admin = listed.body.items.find((r: { identifier: string }) => r.identifier === `${server.issuer}/admin`);
@@ -69,7 +119,7 @@ test('roles: the admin permission is the role admin\'s only, not the default rol
 });
 
 test('roles: create, 409, grant permissions, give to an account; its next token carries the scope; delete', async (t) => {
-  const identifier = 'https://ledger.example.test';
+  const identifier = `https://ledger-${randomUUID()}.example.test`;
   await api.call(t, 'post', '/resources', { token, body: { identifier, scopes: ['ledger:read', 'ledger:write'] } });
   const created = await api.call(t, 'post', '/roles', { token, body: { name: 'bookkeeper', description: 'Books' } });
   t.is(created.status, 201);

@@ -8,6 +8,7 @@ import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { registerClient, beginAuthorization, completeAuthorization, signIn, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
 import { createBrowser, readForm } from './helpers/browser.ts';
 import { decodeQrSvg } from './helpers/qr-decode.ts';
+import { scannedQr } from './helpers/qr-sign-in.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import type { AuditRecord } from '../server/audit/record.ts';
 
@@ -126,23 +127,10 @@ test.serial('a replayed refresh token is recorded against its account, without t
   t.false(JSON.stringify(row).includes(first), 'no refresh token in the record');
 });
 
-/** A desktop at a login page with a QR, and a phone signed in as `owner` that opened it. */
-async function scannedQr(owner: { email: string; password: string }) {
-  const desktop = await beginAuthorization(rp, 'openid email');
-  const svg = /<svg[\s\S]*?<\/svg>/.exec(desktop.page.body)![0];
-  const qrId = /data-id="([^"]+)"/.exec(desktop.page.body)![1]!;
-  const base = /data-base="([^"]+)"/.exec(desktop.page.body)![1]!;
-  const phone = createBrowser();
-  const login = readForm(await phone.follow(`${server.issuer}/account`), /\/code$/);
-  await phone.submit(login.action.replace(/\/code$/, '/login'), { ...login.hidden, identifier: owner.email, password: owner.password });
-  const approval = await phone.follow(decodeQrSvg(svg));
-  return { desktop, svg, qrId, base, phone, approval };
-}
-
 test.serial('a QR approval on the phone and the desktop\'s sign-in are recorded', async (t) => {
   const owner = { email: 'qr.audit@example.com', password: 'approves from afar 5' };
   const id = await createAccount(server.runtime.db, owner);
-  const { desktop, svg, qrId, base, phone, approval } = await scannedQr(owner);
+  const { desktop, svg, qrId, base, phone, approval } = await scannedQr(server.issuer, rp, owner);
   const approve = readForm(approval, /\/approve$/);
   t.regex((await phone.submit(approve.action, approve.hidden)).body, /Continue on the other device/);
   const landed = await desktop.browser.follow(`${server.issuer}${base}/qr/${qrId}/complete`, REDIRECT_URI);
@@ -164,7 +152,7 @@ test.serial('a QR approval on the phone and the desktop\'s sign-in are recorded'
 test.serial('a QR denial on the phone is recorded, and nobody signs in', async (t) => {
   const owner = { email: 'qr.deny.audit@example.com', password: 'denies from afar 6' };
   const id = await createAccount(server.runtime.db, owner);
-  const { qrId, phone, approval } = await scannedQr(owner);
+  const { qrId, phone, approval } = await scannedQr(server.issuer, rp, owner);
   const deny = readForm(approval, /\/deny$/);
   t.regex((await phone.submit(deny.action, deny.hidden)).body, /Nobody was signed in/);
   const [denied] = await records({ action: 'qr.denied', actor_id: id });

@@ -171,6 +171,7 @@ test.serial('two browsers, two sessions: one signs the other out, whose refresh 
     t.regex(text, /IP address: (::ffff:)?127\.0\.0\.1/);
   }
   t.regex(await first.page.locator('#apps').innerText(), new RegExp(`${CLIENT_NAME}[\\s\\S]*See your email address`), 'the app, its scopes in words');
+  t.regex(await first.page.locator('#apps').innerText(), /Allowed: \d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC/, 'and since when');
 
   t.false(await refreshFails(theirs.refresh_token!), 'the other browser’s refresh token works before');
   await go(first.page, () => first.page.getByRole('button', { name: 'Sign out this session' }).click(), path(/\/account\/sessions$/));

@@ -80,6 +80,10 @@ test.serial('roles, resources and permissions', async (t) => {
   const created = await ok(t, 'resource', 'create', ORDERS, '--name', 'Orders', '--scope', 'orders:read', '--scope', 'orders:write');
   t.like(created, { identifier: ORDERS, name: 'Orders', access_token_format: 'jwt', scopes: ['orders:read', 'orders:write'] });
   t.deepEqual((await ok(t, 'resource', 'permission', 'add', ORDERS, 'orders:admin')).scopes, ['orders:admin', 'orders:read', 'orders:write']);
+  const described = await ok(t, 'resource', 'permission', 'update', ORDERS, 'orders:read', '--description', 'Read orders');
+  t.deepEqual(described.permissions.find((p: { scope: string }) => p.scope === 'orders:read'), { scope: 'orders:read', description: 'Read orders' });
+  t.is((await server.runtime.db('permissions').first('description').where({ resource: ORDERS, scope: 'orders:read' }))?.description, 'Read orders');
+  await fails(t, ['resource', 'permission', 'update', ORDERS, 'orders:nothing', '--description', 'x'], /no such scope/);
   t.is((await ok(t, 'resource', 'update', ORDERS, '--ttl', '600')).access_token_ttl, 600);
   t.truthy((await ok(t, 'resource', 'list')).resources.find((r: { identifier: string }) => r.identifier === ORDERS));
   t.deepEqual((await ok(t, 'resource', 'show', ORDERS)).scopes, ['orders:admin', 'orders:read', 'orders:write']);
@@ -103,6 +107,11 @@ test.serial('roles, resources and permissions', async (t) => {
   t.deepEqual(await ok(t, 'role', 'create', 'temp'), { name: 'temp', description: '', is_default: false, permissions: [] });
   t.deepEqual(await ok(t, 'role', 'delete', 'temp'), { deleted: 'temp' });
   t.falsy(await server.runtime.db('roles').first('name').where({ name: 'temp' }));
+  const spare = 'https://spare.example';
+  t.is((await ok(t, 'resource', 'create', spare, '--format', 'opaque')).access_token_format, 'opaque');
+  t.deepEqual(await ok(t, 'resource', 'delete', spare), { deleted: spare });
+  t.falsy(await server.runtime.db('resources').first('identifier').where({ identifier: spare }));
+  await fails(t, ['resource', 'show', spare], /no resource "https:\/\/spare\.example"/);
 });
 
 test.serial('accounts by email or phone: create, find, roles, block, sign out, delete', async (t) => {

@@ -342,23 +342,31 @@ test('help, unknown commands and bad arguments', async (t) => {
   t.regex(badOption.stderr, /usage: enot-id user create \(--email E \| --phone P\)/);
 });
 
-test('--json through the documented forms, `npm run -s cli --` and the enot-id command (bin.js): stdout is the JSON object alone', async (t) => {
+test('through the enot-id command (bin.js, as `npm link` installs it): stdout is exactly one JSON object', async (t) => {
   const cli = await isolatedCli(t);
-  const run = (file: string, args: string[]) =>
+  const viaBin = await new Promise<Result>((resolve) => {
+    execFile(NODE, [BIN, 'client', 'list', '--json'], { cwd: ROOT, env: cli.env, timeout: 180_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+  t.is(viaBin.code, 0, viaBin.stderr);
+  t.true(Array.isArray(json(t, viaBin).clients), viaBin.stdout);
+});
+
+test('through npm as the README shows it (npm run -s cli -- … --json): stdout is exactly one JSON object, success or error', async (t) => {
+  const cli = await isolatedCli(t);
+  const viaNpm = (...args: string[]) =>
     new Promise<Result>((resolve) => {
-      execFile(file, args, { cwd: ROOT, env: cli.env, timeout: 180_000 }, (err, stdout, stderr) => {
+      execFile('npm', ['run', '-s', 'cli', '--', ...args], { cwd: ROOT, env: cli.env, timeout: 180_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
       });
     });
-  const viaNpm = await run('npm', ['run', '-s', 'cli', '--', 'client', 'list', '--json']);
-  t.is(viaNpm.code, 0, viaNpm.stderr);
-  t.true(Array.isArray(json(t, viaNpm).clients), viaNpm.stdout);
-  const refused = await run('npm', ['run', '-s', 'cli', '--', 'frobnicate', '--json']);
-  t.not(refused.code, 0);
-  t.deepEqual(json(t, refused), { error: 'invalid_request', error_description: 'unknown command "frobnicate"' });
-  const viaBin = await run(NODE, [BIN, 'client', 'list', '--json']);
-  t.is(viaBin.code, 0, viaBin.stderr);
-  t.true(Array.isArray(json(t, viaBin).clients), viaBin.stdout);
+  const listed = await viaNpm('role', 'list', '--json');
+  t.is(listed.code, 0, listed.stderr);
+  t.true(json(t, listed).roles.some((r: { name: string }) => r.name === 'admin'));
+  const refused = await viaNpm('role', 'show', 'nobody', '--json');
+  t.is(refused.code, 1);
+  t.like(json(t, refused), { error: 'not_found' });
 });
 
 test('a bad configuration is one line and exit 1', async (t) => {

@@ -190,3 +190,34 @@ test('docs/troubleshooting.md has a row for every error_description the token en
   const described = new Set(Object.values(GRANT_ERROR_DESCRIPTIONS).flatMap((byDetail) => Object.values(byDetail)));
   t.deepEqual([...described].filter((description) => !doc.includes(`| \`invalid_grant\` | ${description} |`)), []);
 });
+
+test('only requests that end refused are logged as refused: a JWT access token answered at introspection, revocation and userinfo is not', async (t) => {
+  const { tokens } = await signIn(rp, { ...user, scope: 'openid email' });
+  const jwt = tokens.access_token;
+  t.is(jwt.split('.').length, 3, 'an RFC 9068 JWT access token');
+  const { client_id, client_secret } = rp.clientMetadata();
+  const basic = `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
+  const post = (url: string, form: Record<string, string>) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, body: new URLSearchParams(form) });
+
+  // oidc-provider declines a structured token (unsupported_token_type, invalid_token)
+  // and Enot ID answers in its place: 200s that must not read as refusals in the log.
+  const introspection = await post(rp.serverMetadata().introspection_endpoint!, { token: jwt });
+  t.is(introspection.status, 200);
+  t.true(((await introspection.json()) as { active: boolean }).active);
+  const userinfo = await fetch(rp.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${jwt}` } });
+  t.is(userinfo.status, 200);
+  const revocation = await post(rp.serverMetadata().revocation_endpoint!, { token: jwt });
+  t.is(revocation.status, 200);
+  // A JWT that is refused in the end (revoked, at userinfo) is still logged as refused.
+  const refused = await fetch(rp.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${jwt}` } });
+  t.is(refused.status, 401);
+
+  await sleep(100);
+  const refusalOf = (response: Response) => logged.find((entry) => entry.reqId === response.headers.get('x-request-id') && entry.msg === 'oidc request refused');
+  t.truthy(introspection.headers.get('x-request-id'));
+  t.is(refusalOf(introspection), undefined, 'introspection answered 200');
+  t.is(refusalOf(userinfo), undefined, 'userinfo answered 200');
+  t.is(refusalOf(revocation), undefined, 'revocation answered 200');
+  t.like(refusalOf(refused), { route: 'userinfo', status: 401, error: 'invalid_token' });
+});

@@ -10,6 +10,8 @@ import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
 import { TEST_IAT } from './helpers/oidc.ts';
 import { unsubscribeToken } from '../server/mailings/unsubscribe-token.ts';
 import { strings } from '../views/strings.ts';
+import { MAILING_SEND, recipientJobId } from '../server/mailings/mailings.ts';
+import { jobsSchema } from '../server/jobs/queue.ts';
 
 const RECIPIENTS = 300;
 const RATE = 6_000; // per minute: 100 a second
@@ -80,6 +82,9 @@ test.serial('a mailing reaches every confirmed, subscribed account once, paced, 
   t.is(byId.size, RECIPIENTS, 'each Message-ID once');
   t.deepEqual(new Set(mailing.map((m) => m.envelopeTo[0])).size, RECIPIENTS, 'each address once');
   t.false(mailing.some((m) => ['unconfirmed@example.com', 'leaving@example.com'].includes(m.envelopeTo[0]!)));
+  // Pooled SMTP connections (server/mailings/send.ts: 2 at most), not one per message.
+  const connections = new Set(mailing.map((m) => m.connection)).size;
+  t.true(connections >= 1 && connections <= 2, `${connections} SMTP connections for ${RECIPIENTS} messages`);
   // Paced: 300 at 100 a second take about 3 s, never much less.
   t.true(elapsed >= ((RECIPIENTS - 1) / (RATE / 60)) * 1000 * 0.9, `took ${elapsed} ms`);
   const sample = mailing[0]!;
@@ -87,6 +92,11 @@ test.serial('a mailing reaches every confirmed, subscribed account once, paced, 
   t.is(sample.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
   t.regex(sample.text ?? '', /Hello reader\d+@example\.com, your id is [0-9a-f-]{36}\./);
   t.regex(sample.text ?? '', /Unsubscribe: http/);
+  // The HTML part, what most mail clients show, carries the link too, after the operator's HTML.
+  const link = /<a href="(http:\/\/127\.0\.0\.1:\d+\/unsubscribe\/[0-9a-f-]{36}\.[\w-]+)">Unsubscribe<\/a>/.exec(sample.html ?? '');
+  t.truthy(link, sample.html);
+  t.is(`<${link![1]}>`, sample.headers.get('list-unsubscribe') ?? '');
+  t.true(sample.html!.indexOf('Hello <b>') < sample.html!.indexOf('/unsubscribe/'));
 });
 
 test.serial('the unsubscribe link: GET shows a page (in Russian too) and changes nothing; its POST unsubscribes; a forged token is 404', async (t) => {
@@ -145,6 +155,17 @@ async function until(t: ExecutionContext, id: string, done: (p: Record<string, n
   }
 }
 
+test.serial('preview: in the account\'s stored language unless another is asked for', async (t) => {
+  const [russian] = await accounts([{ email: 'preview.ru@example.com' }]);
+  await server.runtime.db('accounts').where({ id: russian }).update({ locale: 'ru' });
+  const created = await api.call(t, 'post', '/mailings', { token, body: { name: 'Preview', templates, audience: { account_ids: [russian!] } } });
+  const own = await api.call(t, 'post', `/mailings/${created.body.id}/preview`, { token, body: { account_id: russian } });
+  t.is(own.status, 200);
+  t.like(own.body, { subject: 'Новости', text: 'Привет, preview.ru@example.com.' });
+  const english = await api.call(t, 'post', `/mailings/${created.body.id}/preview`, { token, body: { account_id: russian, language: 'en' } });
+  t.is(english.body.subject, 'News for preview.ru@example.com');
+});
+
 test.serial('an SMTP 5xx marks the address: failed now, skipped by the next mailing, sent again once the address changed', async (t) => {
   const [bouncing, fine] = await accounts([{ email: 'bounce.one@example.com' }, { email: 'fine.one@example.com' }]);
   const first = await mailingTo(t, [bouncing!, fine!]);
@@ -161,6 +182,45 @@ test.serial('an SMTP 5xx marks the address: failed now, skipped by the next mail
   const third = await mailingTo(t, [bouncing!, fine!]);
   t.deepEqual((await until(t, third, (p) => p.sent === 2)).progress, { queued: 0, sending: 0, sent: 2, failed: 0, skipped: 0 });
   t.deepEqual(arrivedFor(third).map((m) => m.envelopeTo[0]).sort(), ['fine.one@example.com', 'moved.one@example.com']);
+});
+
+test.serial('progress per recipient: each one\'s state and reason, by state, a page at a time, never the address', async (t) => {
+  const [bouncing, fine, unconfirmed] = await accounts([{ email: 'bounce.listed@example.com' }, { email: 'fine.listed@example.com' }, { email: 'unconfirmed.listed@example.com', confirmed: false }]);
+  const id = await mailingTo(t, [bouncing!, fine!, unconfirmed!]);
+  await until(t, id, (p) => p.sent + p.failed === 2);
+  const all = await api.call(t, 'get', `/mailings/${id}/recipients`, { token });
+  t.is(all.status, 200);
+  const byAccount = new Map((all.body.items as Array<Record<string, unknown>>).map((item) => [item.account_id, item]));
+  t.is(byAccount.size, 3);
+  t.like(byAccount.get(bouncing), { state: 'failed', reason: 'smtp_550', attempts: 1 });
+  t.like(byAccount.get(fine), { state: 'sent', reason: null, attempts: 1 });
+  t.like(byAccount.get(unconfirmed), { state: 'skipped', reason: 'no_confirmed_email', attempts: 0 });
+  t.false(JSON.stringify(all.body).includes('@'), 'no address');
+  t.is(all.body.next_cursor, null);
+
+  const failed = await api.call(t, 'get', `/mailings/${id}/recipients?state=failed`, { token });
+  t.deepEqual(failed.body.items.map((item: { account_id: string }) => item.account_id), [bouncing]);
+  const first = await api.call(t, 'get', `/mailings/${id}/recipients?limit=2`, { token });
+  t.is(first.body.items.length, 2);
+  const rest = await api.call(t, 'get', `/mailings/${id}/recipients?limit=2&cursor=${first.body.next_cursor}`, { token });
+  t.is(rest.body.items.length, 1);
+  t.is(rest.body.next_cursor, null);
+  t.deepEqual([...first.body.items, ...rest.body.items].map((item: { account_id: string }) => item.account_id).sort(), [bouncing, fine, unconfirmed].sort());
+
+  t.is((await api.call(t, 'get', `/mailings/${id}/recipients?state=lost`, { token })).status, 400);
+  t.is((await api.call(t, 'get', `/mailings/${id}/recipients?cursor=nope`, { token })).status, 400);
+  t.is((await api.call(t, 'get', `/mailings/${randomUUID()}/recipients`, { token })).status, 404);
+});
+
+test.serial('a deleted account leaves no address behind: its recipient rows keep their state without the email, its bounce is forgotten', async (t) => {
+  const [bouncing, fine] = await accounts([{ email: 'bounce.leaver@example.com' }, { email: 'fine.leaver@example.com' }]);
+  const id = await mailingTo(t, [bouncing!, fine!]);
+  t.deepEqual((await until(t, id, (p) => p.sent + p.failed === 2)).progress, { queued: 0, sending: 0, sent: 1, failed: 1, skipped: 0 });
+  t.truthy(await server.runtime.db('mail_bounces').first().where({ address: 'bounce.leaver@example.com' }));
+  for (const account of [bouncing!, fine!]) t.is((await api.call(t, 'delete', `/accounts/${account}`, { token })).status, 204);
+  t.deepEqual((await api.call(t, 'get', `/mailings/${id}`, { token })).body.progress, { queued: 0, sending: 0, sent: 1, failed: 1, skipped: 0 }, 'the counts stay');
+  t.deepEqual(await server.runtime.db('mailing_recipients').where({ mailing_id: id }).whereNotNull('email').pluck('email'), [], 'no address kept');
+  t.falsy(await server.runtime.db('mail_bounces').first().where({ address: 'bounce.leaver@example.com' }), 'the bounce of its address is forgotten');
 });
 
 test.serial('pause: nothing is sent while paused, progress says so; resume finishes it, each recipient once', async (t) => {
@@ -187,6 +247,43 @@ test.serial('pause: nothing is sent while paused, progress says so; resume finis
   const mails = arrivedFor(id);
   t.is(mails.length, 150);
   t.is(new Set(mails.map((m) => m.envelopeTo[0])).size, 150, 'each address once');
+});
+
+test.serial('a pause longer than the queue keeps cancelled jobs: resume still sends to everyone not yet sent, once', async (t) => {
+  const ids = await accounts(Array.from({ length: 60 }, (_, i) => ({ email: `long.pause${i}@example.com` })));
+  const id = await mailingTo(t, ids);
+  await until(t, id, (p) => p.sent >= 5);
+  t.is((await api.call(t, 'post', `/mailings/${id}/pause`, { token })).status, 200);
+  await sleep(1_500);
+  const sent = arrivedFor(id).length;
+  t.true(sent < 60, `paused mid-way (${sent})`);
+  // What pg-boss's retention does to cancelled (paused) jobs after deleteAfterSeconds (7 days).
+  const schema = jobsSchema(server.runtime.config.databaseSchema);
+  const removed = await server.runtime.db.withSchema(schema).from('job').where({ name: MAILING_SEND.name, state: 'cancelled' })
+    .whereIn('id', ids.map((account) => recipientJobId(id, account))).delete();
+  t.true(Number(removed) > 0);
+  t.is((await api.call(t, 'post', `/mailings/${id}/resume`, { token })).body.status, 'running');
+  t.deepEqual((await until(t, id, (p) => p.sent === 60)).progress, { queued: 0, sending: 0, sent: 60, failed: 0, skipped: 0 });
+  await sleep(1_000);
+  t.is(new Set(arrivedFor(id).map((m) => m.envelopeTo[0])).size, 60);
+  t.is(arrivedFor(id).length, 60, 'each once');
+});
+
+test.serial('pause and resume also give another try to recipients whose jobs ran out of retries without an SMTP answer', async (t) => {
+  const ids = await accounts(Array.from({ length: 40 }, (_, i) => ({ email: `stuck${i}@example.com` })));
+  const id = await mailingTo(t, ids);
+  await until(t, id, (p) => p.sent >= 5);
+  t.is((await api.call(t, 'post', `/mailings/${id}/pause`, { token })).status, 200);
+  await sleep(1_500);
+  // As pg-boss leaves a job whose handler threw until its retry limit (storage unreachable for minutes): failed, its row still queued.
+  const schema = jobsSchema(server.runtime.config.databaseSchema);
+  const failed = await server.runtime.db.withSchema(schema).from('job').where({ name: MAILING_SEND.name, state: 'cancelled' })
+    .whereIn('id', ids.map((account) => recipientJobId(id, account))).update({ state: 'failed' });
+  t.true(Number(failed) > 0);
+  t.is((await api.call(t, 'post', `/mailings/${id}/resume`, { token })).body.status, 'running');
+  t.deepEqual((await until(t, id, (p) => p.sent === 40)).progress, { queued: 0, sending: 0, sent: 40, failed: 0, skipped: 0 });
+  await sleep(1_000);
+  t.is(arrivedFor(id).length, 40, 'each once');
 });
 
 test.serial('cancel: the recipients not yet sent are skipped as cancelled, and get nothing', async (t) => {
@@ -231,6 +328,31 @@ test.serial('audience by language: the account\'s stored language picks the acco
   t.is((await api.call(t, 'post', '/mailings', { token, body: { name: 'x', templates, audience: { language: 'de' } } })).status, 400);
 });
 
+test.serial('audience by role and by creation time: every condition holds, the end of the range excluded', async (t) => {
+  const db = server.runtime.db;
+  await db('roles').insert({ name: 'newsletter-editor' }).onConflict('name').ignore();
+  const since = new Date(Date.now() - 1).toISOString();
+  await sleep(5);
+  const [editor] = await accounts([{ email: 'role.editor@example.com' }, { email: 'role.reader@example.com' }]);
+  await sleep(5);
+  const until_ = new Date().toISOString();
+  await sleep(5);
+  const [laterEditor] = await accounts([{ email: 'role.later@example.com' }]);
+  await db('account_roles').insert([{ account_id: editor, role_name: 'newsletter-editor' }, { account_id: laterEditor, role_name: 'newsletter-editor' }]);
+  const sendTo = async (audience: Record<string, string>) => {
+    const created = await api.call(t, 'post', '/mailings', { token, body: { name: 'Filtered', templates, audience } });
+    t.is(created.status, 201);
+    t.is((await api.call(t, 'post', `/mailings/${created.body.id}/start`, { token })).status, 200);
+    await until(t, created.body.id, (p) => p.queued + p.sending === 0);
+    await sleep(300);
+    return arrivedFor(created.body.id).map((m) => m.envelopeTo[0]).sort();
+  };
+  t.deepEqual(await sendTo({ role: 'newsletter-editor', created_from: since }), ['role.editor@example.com', 'role.later@example.com']);
+  t.deepEqual(await sendTo({ created_from: since, created_to: until_ }), ['role.editor@example.com', 'role.reader@example.com']);
+  t.deepEqual(await sendTo({ role: 'newsletter-editor', created_from: since, created_to: until_ }), ['role.editor@example.com']);
+  t.deepEqual(await sendTo({ role: 'no-such-role', created_from: since }), []);
+});
+
 test('bad input on the mailing routes is 400 or 404, never 5xx', async (t) => {
   for (const [method, path, body] of [
     ['post', '/mailings', {}],
@@ -239,6 +361,8 @@ test('bad input on the mailing routes is 400 or 404, never 5xx', async (t) => {
     ['post', '/mailings', { name: 'x', templates, audience: { created_from: 'yesterday' } }],
     ['get', '/mailings/not-a-uuid', undefined],
     ['get', `/mailings/${randomUUID()}`, undefined],
+    ['get', `/mailings/${randomUUID()}/recipients?limit=0`, undefined],
+    ['get', '/mailings/not-a-uuid/recipients', undefined],
     ['post', `/mailings/${randomUUID()}/start`, undefined],
     ['post', `/mailings/${randomUUID()}/preview`, { account_id: 'x' }],
   ] as const) {

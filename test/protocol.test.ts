@@ -1,6 +1,6 @@
 // The provider core end to end, with openid-client as the relying party.
 import test from 'ava';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { registerClient, signIn, oidc, TEST_IAT, REDIRECT_URI, grantClientScopes } from './helpers/oidc.ts';
 import { createBrowser, readForm } from './helpers/browser.ts';
@@ -108,6 +108,7 @@ test('authorization code + PKCE through the login page, with claims, roles and u
   t.deepEqual(claims.roles, ['admin', 'support', 'user']);
 
   t.is(decodeProtectedHeader(tokens.access_token).typ, 'at+jwt');
+  t.deepEqual(decodeJwt(tokens.access_token).roles, ['admin', 'support', 'user'], 'roles in the JWT access token');
   const info = await introspect(tokens.access_token);
   t.true(info.active);
   t.is(info.sub, claims.sub);

@@ -127,6 +127,47 @@ test.serial('deleted by an administrator: the notice goes to the address the acc
   t.deepEqual(mails.map((m) => m.subject), ['Your Enot ID account was deleted']);
 });
 
+test.serial('deleted by an administrator: the notice is in the language the account had chosen', async (t) => {
+  const created = await api.call(t, 'post', '/accounts', { token, body: { email: 'deleted.ru@example.com' } });
+  await server.runtime.db('accounts').where({ id: created.body.id }).update({ locale: 'ru' });
+  t.is((await api.call(t, 'delete', `/accounts/${created.body.id}`, { token })).status, 204);
+  const mails = await settled('deleted.ru@example.com', 1);
+  t.deepEqual(mails.map((m) => m.subject), ['Аккаунт Enot ID удалён']);
+});
+
+test.serial('email changed and phone removed by an administrator: the old email and the phone are told, as done by an administrator', async (t) => {
+  const created = await api.call(t, 'post', '/accounts', { token, body: { email: 'admin.old@example.com', phone: '0151 70005678' } });
+  const id = created.body.id as string;
+  const before = sms.requests.length;
+  t.is((await api.call(t, 'patch', `/accounts/${id}`, { token, body: { email: 'admin.new@example.com' } })).status, 200);
+  const old = await settled('admin.old@example.com', 1);
+  t.deepEqual(old.map((m) => m.subject), ['Your Enot ID email address was changed']);
+  t.regex(old[0]!.text ?? '', /changed to a…@example\.com/);
+  t.regex(old[0]!.text ?? '', /By an administrator of the service/);
+  t.notRegex(old[0]!.text ?? '', /IP address/);
+  t.regex(old[0]!.text ?? '', /If you do not know why, contact the service/);
+  noCodeOrLink(t, old[0]!);
+  const told = await sms.nextRequest(15_000);
+  t.is(told.json?.to, '+4915170005678', 'the phone is told of the email change too');
+  t.regex(String(told.json?.text), /email was changed/);
+  t.notRegex(String(told.json?.text), /IP/);
+
+  t.is((await api.call(t, 'patch', `/accounts/${id}`, { token, body: { phone: null } })).status, 200);
+  const removedSms = await sms.nextRequest(15_000);
+  t.is(removedSms.json?.to, '+4915170005678', 'the removed phone is told');
+  t.regex(String(removedSms.json?.text), /removed/);
+  const now = await settled('admin.new@example.com', 1);
+  t.deepEqual(now.map((m) => m.subject), ['A phone number was removed from your Enot ID account']);
+  t.regex(now[0]!.text ?? '', /By an administrator of the service/);
+  t.regex(now[0]!.text ?? '', /If you do not know why, contact the service/);
+  await sleep(1_000);
+  t.is(sms.requests.length, before + 2, 'one SMS each');
+
+  // The same value again is no change: nobody is told.
+  t.is((await api.call(t, 'patch', `/accounts/${id}`, { token, body: { email: 'admin.new@example.com' } })).status, 200);
+  t.is((await settled('admin.new@example.com', 1)).length, 1);
+});
+
 test.serial('a password change is told once, with IP and device, however often the same event is queued', async (t) => {
   const id = await createAccount(server.runtime.db, { email: 'recovered@example.com', password: 'the old password 1' });
   const account = (await findAccountById(server.runtime.db, id))!;
@@ -158,6 +199,19 @@ test('every notice in English and Russian, by email and SMS: what, when, what to
           t.notRegex(message.html!, /<a\s|https?:\/\//);
         }
         if (event.startsWith('identifier.')) t.regex(message.text, /n…@example\.com/);
+      }
+    }
+  }
+});
+
+test('a change made by an administrator (no ip) says so in English and Russian, by email and SMS, with the advice to ask the service', (t) => {
+  for (const event of ['identifier.added', 'identifier.changed', 'identifier.removed'] as const) {
+    for (const [locale, byAdmin, ask] of [['en', /administrator/, /[Cc]ontact the service/], ['ru', /администратор/, /[Сс]вяжитесь со службой/]] as const) {
+      for (const channel of ['email', 'sms'] as const) {
+        const message = securityNoticeMessage({ event, channel, to: 'x', locale, at: '2026-11-30T08:01:00.000Z', ip: null, device: null, kind: 'phone', masked: '+49…678' });
+        t.regex(message.text, byAdmin, `${event} ${locale} ${channel}`);
+        t.regex(message.text, ask, `${event} ${locale} ${channel}`);
+        t.notRegex(message.text, /IP|Reset your password|Сбросьте пароль/, `${event} ${locale} ${channel}`);
       }
     }
   }

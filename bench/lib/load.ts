@@ -1,6 +1,7 @@
 // Load generation with autocannon as a library, in the benchmark's own process
 // (the servers under test are child processes, so they never share this event loop).
 import autocannon from 'autocannon';
+import { cpuPerUnit, type CpuPerUnit, type CpuSample } from './cpu.ts';
 import type { Flow, HttpRequest, HttpResponse } from './flows.ts';
 
 export interface LoadOptions {
@@ -10,6 +11,8 @@ export interface LoadOptions {
   duration: number;
   /** Seconds of the same load before measuring, not recorded (JIT, pools, caches). */
   warmup: number;
+  /** CPU time so far of the server under load (./cpu.ts), read when the measured seconds begin and end. */
+  cpu?: () => CpuSample;
 }
 
 /** One scenario's figures. */
@@ -35,6 +38,8 @@ export interface Measured {
   connections: number;
   /** The first few error messages, for diagnosis. */
   errorSamples?: string[];
+  /** CPU time of the server per unit (request or completed journey) over the measured seconds, when `cpu` was given. */
+  cpu?: CpuPerUnit;
 }
 
 type Request = autocannon.Request;
@@ -92,11 +97,21 @@ function summarise(result: autocannon.Result, options: LoadOptions, extra: { une
 /** The same request over and over (or built per request by `setupRequest`). */
 export async function measureRequests(options: LoadOptions, requests: () => Request[]): Promise<Measured> {
   if (options.warmup > 0) await cannon(options, requests, options.warmup);
-  let measured = summarise(await cannon(options, requests, options.duration), options);
+  const run = async (seconds: number) => {
+    const before = options.cpu?.();
+    const measured = summarise(await cannon(options, requests, seconds), options);
+    return withCpu(measured, before, options, measured.requests);
+  };
+  let measured = await run(options.duration);
   for (let seconds = options.duration * 2; measured.requests === 0 && seconds <= options.duration * 8; seconds *= 2) {
-    measured = summarise(await cannon(options, requests, seconds), options);
+    measured = await run(seconds);
   }
   return measured;
+}
+
+function withCpu(measured: Measured, before: CpuSample | undefined, options: LoadOptions, units: number): Measured {
+  const cpu = before && options.cpu ? cpuPerUnit(before, options.cpu(), units) : undefined;
+  return cpu ? { ...measured, cpu } : measured;
 }
 
 /**
@@ -163,14 +178,16 @@ export async function measureFlows<T>(
         }
       },
     };
+    const before = options.cpu?.();
     const result = await cannon(options, () => [template], seconds);
-    return { result, durations, failed, samples: [...samples], requestsInFlows };
+    const after = options.cpu?.();
+    return { result, durations, failed, samples: [...samples], requestsInFlows, cpu: before && after ? { before, after } : undefined };
   };
 
   if (options.warmup > 0) await run(options.warmup);
-  let { result, durations, failed, samples } = await run(options.duration);
+  let { result, durations, failed, samples, cpu } = await run(options.duration);
   for (let seconds = options.duration * 2; durations.length === 0 && failed === 0 && seconds <= options.duration * 8; seconds *= 2) {
-    ({ result, durations, failed, samples } = await run(seconds));
+    ({ result, durations, failed, samples, cpu } = await run(seconds));
   }
   durations.sort((a, b) => a - b);
   const measured = summarise(result, options, { unexpected: failed, samples });
@@ -182,5 +199,6 @@ export async function measureFlows<T>(
     completed: durations.length,
     flowP50: Math.round(percentile(durations, 50)),
     flowP99: Math.round(percentile(durations, 99)),
+    ...(cpu && durations.length ? { cpu: cpuPerUnit(cpu.before, cpu.after, durations.length) } : {}),
   };
 }

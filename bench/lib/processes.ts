@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { postmasterOf } from '../../server/db/embedded-postgres.ts';
+import { statFields } from './cpu.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const NODE = process.execPath;
@@ -38,15 +39,7 @@ export const pssMb = (pid: number) => procMb(`/proc/${pid}/smaps_rollup`, 'Pss')
 export function embeddedDatabasePids(dataDir: string): number[] {
   const postmaster = postmasterOf(path.join(dataDir, 'postgres'))?.pid;
   if (postmaster === undefined) return [];
-  const children = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => {
-    try {
-      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
-    } catch {
-      return false;
-    }
-  });
+  const children = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => Number(statFields(`/proc/${pid}/stat`)?.[1]) === postmaster);
   return [postmaster, ...children.map(Number)];
 }
 

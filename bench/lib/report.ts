@@ -1,4 +1,5 @@
 // The table printed at the end of `npm run bench`, and the targets of issue 4.
+import type { CpuPerUnit } from './cpu.ts';
 import type { Measured } from './load.ts';
 import type { PacedResult } from './paced.ts';
 import { renderPeer, type PeerResult } from './peer.ts';
@@ -11,6 +12,8 @@ export interface Argon2Result {
   concurrency: number;
   p50: number;
   p99: number;
+  /** CPU time of the reference process (all threads) per verification, ms. */
+  cpuMsPerVerification?: number;
 }
 
 export interface ScenarioResult {
@@ -201,6 +204,7 @@ export function renderMode(result: ModeResult): string {
       out.push(`  ${s.title}: ${n(h.targetRate)} req/s asked, ${n(h.rate)} done, p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, max ${ms(h.max)} ms, errors ${h.errors}${h.errorKinds ? ` (${Object.entries(h.errorKinds).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`);
     }
   }
+  out.push(...renderCpu(result));
   const st = result.startup;
   out.push(
     `7 start-up (spawn to listening): first start with migrations ${n(st.firstMs)} ms` +
@@ -223,6 +227,34 @@ export function renderMode(result: ModeResult): string {
   }
   for (const note of result.notes) out.push(`note: ${note}`);
   return out.join('\n');
+}
+
+/**
+ * CPU time per request or sign-in (bench/lib/cpu.ts) beside the reference's: less
+ * noisy than the rates on a shared machine, and when both are CPU-bound the
+ * reference's cost over Enot ID's is what the throughput ratio would be with
+ * nothing else running (the load generator, PostgreSQL and Redis run elsewhere).
+ */
+function renderCpu(result: ModeResult): string[] {
+  const rows = result.scenarios.filter((s) => s.enot.cpu);
+  if (!rows.length) return [];
+  const f = (v: number) => (v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const parts = (c: CpuPerUnit) =>
+    `${f(c.totalMs)} (${f(c.mainMs)} event loop + ${f(c.threadsMs)} other threads${c.databaseMs > 0 ? ` + ${f(c.databaseMs)} PostgreSQL` : ''})`;
+  const out = [
+    `CPU time per request or sign-in, ms, over the measured seconds (from /proc; ${result.mode === 'embedded' ? 'Enot ID with its embedded PostgreSQL' : 'the Enot ID process; PostgreSQL and Redis are not counted'}):`,
+  ];
+  for (const s of rows) {
+    const enot = s.enot.cpu!;
+    const reference =
+      s.id === 'password-sign-in' && result.argon2?.cpuMsPerVerification
+        ? { label: 'raw Argon2id', ms: result.argon2.cpuMsPerVerification, text: `${f(result.argon2.cpuMsPerVerification)} per verification` }
+        : s.bare?.cpu
+          ? { label: 'bare', ms: s.bare.cpu.totalMs, text: parts(s.bare.cpu) }
+          : undefined;
+    out.push(`  ${s.title}: Enot ID ${parts(enot)}${reference ? ` · ${reference.label} ${reference.text} · ${reference.label} / Enot ID ${pct(reference.ms / enot.totalMs)}` : ''}`);
+  }
+  return out;
 }
 
 const ratio = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '-' : `${value.toFixed(2)}x`);

@@ -3,7 +3,6 @@ import type { Knex } from 'knex';
 import type { Identifier } from './identifiers.ts';
 import type { Locale } from '../i18n/locale.ts';
 import { Conflict } from '../errors/index.ts';
-import { deletedCount } from '../db/deleted-count.ts';
 
 export interface AccountRow {
   id: string;
@@ -137,8 +136,19 @@ export async function clearIdentifier(db: Knex, id: string, kind: Identifier['ki
   await db('accounts').where({ id }).update({ ...values, updated_at: db.fn.now() });
 }
 
-/** Deletes an account with its roles, flows and QR logins (ON DELETE CASCADE); false when there is none. */
+/**
+ * Deletes an account with its roles, flows and QR logins (ON DELETE CASCADE); false when there is none.
+ * What outlives it keeps no address (issue 13 §1: no personal data left): its mailing
+ * recipient rows (kept for the mailing's counts) lose their email, and a hard bounce
+ * recorded for its email is forgotten.
+ */
 export async function deleteAccount(db: Knex, id: string): Promise<boolean> {
   if (!UUID.test(id)) return false;
-  return deletedCount(await db('accounts').where({ id }).delete()) > 0;
+  return db.transaction(async (trx) => {
+    const [gone] = (await trx('accounts').where({ id }).delete(['email'])) as Array<{ email: string | null }>;
+    if (!gone) return false;
+    await trx('mailing_recipients').where({ account_id: id }).whereNotNull('email').update({ email: null });
+    if (gone.email) await trx('mail_bounces').where({ address: gone.email.toLowerCase() }).delete();
+    return true;
+  });
 }

@@ -10,11 +10,12 @@
 //   - and its OpenAPI entry (./openapi.ts).
 import Router from '@koa/router';
 import { z } from 'zod';
-import { AppError, InvalidRequest } from '../errors/index.ts';
+import { AppError, InvalidRequest, RateLimited } from '../errors/index.ts';
 import { JSON_ERRORS, toAppError } from '../errors/http.ts';
 import { readJson } from '../http/read-json.ts';
 import { recordAudit, type Outcome } from '../audit/record.ts';
 import { identify, requireAdmin, type Actor, type AuthoriseDeps } from './authorise.ts';
+import { IDEMPOTENCY_HEADER, reserveIdempotencyKey } from './idempotency.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Schema = z.ZodType | undefined;
@@ -45,8 +46,10 @@ export interface AdminRoute<P extends Schema = Schema, Q extends Schema = Schema
   status: 200 | 201 | 204;
   /** The largest body this route reads (default 16 KiB; at most the app's 56 KiB, server/http/request-context.ts). */
   bodyLimitBytes?: number;
-  /** Error statuses this route may answer besides 400, 401, 403 and 503 (every route has those). */
+  /** Error statuses this route may answer besides 400, 401, 403, 429 and 503 (every route has those). */
   errors?: number[];
+  /** A create with no natural key: an Idempotency-Key makes a retry answer 409 with what the first created (./idempotency.ts). */
+  idempotent?: boolean;
   /** Audit details from the validated input (never secrets: ./audit/record.ts filters them again). */
   audit?: (input: { params: Out<P>; query: Out<Q>; body: Out<B> }) => Record<string, unknown>;
   handler(input: HandlerInput<P, Q, B>): Promise<In<R>>;
@@ -62,7 +65,7 @@ export function defineRoute<P extends Schema = undefined, Q extends Schema = und
   return route as AnyRoute;
 }
 
-export const COMMON_ERRORS = [400, 401, 403, 503];
+export const COMMON_ERRORS = [400, 401, 403, 429, 503];
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** "body.email: Invalid email address" for the first problem: readable, and names the field. */
@@ -105,6 +108,10 @@ export interface RouteCall {
   body(): Promise<unknown>;
   ip: string | null;
   userAgent: string | null;
+  /** The Idempotency-Key header, if any (honoured by routes declared idempotent). */
+  idempotencyKey?: string;
+  /** Counts a refused call (401, 403) from this caller's address; throws RateLimited past the limit (./router.ts ADMIN_REFUSALS). */
+  countRefusal?(): Promise<void>;
 }
 
 /**
@@ -117,6 +124,7 @@ export async function runRoute(route: AnyRoute, db: AuthoriseDeps['db'], call: R
   let result: unknown;
   let status: number = route.status;
   let error: AppError | undefined;
+  let unaudited = false;
   try {
     const caller = await call.caller();
     actor = caller.actor;
@@ -125,16 +133,40 @@ export async function runRoute(route: AnyRoute, db: AuthoriseDeps['db'], call: R
     const query = parse(route.query, call.query, 'query');
     const body = route.body ? parse(route.body, await call.body(), 'body') : undefined;
     input = { params, query, body };
-    const returned = await route.handler({ params, query, body, actor } as HandlerInput<Schema, Schema, Schema>);
-    // Unknown members are stripped; a mismatch is our bug (500), caught by the tests.
-    result = route.response ? route.response.parse(returned) : undefined;
+    const reservation = route.idempotent && call.idempotencyKey !== undefined
+      ? await reserveIdempotencyKey(db, { actor, operation: route.operationId, key: call.idempotencyKey, body })
+      : undefined;
+    try {
+      const returned = await route.handler({ params, query, body, actor } as HandlerInput<Schema, Schema, Schema>);
+      // Unknown members are stripped; a mismatch is our bug (500), caught by the tests.
+      result = route.response ? route.response.parse(returned) : undefined;
+    } catch (err) {
+      await reservation?.failed();
+      throw err;
+    }
+    await reservation?.done(targetOf(call.params, result));
   } catch (err) {
     error = toAppError(err);
     status = error?.status ?? 500;
+    if (outcomeOf(status) === 'refused' && call.countRefusal) {
+      try {
+        await call.countRefusal();
+      } catch (limited) {
+        // Past the limit the refusals of this address are answered 429 and not
+        // recorded one by one: a flood neither grows the audit log nor costs an insert each.
+        if (limited instanceof RateLimited) unaudited = true;
+        throw limited;
+      }
+    }
     throw err;
   } finally {
-    // Written for every call, refused ones included (ASVS 7.2.1, 7.2.2). Awaited: a
-    // change that could not be audited is answered 503, not reported as done.
+    // Written for every call, refused ones included (ASVS 7.2.1, 7.2.2), but a refusal past
+    // the limit above. Awaited: a change that could not be audited is answered 503, not reported as done.
+    if (!unaudited) await audit();
+  }
+  return { status, body: route.response ? result : undefined };
+
+  async function audit() {
     const targetId = targetOf(call.params, result);
     await recordAudit(db, {
       actor: actor ?? { kind: 'anonymous' },
@@ -150,10 +182,22 @@ export async function runRoute(route: AnyRoute, db: AuthoriseDeps['db'], call: R
       },
     });
   }
-  return { status, body: route.response ? result : undefined };
 }
 
-export function adminRouter(routes: AnyRoute[], deps: AuthoriseDeps, extra: (router: Router) => void = () => {}): Router {
+async function countRefusal(refusals: { consume(key: string): Promise<unknown> }, ip: string): Promise<void> {
+  try {
+    await refusals.consume(ip);
+  } catch (err) {
+    if (err instanceof RateLimited) throw new RateLimited(err.retryAfter, 'too many refused calls from this address; try again later');
+    throw err;
+  }
+}
+
+export function adminRouter(
+  routes: AnyRoute[],
+  deps: AuthoriseDeps & { refusals?: { consume(key: string): Promise<unknown> } },
+  extra: (router: Router) => void = () => {},
+): Router {
   const router = new Router({ prefix: '/api/admin' });
   // Every answer of this API is JSON, errors too (a browser's Accept: text/html included).
   router.use((ctx, next) => {
@@ -173,6 +217,8 @@ export function adminRouter(routes: AnyRoute[], deps: AuthoriseDeps, extra: (rou
         body: () => readJson(ctx, route.bodyLimitBytes ?? BODY_LIMIT_BYTES),
         ip: ctx.ip,
         userAgent: ctx.get('user-agent') || null,
+        ...(ctx.get(IDEMPOTENCY_HEADER) ? { idempotencyKey: ctx.get(IDEMPOTENCY_HEADER) } : {}),
+        ...(deps.refusals ? { countRefusal: () => countRefusal(deps.refusals!, ctx.ip) } : {}),
       });
       ctx.status = answer.status;
       if (route.response) ctx.body = answer.body;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { COMMON_ERRORS, type AnyRoute } from './guard.ts';
 import { errorSchema } from './schemas.ts';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_TTL_HOURS } from './idempotency.ts';
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema>; required?: string[] };
 
@@ -33,7 +34,9 @@ const REASONS: Record<number, string> = {
   401: 'invalid_token: no valid access token (WWW-Authenticate says why)',
   403: 'insufficient_scope or forbidden: not an admin token, or its holder is not an admin',
   404: 'not_found',
-  409: 'conflict: already exists; existing_id names it',
+  429: 'rate_limited: too many refused calls from this address (Retry-After says when to try again)',
+  409: 'conflict: already exists (or, for an Idempotency-Key already used, created by the first request); existing_id names it',
+  422: `invalid_request: this ${IDEMPOTENCY_HEADER} came with another body`,
   503: 'temporarily_unavailable: storage did not answer; retry',
 };
 
@@ -41,7 +44,14 @@ export function openApiDocument(routes: AnyRoute[], issuer: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z_]+)/g, '{$1}');
-    const errors = [...new Set([...COMMON_ERRORS, ...(route.errors ?? [])])].sort();
+    const errors = [...new Set([...COMMON_ERRORS, ...(route.errors ?? []), ...(route.idempotent ? [409, 422] : [])])].sort();
+    const idempotencyKey = route.idempotent
+      ? [{
+        name: IDEMPOTENCY_HEADER, in: 'header', required: false,
+        description: `draft-ietf-httpapi-idempotency-key-header: a retry with the same key (kept ${IDEMPOTENCY_KEY_TTL_HOURS} h) creates nothing and answers 409 with existing_id, the id the first request created; the first answer is not replayed`,
+        schema: { type: 'string', minLength: 1, maxLength: 255 },
+      }]
+      : [];
     const responses: Record<string, unknown> = {
       [route.status]: route.response
         ? { description: route.summary, content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
@@ -54,7 +64,7 @@ export function openApiDocument(routes: AnyRoute[], issuer: string) {
       operationId: route.operationId,
       summary: route.summary,
       tags: [route.tag],
-      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query'), ...idempotencyKey],
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
       responses,
     };

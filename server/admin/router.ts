@@ -13,6 +13,7 @@ import type { Runtime } from '../runtime.ts';
 import type { AdapterFactory } from '../../adapters/types.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { Limiters } from '../rate-limit/limiters.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { sessionRoutes } from './accounts/sessions.ts';
 import { keyRoutes } from './keys/routes.ts';
@@ -37,7 +38,18 @@ export interface AdminDeps {
   logger: Logger;
   /** Makes this process sign with new keys at once (others notice within a minute). */
   refreshSigningKeys(): Promise<boolean>;
+  /** Shared rate limits; over HTTP, refused calls are limited per address (ADMIN_REFUSALS). Not needed in the CLI's process. */
+  limiters?: Limiters;
 }
+
+/**
+ * Refused calls (401, 403) per client address: each one is audited, so an
+ * unlimited flood of bad tokens would grow the audit log without end. Past the
+ * limit they are answered 429 (with Retry-After) and not recorded one by one
+ * (the rate-limit metric counts them). Calls with a valid admin token are never
+ * limited: an operator's script behind the same address keeps working.
+ */
+export const ADMIN_REFUSALS = { points: 100, windowSeconds: 15 * 60 };
 
 export function adminRoutes(deps: AdminDeps): AnyRoute[] {
   return [...accountRoutes(deps), ...sessionRoutes(deps), ...roleRoutes(deps.db), ...resourceRoutes(deps.db, deps.config),
@@ -49,7 +61,10 @@ export function adminApi(deps: AdminDeps): Router {
   const document = openApiDocument(routes, deps.config.issuer);
   return adminRouter(
     routes,
-    { provider: deps.provider, issuer: deps.config.issuer, db: deps.db, adminResource: deps.config.adminApiResource },
+    {
+      provider: deps.provider, issuer: deps.config.issuer, db: deps.db, adminResource: deps.config.adminApiResource,
+      refusals: deps.limiters?.custom('admin-refusals-ip', ADMIN_REFUSALS.points, ADMIN_REFUSALS.windowSeconds),
+    },
     (router) => {
       // Public, as a discovery document is: it says what exists, not what anyone holds.
       router.get('/openapi.json', (ctx) => {

@@ -37,6 +37,8 @@ export interface JobQueue {
   work<T extends object>(queue: QueueDefinition, options: WorkOptions, handler: (job: Job<T>) => Promise<void>): Promise<void>;
   cancel(queue: QueueDefinition, ids: string[]): Promise<void>;
   resume(queue: QueueDefinition, ids: string[]): Promise<void>;
+  /** Gives failed jobs (their retries ran out) one more try. */
+  retry(queue: QueueDefinition, ids: string[]): Promise<void>;
   /** Starts maintenance (expiry, retention) for a serving process; send() alone needs none. */
   startSupervising(): Promise<void>;
   /** Stops the workers, waiting up to `timeoutMs` for jobs in hand, then closes pg-boss's pool. */
@@ -104,6 +106,9 @@ export function createJobQueue(config: Pick<Config, 'databaseUrl' | 'databaseSch
     },
     async resume(queue, ids) {
       if (ids.length) await (await ready(queue)).resume(queue.name, ids);
+    },
+    async retry(queue, ids) {
+      if (ids.length) await (await ready(queue)).retry(queue.name, ids);
     },
     async startSupervising() {
       if (started && !supervising) throw new Error('the job queue was opened without supervision');

@@ -37,6 +37,9 @@ export const MAILING_SEND: QueueDefinition = {
     heartbeatSeconds: 10,
     expireInSeconds: 30 * 60,
     deleteAfterSeconds: 7 * 24 * 3600,
+    // A job waiting its turn is kept as long as its mailing may run (pg-boss's default
+    // deletes it after 14 days: a large mailing at a low MAILING_RATE runs longer).
+    retentionSeconds: 365 * 24 * 3600,
   },
 };
 
@@ -131,10 +134,22 @@ export async function pauseMailing(db: Knex, jobs: JobQueue, id: string): Promis
   await jobs.cancel(MAILING_SEND, (await queuedIds(db, id)).map((a) => recipientJobId(id, a)));
 }
 
-/** Resume: the cancelled jobs run again; a recipient already sent is not sent again (./send.ts). */
+/**
+ * Resume: every recipient not yet sent has a job that runs again; a recipient already sent
+ * is not sent again (./send.ts). The cancelled (paused) jobs are resumed; a job whose
+ * retries ran out on something other than the SMTP server's answer (the database
+ * unreachable for minutes: the row is still `queued` or `sending`) gets another try; and
+ * a job pg-boss deleted (a pause longer than MAILING_SEND's deleteAfterSeconds) is queued
+ * again (the ids that still exist are skipped). So pause and resume also un-stick a mailing.
+ */
 export async function resumeMailing(db: Knex, jobs: JobQueue, id: string): Promise<void> {
   await db('mailings').where({ id, status: 'paused' }).update({ status: 'running' });
-  await jobs.resume(MAILING_SEND, (await queuedIds(db, id)).map((a) => recipientJobId(id, a)));
+  const ids = (await queuedIds(db, id)).map((a) => recipientJobId(id, a));
+  for (let i = 0; i < ids.length; i += 500) {
+    await jobs.resume(MAILING_SEND, ids.slice(i, i + 500));
+    await jobs.retry(MAILING_SEND, ids.slice(i, i + 500));
+  }
+  await queueRecipients(db, jobs, id);
 }
 
 /** Cancel: nobody else gets it; the recipients not yet sent are skipped as cancelled. */
@@ -142,6 +157,30 @@ export async function cancelMailing(db: Knex, jobs: JobQueue, id: string): Promi
   await db('mailings').where({ id }).whereIn('status', ['draft', 'running', 'paused']).update({ status: 'cancelled' });
   await jobs.cancel(MAILING_SEND, (await queuedIds(db, id)).map((a) => recipientJobId(id, a)));
   await db('mailing_recipients').where({ mailing_id: id, state: 'queued' }).update({ state: 'skipped', reason: 'cancelled', updated_at: db.fn.now() });
+}
+
+export type RecipientState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
+export const RECIPIENT_STATES = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const satisfies readonly RecipientState[];
+
+/** One recipient's progress: its state, why it was skipped or failed, the sends tried; never its address. */
+export interface RecipientProgress {
+  account_id: string;
+  state: RecipientState;
+  reason: string | null;
+  attempts: number;
+  updated_at: Date;
+}
+
+/** The recipients in account id order after `after`, optionally of one state. */
+export async function mailingRecipients(
+  db: Knex,
+  id: string,
+  filter: { state?: RecipientState; after?: string; limit: number },
+): Promise<RecipientProgress[]> {
+  const query = db('mailing_recipients').select('account_id', 'state', 'reason', 'attempts', 'updated_at').where({ mailing_id: id }).orderBy('account_id').limit(filter.limit);
+  if (filter.state) query.where('state', filter.state);
+  if (filter.after) query.where('account_id', '>', filter.after);
+  return (await query) as RecipientProgress[];
 }
 
 export async function mailingProgress(db: Knex, id: string) {

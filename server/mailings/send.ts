@@ -24,7 +24,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { Delivery } from '../delivery/types.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { MAILING_RETRY_LIMIT, MAILING_SEND, findMailing, type MailingJob } from './mailings.ts';
-import { renderMailing } from './templates.ts';
+import { renderMailing, withUnsubscribeLink } from './templates.ts';
 import { unsubscribeToken } from './unsubscribe-token.ts';
 import { LOCALES, type Locale } from '../i18n/locale.ts';
 
@@ -109,11 +109,11 @@ export async function startMailingWorker(deps: SendDeps): Promise<{ close(): Pro
       .update({ state: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() }, ['email', 'locale']);
     if (!row) return;
     const locale: Locale = LOCALES.find((l) => l === row.locale) ?? 'en';
-    const content = renderMailing(mailing.templates, locale, { id: account.id, email: account.email, phone: account.phone });
     const unsubscribeUrl = `${config.issuer}/unsubscribe/${unsubscribeToken(deps.unsubscribeKey, account.id)}`;
+    const content = withUnsubscribeLink(renderMailing(mailing.templates, locale, { id: account.id, email: account.email, phone: account.phone }), locale, unsubscribeUrl);
     // The idempotency key of this message: the same on every attempt (docs/mailings.md).
     const messageId = `<${mailingId}.${accountId}@${host}>`;
-    const text = `${content.text}\n\n${locale === 'ru' ? 'Отписаться' : 'Unsubscribe'}: ${unsubscribeUrl}\n`;
+    const { text } = content;
     try {
       if (config.delivery.smtpUrl) {
         await (await smtp()).sendMail({

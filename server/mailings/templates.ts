@@ -36,3 +36,20 @@ export function renderMailing(templates: Templates, locale: Locale, fields: Reci
     html: chosen.html === undefined ? undefined : fill(chosen.html, fields, escapeHtml),
   };
 }
+
+const UNSUBSCRIBE: Record<Locale, string> = { en: 'Unsubscribe', ru: 'Отписаться' };
+
+/**
+ * The mailing with its unsubscribe link (issue 13 §3) at the end of each part: the text,
+ * and the HTML that most mail clients show instead (before `</body>` when the
+ * operator's HTML has one). The same URL as the List-Unsubscribe header.
+ */
+export function withUnsubscribeLink<T extends { text: string; html?: string }>(content: T, locale: Locale, url: string): T {
+  const word = UNSUBSCRIBE[locale] ?? UNSUBSCRIBE.en;
+  const text = `${content.text}\n\n${word}: ${url}\n`;
+  if (content.html === undefined) return { ...content, text };
+  const footer = `<p><a href="${escapeHtml(url)}">${escapeHtml(word)}</a></p>`;
+  const end = content.html.search(/<\/body\s*>/i);
+  const html = end === -1 ? `${content.html}\n${footer}` : `${content.html.slice(0, end)}${footer}\n${content.html.slice(end)}`;
+  return { ...content, text, html };
+}

@@ -92,7 +92,8 @@ export async function queueSecurityNotice(
   const { account, event, origin } = input;
   try {
     const at = origin.at ?? new Date();
-    const locale = (await storedLocale(deps.db, account.id)) ?? origin.locale ?? 'en';
+    // The row as the caller had it, when it is gone now: a deleted account is told in its own language too.
+    const locale = (await storedLocale(deps.db, account.id)) ?? account.locale ?? origin.locale ?? 'en';
     const device = approximateDevice(origin.userAgent);
     for (const to of input.recipients ?? confirmedContact(account)) {
       const data: NoticeInput = {

@@ -12,6 +12,7 @@
 import type { EventEmitter } from 'node:events';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Middleware } from 'koa';
 import type { Logger } from '../logging/logger.ts';
 
 /** oidc-provider's per-route error events (lib/helpers/initialize_app.js), each emitted with (ctx, err). */
@@ -31,29 +32,42 @@ interface ProviderError {
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
-export function logRefusals(provider: Provider, logger: Logger): void {
+/** Where a request's refusal waits for its final status (ctx.state). */
+const REFUSAL = 'oidcRefusal';
+
+/**
+ * Logs each refused request once, when it ends refused. oidc-provider emits its
+ * error event before the middleware around it has answered: a structured (JWT)
+ * access token at introspection, revocation or userinfo is declined by
+ * oidc-provider and answered 200 by structured-token-endpoints.ts, and such a
+ * request must not read as a refusal in the log. The event's fields are kept on
+ * the request and logged by the returned middleware, which must be the provider's
+ * outermost, if the final status is still 4xx.
+ */
+export function logRefusals(provider: Provider, logger: Logger): Middleware {
   // @types/oidc-provider lists only some of these events; the provider is a plain EventEmitter.
   const events = provider as unknown as EventEmitter;
   for (const event of ERROR_EVENTS) {
     events.on(event, (ctx: KoaContextWithOIDC, err: ProviderError) => {
       // 500s are logged, with their stack, by the 'server_error' listener.
       if (typeof err?.status === 'number' && err.status >= 500) return;
-      logger.info(
-        {
-          reqId: ctx.state?.reqId,
-          route: ctx.oidc?.route,
-          client_id: ctx.oidc?.client?.clientId,
-          status: err?.status,
-          error: text(err?.error),
-          error_description: text(err?.error_description),
-          error_detail: text(err?.error_detail),
-        },
-        'oidc request refused',
-      );
+      ctx.state[REFUSAL] = {
+        reqId: ctx.state?.reqId,
+        route: ctx.oidc?.route,
+        client_id: ctx.oidc?.client?.clientId,
+        error: text(err?.error),
+        error_description: text(err?.error_description),
+        error_detail: text(err?.error_detail),
+      };
     });
   }
   // Back-channel logout (OIDC Back-Channel Logout 1.0 §2.8): a client's receiver failed.
   events.on('backchannel.error', (ctx: KoaContextWithOIDC, err: Error, client: { clientId: string }) => {
     logger.warn({ reqId: ctx?.state?.reqId, client_id: client?.clientId, reason: err?.message }, 'back-channel logout failed');
   });
+  return async function logRefusalIfStillRefused(ctx, next) {
+    await next();
+    const refusal = ctx.state[REFUSAL] as Record<string, unknown> | undefined;
+    if (refusal && ctx.status >= 400 && ctx.status < 500) logger.info({ ...refusal, status: ctx.status }, 'oidc request refused');
+  };
 }

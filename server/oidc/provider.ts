@@ -124,8 +124,9 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
       authorizationSigningAlgValues: ['ES256', 'RS256'],
     },
     ttl: {
-      AccessToken: config.accessTokenTtl,
-      ClientCredentials: config.accessTokenTtl,
+      // The resource's own lifetime (its access_token_ttl, ./resource-servers.ts), else ACCESS_TOKEN_TTL.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
       // An absolute lifetime counted from sign-in: rotation does not extend it (RFC 9700 §4.14.2).
       RefreshToken: (_ctx, token) => {
         const startedAt = (token as { iiat?: number }).iiat ?? now();
@@ -227,7 +228,9 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
     signingKeys,
     revoked: adapters('RevokedAccessToken'),
   });
-  // First, so it sees the final answer: a 500 from a lost PostgreSQL/Redis connection becomes 503.
+  // Outermost: a refusal is logged only if the final answer is still one (error-log.ts).
+  provider.use(logRefusals(provider, logger) as Parameters<Provider['use']>[0]);
+  // Next, so it sees the final answer: a 500 from a lost PostgreSQL/Redis connection becomes 503.
   provider.use(storageUnavailable(provider) as Parameters<Provider['use']>[0]);
   provider.use(pages.formPostTarget as Parameters<Provider['use']>[0]);
   provider.use(restartDeviceFlowWithoutSession as Parameters<Provider['use']>[0]);
@@ -242,7 +245,6 @@ export function createProvider({ config, db, adapters, signingKeys, cookieKeys, 
   provider.use(deviceFlowLimits(limiters, config.devicePollInterval) as Parameters<Provider['use']>[0]);
   provider.use(structuredTokenEndpoints(findAccount, jwtTokens, (id) => isAccountActive(db, id), config.defaultResource, introspectionAllowed) as Parameters<Provider['use']>[0]);
 
-  logRefusals(provider, logger);
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, reqId: ctx.state?.reqId, route: ctx.oidc?.route }, 'oidc-provider server error');
   });

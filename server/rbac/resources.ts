@@ -10,6 +10,13 @@ export interface Resource {
   accessTokenTtl: number | null;
   /** Its permissions: the scopes a token for it may carry (RFC 6749 §3.3). */
   scopes: string[];
+  /** The same permissions with what each allows, in words (scope order). */
+  permissions: Permission[];
+}
+
+export interface Permission {
+  scope: string;
+  description: string;
 }
 
 interface Row {
@@ -17,13 +24,13 @@ interface Row {
   name: string;
   access_token_format: 'jwt' | 'opaque';
   access_token_ttl: number | null;
-  scopes: string[] | null;
+  permissions: Permission[] | null;
 }
 
 const withScopes = (db: Knex) =>
   db('resources as r').select(
     'r.identifier', 'r.name', 'r.access_token_format', 'r.access_token_ttl',
-    db.raw(`coalesce((select array_agg(p.scope order by p.scope) from permissions p where p.resource = r.identifier), '{}') as scopes`),
+    db.raw(`(select json_agg(json_build_object('scope', p.scope, 'description', p.description) order by p.scope) from permissions p where p.resource = r.identifier) as permissions`),
   );
 
 const toResource = (row: Row): Resource => ({
@@ -31,7 +38,8 @@ const toResource = (row: Row): Resource => ({
   name: row.name,
   accessTokenFormat: row.access_token_format,
   accessTokenTtl: row.access_token_ttl,
-  scopes: row.scopes ?? [],
+  scopes: (row.permissions ?? []).map((p) => p.scope),
+  permissions: row.permissions ?? [],
 });
 
 export async function findResource(db: Knex, identifier: string): Promise<Resource | undefined> {
@@ -79,6 +87,11 @@ export async function deleteResource(db: Knex, identifier: string): Promise<bool
 /** Adds one permission; false when it exists. */
 export async function insertPermission(db: Knex, resource: string, scope: string, description: string): Promise<boolean> {
   return (await db('permissions').insert({ resource, scope, description }).onConflict(['resource', 'scope']).ignore().returning('scope')).length > 0;
+}
+
+/** Changes what a permission says it allows; false when the resource has no such scope. */
+export async function updatePermission(db: Knex, resource: string, scope: string, description: string): Promise<boolean> {
+  return (await db('permissions').where({ resource, scope }).update({ description })) > 0;
 }
 
 export async function deletePermission(db: Knex, resource: string, scope: string): Promise<boolean> {

@@ -21,7 +21,7 @@ import { auditSecurityEvent } from '../audit/security-event.ts';
 import { accountDeletedPage, accountDeletePage } from '../../views/account-delete.ts';
 import { strings } from '../../views/strings.ts';
 import { reauthCodeTargets } from './reauth.ts';
-import { notifyAccountEvent } from './notify-change.ts';
+import { notifyAccountEvent } from '../notifications/account-changes.ts';
 import type { AccountTools, SignedIn } from './session.ts';
 
 /** Deletes the signed-in account now (its code was just verified) and answers with the page that says so. */

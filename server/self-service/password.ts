@@ -17,7 +17,7 @@ import { auditSecurityEvent } from '../audit/security-event.ts';
 import { accountPasswordPage } from '../../views/account-password.ts';
 import { passwordIssueText, strings } from '../../views/strings.ts';
 import { freshReauth, reauthCodeTargets } from './reauth.ts';
-import { notifyAccountEvent } from './notify-change.ts';
+import { notifyAccountEvent } from '../notifications/account-changes.ts';
 import type { AccountTools, SignedIn } from './session.ts';
 
 export function passwordRoutes(router: Router, deps: InteractionDeps, tools: AccountTools): void {

@@ -12,7 +12,7 @@ import type { InteractionDeps } from '../interactions/deps.ts';
 import { auditSecurityEvent } from '../audit/security-event.ts';
 import { strings } from '../../views/strings.ts';
 import { freshReauth } from './reauth.ts';
-import { notifyAccountEvent } from './notify-change.ts';
+import { notifyAccountEvent } from '../notifications/account-changes.ts';
 import type { Identifier } from '../accounts/identifiers.ts';
 import type { AccountTools } from './session.ts';
 

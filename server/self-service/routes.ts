@@ -24,7 +24,7 @@ import { identifierIssueText, strings } from '../../views/strings.ts';
 import { ACCOUNT_CLIENT_ID } from './first-party-client.ts';
 import { accountTools } from './session.ts';
 import { freshReauth, reauthRoutes, REAUTH_FRESH_SECONDS } from './reauth.ts';
-import { notifyIdentifierChange } from './notify-change.ts';
+import { notifyIdentifierChange } from '../notifications/account-changes.ts';
 import { profileRoutes } from './profile.ts';
 import { passwordRoutes } from './password.ts';
 import { sessionsRoutes } from './sessions.ts';

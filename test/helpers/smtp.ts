@@ -15,6 +15,8 @@ export interface CapturedMail {
   text?: string;
   html?: string;
   raw: string;
+  /** The SMTP connection it came over (smtp-server's session id): one per connection, so pooling shows. */
+  connection?: string;
 }
 
 export interface SmtpCapture {
@@ -144,7 +146,7 @@ export async function startSmtpServer(options: SmtpOptions = {}): Promise<SmtpCa
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        const mail = parseMail(Buffer.concat(chunks), from, session.envelope.rcptTo.map((r) => r.address));
+        const mail = { ...parseMail(Buffer.concat(chunks), from, session.envelope.rcptTo.map((r) => r.address)), connection: session.id };
         messages.add(mail);
         Promise.resolve(options.beforeReply?.(mail)).then(() => callback(), callback);
       });

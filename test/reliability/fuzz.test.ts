@@ -191,10 +191,10 @@ const PATHS = [
   'GET /api/admin/roles', 'POST /api/admin/roles', 'GET /api/admin/roles/{id}', 'PATCH /api/admin/roles/{id}', 'DELETE /api/admin/roles/{id}',
   'PUT /api/admin/roles/{id}/permissions', 'GET /api/admin/resources', 'POST /api/admin/resources', 'GET /api/admin/resources/{id}',
   'PATCH /api/admin/resources/{id}', 'DELETE /api/admin/resources/{id}', 'POST /api/admin/resources/{id}/permissions',
-  'DELETE /api/admin/resources/{id}/permissions/{id}', 'GET /api/admin/clients', 'POST /api/admin/clients', 'GET /api/admin/clients/{id}',
+  'PATCH /api/admin/resources/{id}/permissions/{id}', 'DELETE /api/admin/resources/{id}/permissions/{id}', 'GET /api/admin/clients', 'POST /api/admin/clients', 'GET /api/admin/clients/{id}',
   'PATCH /api/admin/clients/{id}', 'DELETE /api/admin/clients/{id}', 'POST /api/admin/clients/{id}/secret', 'PUT /api/admin/clients/{id}/roles',
-  'GET /api/admin/keys', 'GET /api/admin/audit', 'POST /api/admin/initial-access-tokens',
-  'POST /api/admin/mailings', 'GET /api/admin/mailings/{id}', 'POST /api/admin/mailings/{id}/preview', 'POST /api/admin/mailings/{id}/start',
+  'GET /api/admin/keys', 'POST /api/admin/keys/rotate', 'GET /api/admin/audit', 'POST /api/admin/initial-access-tokens',
+  'POST /api/admin/mailings', 'GET /api/admin/mailings/{id}', 'GET /api/admin/mailings/{id}/recipients', 'POST /api/admin/mailings/{id}/preview', 'POST /api/admin/mailings/{id}/start',
   'POST /api/admin/mailings/{id}/pause', 'POST /api/admin/mailings/{id}/resume', 'POST /api/admin/mailings/{id}/cancel',
   'GET /unsubscribe/{id}', 'POST /unsubscribe/{id}',
   // operations
@@ -473,6 +473,13 @@ test.serial('fuzz: malformed requests to every endpoint get a 4xx (or 2xx/3xx), 
     .filter(([k, v]) => (k.endsWith('_endpoint') || k === 'jwks_uri') && typeof v === 'string')
     .map(([, v]) => new URL(v as string).pathname);
   t.deepEqual(endpoints.filter((p) => !listed.has(p)), [], 'every discovered endpoint is fuzzed');
+  // And every admin API route from its OpenAPI document, with its method.
+  const adminDoc = (await (await fetch(`${server.url}/api/admin/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  const fuzzed = new Set(PATHS);
+  const adminRoutes = Object.entries(adminDoc.paths).flatMap(([p, methods]) =>
+    Object.keys(methods).map((m) => `${m.toUpperCase()} /api/admin${p.replace(/\{[^}]+\}/g, '{id}')}`));
+  t.true(adminRoutes.length > 40);
+  t.deepEqual(adminRoutes.filter((r) => !fuzzed.has(r)), [], 'every admin API route is fuzzed');
 
   let tried = 0;
   const statuses = new Map<number, number>();

@@ -48,6 +48,8 @@ interface Copy {
   when(time: string): string;
   from(ip: string, device: string | null): string;
   byAdmin: string;
+  /** After an SMS's "what", when an administrator did it and the wording does not say so already. */
+  smsByAdmin: string;
   wasYou: string;
   notYou: Record<'takeover' | 'admin' | 'deleted', string>;
   smsNotYou: Record<'takeover' | 'admin' | 'deleted', string>;
@@ -89,6 +91,7 @@ const copy: Record<Locale, Copy> = {
     when: (time) => `When: ${time}.`,
     from: (ip, device) => `From IP address ${ip}${device ? `, ${device}` : ''}.`,
     byAdmin: 'By an administrator of the service.',
+    smsByAdmin: ' by an administrator',
     wasYou: 'If this was you, there is nothing to do.',
     notYou: {
       takeover:
@@ -133,6 +136,7 @@ const copy: Record<Locale, Copy> = {
     when: (time) => `Когда: ${time}.`,
     from: (ip, device) => `С IP-адреса ${ip}${device ? `, ${device}` : ''}.`,
     byAdmin: 'Это сделал администратор службы.',
+    smsByAdmin: ' администратором',
     wasYou: 'Если это были вы, ничего делать не нужно.',
     notYou: {
       takeover:
@@ -147,9 +151,10 @@ const copy: Record<Locale, Copy> = {
 
 const ADMIN_EVENTS: ReadonlySet<NoticeEvent> = new Set(['account.blocked', 'account.unblocked']);
 
-function advice(event: Plain): 'takeover' | 'admin' | 'deleted' {
-  if (ADMIN_EVENTS.has(event)) return 'admin';
-  return event === 'account.deleted' ? 'deleted' : 'takeover';
+/** `byAdmin`: made through the admin API (no request of the person's, so no ip). */
+function advice(event: Plain, byAdmin: boolean): 'takeover' | 'admin' | 'deleted' {
+  if (event === 'account.deleted') return 'deleted';
+  return byAdmin ? 'admin' : 'takeover';
 }
 
 export function securityNoticeMessage(input: NoticeInput): OutgoingMessage {
@@ -157,22 +162,22 @@ export function securityNoticeMessage(input: NoticeInput): OutgoingMessage {
     const kind = input.kind ?? 'email';
     return identifierChangedMessage({
       channel: input.channel, to: input.to, change: `${kind}-${input.event === 'identifier.added' ? 'added' : 'changed'}`,
-      masked: input.masked ?? '', at: new Date(input.at), ip: input.ip ?? '', locale: input.locale, device: input.device,
+      masked: input.masked ?? '', at: new Date(input.at), ip: input.ip, locale: input.locale, device: input.device,
     });
   }
   const event = input.event;
   const words = copy[input.locale];
-  const byAdmin = ADMIN_EVENTS.has(event);
+  const byAdmin = ADMIN_EVENTS.has(event) || !input.ip;
   const where = byAdmin || !input.ip ? words.byAdmin : words.from(input.ip, input.device);
   if (input.channel === 'sms') {
-    const ip = !byAdmin && input.ip ? `, IP ${input.ip}` : '';
-    return { channel: 'sms', to: input.to, text: words.sms[event](input) + ip + words.smsNotYou[advice(event)] };
+    const ip = !byAdmin && input.ip ? `, IP ${input.ip}` : byAdmin && !ADMIN_EVENTS.has(event) && event !== 'account.deleted' ? words.smsByAdmin : '';
+    return { channel: 'sms', to: input.to, text: words.sms[event](input) + ip + words.smsNotYou[advice(event, byAdmin)] };
   }
   const wording = words.subject[event];
   const subject = typeof wording === 'function' ? wording(input) : wording;
   const what = words.what[event](input);
   const when = `${words.when(utc(new Date(input.at)))} ${where}`;
-  const notYou = words.notYou[advice(event)];
+  const notYou = words.notYou[advice(event, byAdmin)];
   const text = [what, when, '', words.wasYou, '', notYou, ''].join('\n');
   const body = html`<p style="margin:0 0 16px">${what}</p>
 <p style="margin:0 0 16px">${when}</p>

@@ -5,11 +5,13 @@ import { InvalidRequest, NotFound } from '../../errors/index.ts';
 import { deleteAccount, findAccountById, listAccounts, setAccountStatus, type AccountRow } from '../../accounts/queries.ts';
 import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 import { changeIdentifiers, createAccountAsOperator, identifierOf } from './manage.ts';
+import type { Identifier } from '../../accounts/identifiers.ts';
 import { setAccountRoles } from '../../rbac/roles.ts';
 import { forgetConsent } from '../../consents/remembered.ts';
 import { requireRoles, roleName } from '../roles/routes.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { queueSecurityNotice, type NoticeDeps } from '../../notifications/security-notices.ts';
+import { notifyAccountEvent, notifyIdentifierChange } from '../../notifications/account-changes.ts';
 import { page, paging, timestamp, uuidParams } from '../schemas.ts';
 
 export const accountSchema = z.object({
@@ -122,10 +124,20 @@ export function accountRoutes(deps: AccountDeps): AnyRoute[] {
       async handler({ params, body }) {
         const account = await existing(db, params.id);
         const region = deps.config.defaultPhoneRegion;
-        await changeIdentifiers(db, account, {
+        const change = {
           email: body.email === undefined ? undefined : body.email === null ? null : identifierOf('email', body.email, region),
           phone: body.phone === undefined ? undefined : body.phone === null ? null : identifierOf('phone', body.phone, region),
-        });
+        };
+        await changeIdentifiers(db, account, change);
+        // Told as when the person does it on /account (issue 13 §2): on the old value and the other
+        // confirmed one; no ip, so the notice says an administrator did it. Queued: delivery cannot fail the call.
+        for (const kind of ['email', 'phone'] as const) {
+          const value = change[kind];
+          if (value) await notifyIdentifierChange(deps, { before: account, now: value });
+          else if (value === null && account[kind] !== null) {
+            await notifyAccountEvent(deps, { account, event: 'identifier.removed', removed: { kind, value: account[kind] } as Identifier });
+          }
+        }
         return accountOf(await existing(db, params.id));
       },
     }),

@@ -140,7 +140,7 @@ export function clientRoutes(deps: ClientDeps): AnyRoute[] {
         roles: z.array(roleName).max(100).default([]),
         resource_servers: editable.resource_servers.default([]),
       }),
-      response: withSecret, status: 201,
+      response: withSecret, status: 201, idempotent: true,
       audit: ({ body }) => ({ client_name: body.client_name, grant_types: body.grant_types, application_type: body.application_type, first_party: body.first_party, skip_consent: body.skip_consent, roles: body.roles }),
       async handler({ body }) {
         const roles = [...new Set(body.roles)];

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { Config } from '../../config/index.ts';
 import { Conflict, NotFound } from '../../errors/index.ts';
-import { deletePermission, deleteResource, findResource, insertPermission, insertResource, listResources, updateResource, type Resource } from '../../rbac/resources.ts';
+import { deletePermission, deleteResource, findResource, insertPermission, insertResource, listResources, updatePermission, updateResource, type Resource } from '../../rbac/resources.ts';
 import { ADMIN_SCOPE } from '../../rbac/bootstrap.ts';
 import { defineRoute, type AnyRoute } from '../guard.ts';
 import { resourceIdentifier, scopeToken } from '../schemas.ts';
@@ -18,16 +18,20 @@ export const resourceSchema = z.object({
   access_token_format: z.enum(['jwt', 'opaque']),
   access_token_ttl: z.number().int().nullable().describe('seconds; null: ACCESS_TOKEN_TTL'),
   scopes: z.array(z.string()),
+  permissions: z.array(z.object({ scope: z.string(), description: z.string() })).describe('the scopes again, each with what it allows'),
   configured: z.boolean().describe('named in the configuration: kept at every start'),
 });
 
 const ttl = z.number().int().min(60).max(86_400).nullable();
 const identifierParams = z.object({ identifier: resourceIdentifier });
+const permissionParams = z.object({ identifier: resourceIdentifier, scope: scopeToken });
+const permissionDescription = z.string().max(500);
 
 export function resourceRoutes(db: Knex, config: Config): AnyRoute[] {
   const configured = new Set([...config.resourceServers.map((r) => r.identifier), config.adminApiResource]);
   const view = (r: Resource) => ({
     identifier: r.identifier, name: r.name, access_token_format: r.accessTokenFormat, access_token_ttl: r.accessTokenTtl, scopes: r.scopes,
+    permissions: r.permissions,
     configured: configured.has(r.identifier),
   });
   const existing = async (identifier: string) => {
@@ -96,7 +100,7 @@ export function resourceRoutes(db: Knex, config: Config): AnyRoute[] {
     }),
     defineRoute({
       method: 'post', path: '/resources/:identifier/permissions', operationId: 'permissions.create', summary: 'Add a permission (scope) to a resource', tag: 'resources',
-      params: identifierParams, body: z.object({ scope: scopeToken, description: z.string().max(500).default('') }),
+      params: identifierParams, body: z.object({ scope: scopeToken, description: permissionDescription.default('') }),
       response: resourceSchema, status: 201, errors: [404, 409],
       audit: ({ body }) => ({ scope: body.scope }),
       async handler({ params, body }) {
@@ -106,8 +110,18 @@ export function resourceRoutes(db: Knex, config: Config): AnyRoute[] {
       },
     }),
     defineRoute({
+      method: 'patch', path: '/resources/:identifier/permissions/:scope', operationId: 'permissions.update', summary: 'Change what a permission says it allows', tag: 'resources',
+      params: permissionParams, body: z.object({ description: permissionDescription }),
+      response: resourceSchema, status: 200, errors: [404],
+      audit: ({ params }) => ({ scope: params.scope }),
+      async handler({ params, body }) {
+        if (!(await updatePermission(db, params.identifier, params.scope, body.description))) throw new NotFound('the resource has no such scope');
+        return view(await existing(params.identifier));
+      },
+    }),
+    defineRoute({
       method: 'delete', path: '/resources/:identifier/permissions/:scope', operationId: 'permissions.delete', summary: 'Remove a permission; roles stop granting it', tag: 'resources',
-      params: z.object({ identifier: resourceIdentifier, scope: scopeToken }), status: 204, errors: [404, 409],
+      params: permissionParams, status: 204, errors: [404, 409],
       async handler({ params }) {
         // Without it no token could reach this API again (until a restart re-creates it).
         if (params.identifier === config.adminApiResource && params.scope === ADMIN_SCOPE) throw new Conflict('the admin permission of the admin API cannot be removed');

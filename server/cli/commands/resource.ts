@@ -3,14 +3,19 @@
 import { parseArgs } from 'node:util';
 import { AppError } from '../../errors/index.ts';
 import { list, parsing, UsageError, wholeNumber, type Command, type Output } from '../args.ts';
-import { fields, listing } from '../output.ts';
+import { columns, fields, listing } from '../output.ts';
 
-type Resource = Record<string, unknown> & { identifier: string; scopes: string[] };
+type Resource = Record<string, unknown> & { identifier: string; scopes: string[]; permissions: { scope: string; description: string }[] };
 
 const RESOURCE_FIELDS = ['identifier', 'name', 'access_token_format', 'access_token_ttl', 'scopes', 'configured'];
+/** The resource's fields, then each permission with what it allows. */
 const resourceOutput = (resource: Resource, headline?: string): Output => ({
   json: resource,
-  text: [...(headline ? [headline] : []), fields(resource, RESOURCE_FIELDS)].join('\n'),
+  text: [
+    ...(headline ? [headline] : []),
+    fields(resource, RESOURCE_FIELDS),
+    ...(resource.permissions.some((p) => p.description) ? ['permissions:', columns(resource.permissions.map((p) => ['', p.scope, p.description || '-']))] : []),
+  ].join('\n'),
 });
 
 async function forResource<T>(identifier: string, call: () => Promise<T>): Promise<T> {
@@ -106,6 +111,20 @@ export const permissionAdd: Command = {
   },
 };
 
+export const permissionUpdate: Command = {
+  name: 'resource permission update', synopsis: '<identifier> <scope> --description D', summary: 'change what a permission says it allows', admin: true,
+  parse(args) {
+    const { values, positionals } = parsing(() => parseArgs({ args, options: { description: { type: 'string' } }, allowPositionals: true }));
+    const [identifier, scope] = identifierOf('resource permission update', positionals, 2);
+    if (values.description === undefined) throw new UsageError('nothing to change: give --description');
+    return async ({ admin }) =>
+      resourceOutput((await forResource(identifier!, async () => (await admin())({
+        method: 'patch', path: '/resources/:identifier/permissions/:scope', params: { identifier: identifier!, scope: scope! },
+        body: { description: values.description },
+      }))) as Resource, `updated ${scope} of ${identifier}`);
+  },
+};
+
 export const permissionRemove: Command = {
   name: 'resource permission remove', synopsis: '<identifier> <scope>', summary: 'remove a permission; roles stop granting it', admin: true,
   parse(args) {
@@ -117,4 +136,4 @@ export const permissionRemove: Command = {
   },
 };
 
-export const resourceCommands = [resourceList, resourceShow, resourceCreate, resourceUpdate, resourceDelete, permissionAdd, permissionRemove];
+export const resourceCommands = [resourceList, resourceShow, resourceCreate, resourceUpdate, resourceDelete, permissionAdd, permissionUpdate, permissionRemove];

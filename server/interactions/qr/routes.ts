@@ -2,7 +2,8 @@
 // QR (for renewal), the state for polling, and completion once the phone approved.
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
-import { NotFound } from '../../errors/index.ts';
+import { AppError, NotFound } from '../../errors/index.ts';
+import { isAccountActive } from '../../accounts/queries.ts';
 import { ACCOUNT_CLIENT_ID } from '../../self-service/first-party-client.ts';
 import { qrSvg } from '../../qr/svg.ts';
 import type { QrBlock } from '../../../views/qr.ts';
@@ -61,6 +62,12 @@ export function qrRoutes(router: Router, deps: InteractionDeps, tools: Interacti
       return;
     }
     const completed = await deps.qr.complete(login.id, interaction.uid);
+    // Approved on the phone, then blocked (or deleted) before the desktop got here: the QR is used up, nobody signs in.
+    if (!(await isAccountActive(deps.db, completed.accountId!))) {
+      deps.metrics.signIns.inc({ method: 'qr', outcome: 'failure' });
+      await auditSecurityEvent(deps, ctx, { action: 'sign_in.qr', outcome: 'failure', targetAccountId: completed.accountId, details: { qr_login: login.id, reason: 'account_not_active' } });
+      throw new AppError(403, 'account_blocked', 'this account is blocked; contact the service');
+    }
     deps.metrics.signIns.inc({ method: 'qr', outcome: 'success' });
     // The desktop's side: the account approved on the phone signs in here (ASVS 7.2.1).
     await auditSecurityEvent(deps, ctx, { action: 'sign_in.qr', outcome: 'success', actorAccountId: completed.accountId, details: { qr_login: login.id, client_id: String(interaction.params.client_id) } });

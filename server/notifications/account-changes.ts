@@ -1,10 +1,12 @@
-// After an email or phone is added or changed, tell the person on what they
-// held before (OWASP ASVS V2.2.3: notify after updates to authentication
-// details), so that a takeover through a signed-in browser does not go unseen.
+// After an email or phone is added, changed or removed, or the password or the
+// account changes, tell the person on what they held before (OWASP ASVS V2.2.3:
+// notify after updates to authentication details), so that a takeover through a
+// signed-in browser, or a change made by an administrator (no ip: the notice says
+// so), does not go unseen. Callers: the /account pages and the admin API.
 import type { Identifier } from '../accounts/identifiers.ts';
 import type { AccountRow } from '../accounts/queries.ts';
 import type { Locale } from '../i18n/locale.ts';
-import { confirmedContact, queueSecurityNotice, type NoticeDeps, type NoticeEvent } from '../notifications/security-notices.ts';
+import { confirmedContact, queueSecurityNotice, type NoticeDeps, type NoticeEvent } from './security-notices.ts';
 
 /**
  * Who is told: the replaced value and the other kind's value, each only if it
@@ -24,13 +26,13 @@ function recipients(before: AccountRow, now: Identifier): Identifier[] {
 }
 
 /**
- * Queues the notices (server/notifications/security-notices.ts): they are sent and
+ * Queues the notices (./security-notices.ts): they are sent and
  * retried by the job queue, so one that cannot be delivered now neither delays nor
  * undoes the change.
  */
 export async function notifyIdentifierChange(
   deps: NoticeDeps,
-  input: { before: AccountRow; now: Identifier; ip: string; locale: Locale; userAgent?: string | null },
+  input: { before: AccountRow; now: Identifier; ip?: string | null; locale?: Locale; userAgent?: string | null },
 ): Promise<void> {
   const replaced = (input.now.kind === 'email' ? input.before.email : input.before.phone) !== null;
   const to = recipients(input.before, input.now);
@@ -51,7 +53,7 @@ export type AccountEvent = Extract<NoticeEvent, 'password.set' | 'password.chang
  */
 export async function notifyAccountEvent(
   deps: NoticeDeps,
-  input: { account: AccountRow; event: AccountEvent; ip: string; locale: Locale; userAgent?: string | null; removed?: Identifier },
+  input: { account: AccountRow; event: AccountEvent; ip?: string | null; locale?: Locale; userAgent?: string | null; removed?: Identifier },
 ): Promise<void> {
   const to = confirmedContact(input.account);
   const removed = input.removed;
