@@ -1,13 +1,14 @@
 // Every page in real headless Chromium, in English and in Russian, light and dark
 // (prefers-color-scheme emulated): axe-core finds no serious or critical violation,
 // nothing scrolls sideways, the page is in its language. The walk is
-// test/helpers/page-tour.ts. Also: the QR block only on wide screens (hidden, and
+// test/helpers/page-tour.ts. At 320 px (the narrowest phone) nothing scrolls
+// sideways or is cut off. Also: the QR block only on wide screens (hidden, and
 // so out of the accessibility tree, on a phone), the resend button's countdown,
 // and visible focus.
 import test, { type ExecutionContext } from 'ava';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { checkAccessibility, horizontalOverflow, launchChromium, newTestContext } from './helpers/chromium.ts';
-import { go, startTourWorld, tour, type TourWorld } from './helpers/page-tour.ts';
+import { go, startTourWorld, tour, TOUR_STOPS, type TourWorld } from './helpers/page-tour.ts';
 import { oidc, REDIRECT_URI } from './helpers/oidc.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { strings } from '../views/strings.ts';
@@ -66,7 +67,28 @@ for (const locale of ['en', 'ru'] as const) {
       t.deepEqual(dark.blocking, [], `${stop} (${locale}, dark)`);
       await page.emulateMedia({ colorScheme: 'light' });
     });
-    t.is(visited.length, 25, visited.join(', '));
+    t.deepEqual(visited, [...TOUR_STOPS], 'every page, in the tour’s order');
+    t.deepEqual(scriptErrors, []);
+  });
+}
+
+for (const locale of ['en', 'ru'] as const) {
+  test.serial(`every page in ${locale} at 320 px, the narrowest phone: nothing scrolls sideways, nothing is cut off`, async (t) => {
+    const { page, scriptErrors } = await open(t, locale, { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
+    const visited: string[] = [];
+    await tour(world, page, locale, `narrow-${locale}@example.com`, async (stop) => {
+      visited.push(stop);
+      t.is(await horizontalOverflow(page), 0, `${stop}: sideways scrolling at 320 px`);
+      // Wider than the screen yet clipped (overflow hidden) would not scroll, but would not show either.
+      const cut = await page.evaluate(() => {
+        const { document, innerWidth } = globalThis as unknown as { innerWidth: number; document: { querySelectorAll(s: string): Iterable<{ getBoundingClientRect(): { right: number; left: number; width: number }; tagName: string; id: string; className: string }> } };
+        return [...document.querySelectorAll('body *')]
+          .filter((el) => { const box = el.getBoundingClientRect(); return box.width > 0 && (box.right > innerWidth + 0.5 || box.left < -0.5); })
+          .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''}`);
+      });
+      t.deepEqual(cut, [], `${stop}: elements beyond the screen's edge at 320 px`);
+    });
+    t.deepEqual(visited, [...TOUR_STOPS]);
     t.deepEqual(scriptErrors, []);
   });
 }

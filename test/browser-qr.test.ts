@@ -5,11 +5,7 @@
 // test: its own polling script learns the phone's decision and moves on.
 // Every page visited is checked with axe-core (no serious or critical
 // violation) and for sideways scrolling.
-//
-// WRITE_SCREENSHOTS=1 also writes the README's screenshots to docs/screenshots/.
 import test, { type ExecutionContext } from 'ava';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { serverMode } from './helpers/environment.ts';
@@ -35,9 +31,6 @@ const QR_TEXT = {
   unavailable: 'This QR code has expired or was already used. Show a new one on the other device.',
   warning: /Only approve if you are in front of this device right now and you opened its sign-in page yourself\./,
 };
-
-const WRITE_SCREENSHOTS = process.env.WRITE_SCREENSHOTS === '1';
-const README_SHOTS = path.resolve(import.meta.dirname, '..', 'docs', 'screenshots');
 
 let server: TestServer;
 let smtp: SmtpCapture;
@@ -132,13 +125,6 @@ async function visit(t: ExecutionContext, page: Page, name: string, heading: Reg
   t.is(await horizontalOverflow(page), 0, `${name}: the page scrolls sideways`);
 }
 
-/** A README screenshot (the viewport, or the whole page; one pixel per CSS pixel, so a phone is 390×844), only with WRITE_SCREENSHOTS=1. */
-async function readmeShot(page: Page, name: string, fullPage = false): Promise<void> {
-  if (!WRITE_SCREENSHOTS) return;
-  await mkdir(README_SHOTS, { recursive: true });
-  await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
-  await page.screenshot({ path: path.join(README_SHOTS, `${name}.png`), animations: 'disabled', fullPage, scale: 'css' });
-}
 
 const codeIn = (text: string) => /\b(\d{6})\b/.exec(text)?.[1];
 
@@ -257,7 +243,6 @@ async function phoneGetsUnavailable(t: ExecutionContext, page: Page, qr: string,
 
 test.serial('QR: the desktop shows a QR; a phone signs in by code, scans it, sees who asks, approves; the desktop signs in by itself', async (t) => {
   const desktop = await desktopAtLogin(t);
-  await readmeShot(desktop.page, 'sign-in', true); // 1000 wide; the whole page, down to the QR
 
   // The phone signs in to Enot ID by a code sent by mail.
   const { page: phone } = await openBrowser(t, phoneOptions());
@@ -266,16 +251,13 @@ test.serial('QR: the desktop shows a QR; a phone signs in by code, scans it, see
   await phone.getByLabel('Email address').fill(PHONE_OWNER.email);
   await go(phone, () => phone.getByRole('button', { name: 'Send me a code' }).tap(), atPath(/\/flows\/[^/]+$/));
   await visit(t, phone, 'phone-2-code', /^Enter the code$/);
-  await readmeShot(phone, 'code');
   await phone.getByLabel('Code', { exact: true }).fill(await mailedCode(PHONE_OWNER.email));
   await go(phone, () => phone.getByRole('button', { name: 'Continue' }).tap(), atPath(/^\/account$/));
   await visit(t, phone, 'phone-3-account', /^Your account$/);
   t.regex(await phone.locator('main').innerText(), /pat@example\.com/);
-  await readmeShot(phone, 'account');
 
   // It opens what it read from the desktop's screen; the desktop learns it was scanned.
   await phoneOpensQr(t, phone, desktop.qr, 'phone-4-approve');
-  await readmeShot(phone, 'qr-approve');
   await desktopSays(desktop.page, QR_TEXT.scanned);
   await visit(t, desktop.page, 'desktop-scanned', new RegExp(`^Sign in to ${CLIENT_NAME}$`));
 
@@ -376,7 +358,6 @@ test.serial('the register page from the desktop sign-in page', async (t) => {
   const desktop = await desktopAtLogin(t, rp, server.issuer, 'register-desktop-sign-in');
   await go(desktop.page, () => desktop.page.getByRole('link', { name: 'Create an account' }).click(), atPath(/\/register$/));
   await visit(t, desktop.page, 'register-desktop-register', new RegExp(`^Create an account for ${CLIENT_NAME}$`));
-  await readmeShot(desktop.page, 'register');
   noScriptErrors(t);
 });
 
@@ -426,7 +407,6 @@ test.serial('device flow: the phone opens verification_uri_complete, confirms, s
   const text = await page.locator('main').innerText();
   t.regex(text, new RegExp(`Code: ${userCode}`));
   t.regex(text, /Only continue if you started this yourself on your own device and the code matches it\./, 'RFC 8628 §5.4 warning');
-  await readmeShot(page, 'device-confirm');
   for (const name of ['Continue', 'Cancel']) {
     const box = await page.getByRole('button', { name }).boundingBox();
     t.true(box !== null && box.width >= 300 && box.height >= 44, `${name}: a full-width touch target like on the other pages: ${JSON.stringify(box)}`);
@@ -441,7 +421,6 @@ test.serial('device flow: the phone opens verification_uri_complete, confirms, s
   }
   await visit(t, page, 'device-4-done', /^Device connected$/);
   t.regex(await page.locator('main').innerText(), new RegExp(`${TV_NAME} is signed in`));
-  await readmeShot(page, 'device-done');
 
   const result = await polling;
   t.truthy(result.tokens, `the device got tokens (polls: ${result.polls.join(', ')}; ${result.error ?? ''})`);
@@ -457,7 +436,6 @@ test.serial('device flow: /device with a wrong code says so clearly', async (t) 
   const { page } = await openBrowser(t, phoneOptions());
   await page.goto(`${server.issuer}/device`);
   await visit(t, page, 'device-code-1-entry', /^Connect a device$/);
-  await readmeShot(page, 'device-code');
   const field = page.getByLabel('Code', { exact: true });
   t.is(await field.getAttribute('autocapitalize'), 'characters');
   await field.fill('bcdf ghjk');

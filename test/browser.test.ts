@@ -10,6 +10,7 @@ import { startSmsReceiver, type SmsReceiver } from './helpers/sms-receiver.ts';
 import { registerClient, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
 import { checkAccessibility, focusedElement, horizontalOverflow, launchChromium, newTestContext } from './helpers/chromium.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
+import { strings } from '../views/strings.ts';
 
 let server: TestServer;
 let smtp: SmtpCapture;
@@ -264,6 +265,34 @@ test.serial('consent: offline_access with prompt=consent lists the scopes and gi
   const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
   t.truthy(refreshed.access_token, 'the refresh token works');
   t.deepEqual(scriptErrors, []);
+});
+
+test.serial('without JavaScript: the language switcher, sign in by code, consent, back at the app; sign out', async (t) => {
+  const ru = strings('ru');
+  const id = await createAccount(server.runtime.db, { email: 'nojs@example.com' });
+  const { page } = await openBrowser(t, { javaScriptEnabled: false });
+  const started = await authorize(page, 'openid email');
+  t.is(await page.locator('html').getAttribute('lang'), 'en');
+  // The switcher is a link: the cookie it sets, then back to the same sign-in page in Russian.
+  await go(page, () => page.getByRole('link', { name: 'Русский' }).click(), at(/^\/interaction\/[^/]+$/));
+  t.is(await page.locator('html').getAttribute('lang'), 'ru');
+  t.is(await page.locator('h1').innerText(), `Вход в ${CLIENT_NAME}`);
+  await page.locator('input[name=identifier]').fill('nojs@example.com');
+  await go(page, () => page.getByRole('button', { name: ru.continueWithCode }).click(), at(/\/flows\/[^/]+$/));
+  t.is(await page.locator('h1').innerText(), ru.codeTitle);
+  t.true(await page.locator('#resend').isDisabled(), 'the resend button waits (no countdown without scripts; the server refuses early resends anyway)');
+  await page.locator('input[name=code]').fill(await mailedCode('nojs@example.com'));
+  await go(page, () => page.getByRole('button', { name: ru.confirm }).click(), atClientOrConsent);
+  t.false(atClient(new URL(page.url())), 'a first sign-in to this app asks for consent');
+  t.is(await page.locator('html').getAttribute('lang'), 'ru');
+  t.is(await page.locator('h1').innerText(), `Разрешить доступ приложению ${CLIENT_NAME}?`);
+  await go(page, () => page.getByRole('button', { name: ru.allow, exact: true }).click(), atClient);
+  const tokens = await oidc.authorizationCodeGrant(rp, new URL(page.url()), { pkceCodeVerifier: started.verifier, expectedState: started.state });
+  t.is(tokens.claims()!.sub, id);
+
+  await page.goto(oidc.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token! }).href);
+  await go(page, () => page.getByRole('button', { name: ru.signOutYes }).click(), at(/\/session\/end\/success$/));
+  t.is(await page.locator('h1').innerText(), ru.signedOutHeading);
 });
 
 test.serial('the sign-in page on a phone (390×844): fits, readable, accessible', async (t) => {

@@ -13,6 +13,7 @@ import { verifyPassword } from '../server/accounts/passwords.ts';
 
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 const MAIN = fileURLToPath(new URL('../server/cli/main.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../server/cli/bin.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Result {
@@ -339,6 +340,17 @@ test('help, unknown commands and bad arguments', async (t) => {
   const badOption = await cli('user', 'create', '--email', 'a@example.com', '--admin');
   assertUserError(t, badOption, /--admin/);
   t.regex(badOption.stderr, /usage: enot-id user create \(--email E \| --phone P\)/);
+});
+
+test('through the enot-id command (bin.js, as `npm link` installs it): stdout is exactly one JSON object', async (t) => {
+  const cli = await isolatedCli(t);
+  const viaBin = await new Promise<Result>((resolve) => {
+    execFile(NODE, [BIN, 'client', 'list', '--json'], { cwd: ROOT, env: cli.env, timeout: 180_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+  t.is(viaBin.code, 0, viaBin.stderr);
+  t.true(Array.isArray(json(t, viaBin).clients), viaBin.stdout);
 });
 
 test('through npm as the README shows it (npm run -s cli -- … --json): stdout is exactly one JSON object, success or error', async (t) => {

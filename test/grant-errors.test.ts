@@ -9,6 +9,8 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { beginAuthorization, passLogin, registerClient, signIn, oidc, TEST_IAT, REDIRECT_URI } from './helpers/oidc.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import { createLogger } from '../server/logging/logger.ts';
+import { GRANT_ERROR_DESCRIPTIONS } from '../server/oidc/grant-error-descriptions.ts';
+import { readFile } from 'node:fs/promises';
 
 const user = { email: 'grant-errors@example.com', password: 'correct horse battery staple' };
 let server: TestServer;
@@ -181,6 +183,12 @@ test('a device_code this client was never given says so', async (t) => {
   const response = await tokenRequest({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'no-such-device-code-0123456789abcdef' });
   t.is(response.status, 400);
   t.deepEqual(await response.json(), { error: 'invalid_grant', error_description: 'device_code not found for this client' });
+});
+
+test('docs/troubleshooting.md has a row for every error_description the token endpoint gives', async (t) => {
+  const doc = await readFile(new URL('../docs/troubleshooting.md', import.meta.url), 'utf8');
+  const described = new Set(Object.values(GRANT_ERROR_DESCRIPTIONS).flatMap((byDetail) => Object.values(byDetail)));
+  t.deepEqual([...described].filter((description) => !doc.includes(`| \`invalid_grant\` | ${description} |`)), []);
 });
 
 test('only requests that end refused are logged as refused: a JWT access token answered at introspection, revocation and userinfo is not', async (t) => {

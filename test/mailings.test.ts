@@ -9,6 +9,7 @@ import { startSmtpServer, type SmtpCapture } from './helpers/smtp.ts';
 import { adminApi, clientToken, machineClient } from './helpers/admin.ts';
 import { TEST_IAT } from './helpers/oidc.ts';
 import { unsubscribeToken } from '../server/mailings/unsubscribe-token.ts';
+import { strings } from '../views/strings.ts';
 import { MAILING_SEND, recipientJobId } from '../server/mailings/mailings.ts';
 import { jobsSchema } from '../server/jobs/queue.ts';
 
@@ -103,14 +104,25 @@ test.serial('the unsubscribe link: GET shows a page (in Russian too) and changes
   const url = `${server.issuer}/unsubscribe/${unsubscribeToken(await cookieKey(), id!)}`;
   const page = await fetch(url, { headers: { 'accept-language': 'ru' } });
   t.is(page.status, 200);
-  t.regex(await page.text(), /Отписаться/);
+  const ru = await page.text();
+  t.regex(ru, /Отписаться/);
+  // Drawn like every other page: the instance's name, styles, the language switcher back to this link, the way to the start page.
+  t.regex(ru, /<html lang="ru">/);
+  t.regex(ru, /<header class="top"><span class="brand">Enot ID<\/span>/);
+  t.regex(ru, /<style nonce="[^"]+">/);
+  t.true(ru.includes(`<a href="/language?set=en&amp;return=${new URL(url).pathname}" lang="en" hreflang="en">English</a>`), ru);
+  t.true(ru.includes(`<p>${strings('ru').unsubscribeAsk}</p>`));
+  t.true(ru.includes(`<a href="/">${strings('ru').toHome}</a>`));
   t.falsy(await server.runtime.db('mailing_unsubscribes').first().where({ account_id: id }), 'a GET does not unsubscribe');
   const posted = await fetch(url, { method: 'POST' });
   t.is(posted.status, 200);
-  t.regex(await posted.text(), /You are unsubscribed/);
+  const done = await posted.text();
+  t.true(done.includes(`<p role="status">${strings('en').unsubscribeDone}</p>`), done);
+  t.true(done.includes(`<a href="/language?set=ru&amp;return=${new URL(url).pathname}"`), 'the switcher goes back to the link’s page, not the POST');
   t.truthy(await server.runtime.db('mailing_unsubscribes').first().where({ account_id: id }));
   const forged = await fetch(`${server.issuer}/unsubscribe/${id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, { method: 'POST' });
   t.is(forged.status, 404);
+  t.true((await forged.text()).includes(strings('en').unsubscribeInvalid));
 });
 
 test.serial('template injection: account fields are escaped in HTML, and cannot add a header line to the subject', async (t) => {

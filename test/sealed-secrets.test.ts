@@ -38,7 +38,11 @@ test('seal and open: a round trip, bound to its context, refusing tampering and 
 
 test('SECRETS_KEY and SECRETS_KEY_FILE are validated with a plain message', (t) => {
   t.throws(() => loadConfig({ SECRETS_KEY: 'short' }), { instanceOf: ConfigError, message: /SECRETS_KEY must hold 32-byte keys .*openssl rand -base64 32/ });
-  t.throws(() => loadConfig({ SECRETS_KEY_FILE: '/nonexistent/key' }), { instanceOf: ConfigError, message: /SECRETS_KEY_FILE .* cannot be read/ });
+  t.throws(() => loadConfig({ SECRETS_KEY_FILE: '/nonexistent/key' }), {
+    instanceOf: ConfigError,
+    message: 'invalid configuration: SECRETS_KEY_FILE=/nonexistent/key: cannot be read (no such file); use the path of a file this user can read that holds the key, such as /run/secrets/enot-secrets-key',
+  });
+  t.throws(() => loadConfig({ SECRETS_KEY_FILE: '/' }), { instanceOf: ConfigError, message: /^invalid configuration: SECRETS_KEY_FILE=\/: cannot be read \(a directory, not a file\); / });
   t.is(loadConfig({ SECRETS_KEY: `${key().toString('base64')}, ${key().toString('hex')}` }).secretsKeys?.length, 2);
 });
 

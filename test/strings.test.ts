@@ -2,7 +2,8 @@
 // Russian have exactly the same keys, and every page, drawn in one language, shows
 // no text of the other: no value of the other catalogue, and (for Russian) no Latin
 // word outside a short list of names and technical terms, so a string written into
-// a page instead of the catalogue fails here.
+// a page instead of the catalogue fails here. Every page function of views/ must be
+// drawn here, and no HTML page may be written outside views/layout.ts.
 import test from 'ava';
 import { strings, identifierIssueText, errorText, passwordIssueText, appName, type Strings } from '../views/strings.ts';
 import type { Locale } from '../server/i18n/locale.ts';
@@ -24,6 +25,7 @@ import { errorPage } from '../views/error.ts';
 import { logoutConfirmPage, logoutDonePage } from '../views/logout.ts';
 import { deviceCodePage, deviceConfirmPage, deviceDonePage, type DeviceCodeProblem } from '../views/device.ts';
 import { homePage } from '../views/home.ts';
+import { unsubscribePage } from '../views/unsubscribe.ts';
 import { ACCOUNT_CLIENT_ID } from '../server/self-service/first-party-client.ts';
 
 /** Every key path of a catalogue ("errors.invalid_client" for nested ones), sorted. */
@@ -126,6 +128,9 @@ function allPages(locale: Locale): Record<string, string> {
     'still-signed-in': logoutDonePage({ ...frame, stillSignedIn: true }),
     'device-confirm': deviceConfirmPage({ ...frame, clientName: app, userCode: 'BCDF-GHJK', form: (buttons) => `<form method="post" action="/device">${buttons.value}</form>` }),
     'device-done': deviceDonePage({ ...frame, clientName: app }),
+    'unsubscribe-ask': unsubscribePage({ ...frame, state: 'ask', action: '/unsubscribe/t' }),
+    'unsubscribe-done': unsubscribePage({ ...frame, state: 'done' }),
+    'unsubscribe-invalid': unsubscribePage({ ...frame, state: 'invalid' }),
   };
   for (const problem of [undefined, 'NotFoundError', 'ExpiredError', 'AlreadyUsedError', 'AbortedError', 'NoCodeError', 'other'] as (DeviceCodeProblem | undefined)[]) {
     pages[`device-code-${problem ?? 'fresh'}`] = deviceCodePage({ ...frame, problem, form: (buttons) => `<form method="post" action="/device"><input name="user_code">${buttons.value}</form>` });
@@ -135,6 +140,31 @@ function allPages(locale: Locale): Record<string, string> {
   }
   return pages;
 }
+
+test('every page of views/ is drawn above, and no page is written outside views/layout.ts (whose frame gives it the catalogue, the switcher and the branding)', async (t) => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const root = new URL('../', import.meta.url);
+  const own = await readFile(new URL('test/strings.test.ts', root), 'utf8');
+  const pageFunctions: string[] = [];
+  for (const file of (await readdir(new URL('views/', root))).filter((f) => f.endsWith('.ts'))) {
+    const text = await readFile(new URL(`views/${file}`, root), 'utf8');
+    pageFunctions.push(...[...text.matchAll(/^export function (\w+Page)\(/gm)].map((m) => m[1]!));
+  }
+  t.true(pageFunctions.length > 20, pageFunctions.join(', '));
+  t.deepEqual(pageFunctions.filter((name) => !own.includes(`${name}(`)), [], 'page functions this test never draws');
+  // A page written elsewhere (its own <html>) escapes this test, the catalogue and the switcher: the unsubscribe page did.
+  const written: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(new URL(dir, root), { withFileTypes: true })) {
+      const at = `${dir}${entry.name}`;
+      if (entry.isDirectory()) await walk(`${at}/`);
+      else if (at.endsWith('.ts') && /<html[\s>]/i.test(await readFile(new URL(at, root), 'utf8'))) written.push(at);
+    }
+  };
+  await walk('server/');
+  await walk('views/');
+  t.deepEqual(written.sort(), ['views/layout.ts', 'views/messages/email.ts']);
+});
 
 test('English and Russian have exactly the same keys, nested ones too', (t) => {
   t.deepEqual(keyPaths(strings('ru')), keyPaths(strings('en')));

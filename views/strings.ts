@@ -161,6 +161,12 @@ const en = {
   stillSignedInHeading: 'You are still signed in',
   stillSignedIn: 'Nothing was changed.',
   signInAgain: 'Sign in again',
+  // The unsubscribe link of a mailing (server/mailings/unsubscribe-routes.ts).
+  unsubscribeTitle: 'Unsubscribe',
+  unsubscribeAsk: 'Stop receiving mailings from this service? Security notices about your account still reach you.',
+  unsubscribeButton: 'Unsubscribe',
+  unsubscribeDone: 'You are unsubscribed: no more mailings will be sent to you.',
+  unsubscribeInvalid: 'This unsubscribe link is not valid.',
   // Account self-service (issue 13 §1): profile, password, sessions and apps, deletion, message language.
   notConfirmed: 'not confirmed',
   accountSections: 'Your account',
@@ -382,6 +388,11 @@ const ru = {
   stillSignedInHeading: 'Вы по-прежнему в аккаунте',
   stillSignedIn: 'Ничего не изменилось.',
   signInAgain: 'Войти снова',
+  unsubscribeTitle: 'Отписка',
+  unsubscribeAsk: 'Больше не получать рассылки этой службы? Уведомления о безопасности аккаунта будут приходить по-прежнему.',
+  unsubscribeButton: 'Отписаться',
+  unsubscribeDone: 'Вы отписаны: рассылки больше не будут приходить.',
+  unsubscribeInvalid: 'Эта ссылка для отписки недействительна.',
   // Account self-service (issue 13 §1): profile, password, sessions and apps, deletion, message language.
   notConfirmed: 'не подтверждён',
   accountSections: 'Разделы аккаунта',

@@ -436,8 +436,10 @@ function readSecretsKeys(parsed: { SECRETS_KEY?: string; SECRETS_KEY_FILE?: stri
   let text: string;
   try {
     text = readFileSync(parsed.SECRETS_KEY_FILE, 'utf8');
-  } catch {
-    throw new ConfigError(`invalid configuration: SECRETS_KEY_FILE ${parsed.SECRETS_KEY_FILE} cannot be read; use the path of a readable file that holds the key`);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? 'unreadable');
+    throw new ConfigError(`invalid configuration: SECRETS_KEY_FILE=${parsed.SECRETS_KEY_FILE}: cannot be read (${why}); use the path of a file this user can read that holds the key, such as /run/secrets/enot-secrets-key`);
   }
   return parseSecretsKeys(text, 'SECRETS_KEY_FILE');
 }

@@ -21,7 +21,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 const DETAIL = Symbol('grant error detail');
 
 /** oidc-provider's `error_detail` (lib/actions/grants/*.js, lib/helpers/grant_source.js, pkce.js) → what the client is told. */
-const DESCRIPTIONS: Record<string, Record<string, string>> = {
+export const GRANT_ERROR_DESCRIPTIONS: Record<string, Record<string, string>> = {
   authorization_code: {
     'authorization code not found': 'authorization code not found for this client',
     'client mismatch': 'authorization code not found for this client',
@@ -59,7 +59,7 @@ const DESCRIPTIONS: Record<string, Record<string, string>> = {
 /** What the client is told for this grant type and oidc-provider's detail; undefined: keep oidc-provider's description. */
 export function grantErrorDescription(grantType: unknown, detail: unknown): string | undefined {
   if (typeof grantType !== 'string' || typeof detail !== 'string') return undefined;
-  return DESCRIPTIONS[grantType]?.[detail];
+  return GRANT_ERROR_DESCRIPTIONS[grantType]?.[detail];
 }
 
 export function grantErrorDescriptions(provider: Provider) {

@@ -2,17 +2,20 @@
 // sign-in (with its QR), a refused password, register, recover by code, a refused
 // then a good new password, consent, the account page, its step-up, password, sessions
 // and apps, and delete pages, a QR approval
-// on the phone side, the device pages, logout, and three error pages. At each page it
+// on the phone side, the device pages, logout, three error pages, and a mailing's
+// unsubscribe page and its answer. At each page it
 // calls `at(name)`: test/browser-pages.test.ts checks accessibility there, and
 // scripts/screenshots.ts takes the README's screenshots. The language follows the
 // browser context's locale (Accept-Language); the buttons are found by the catalogue's words.
-import type { Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './server.ts';
 import { startSmtpServer, type SmtpCapture } from './smtp.ts';
 import { registerClient, oidc, TEST_IAT, REDIRECT_URI } from './oidc.ts';
 import { decodeQrSvg } from './qr-decode.ts';
 import { RP_LOGO_PATH } from './chromium.ts';
 import { createAccount } from '../../server/accounts/create-account.ts';
+import { loadCookieKeys } from '../../server/keys/cookie-keys.ts';
+import { unsubscribeToken } from '../../server/mailings/unsubscribe-token.ts';
 import { strings } from '../../views/strings.ts';
 import type { Locale } from '../../server/i18n/locale.ts';
 
@@ -51,10 +54,19 @@ export async function startTourWorld(): Promise<TourWorld> {
   };
 }
 
-export type TourStop =
-  | 'home' | 'sign-in' | 'sign-in-wrong-password' | 'register' | 'recover' | 'code' | 'new-password' | 'new-password-refused'
-  | 'consent' | 'account' | 'reauth' | 'account-password' | 'account-sessions' | 'account-delete' | 'qr-approve' | 'qr-denied' | 'device-code' | 'device-code-wrong' | 'device-confirm'
-  | 'device-done' | 'logout' | 'signed-out' | 'error-unknown-client' | 'error-redirect-uri' | 'error-not-found';
+/** The pages the tour stops at, in its order: the screenshots under docs/screenshots/pages/ are named after them. */
+export const TOUR_STOPS = [
+  'home', 'sign-in', 'sign-in-wrong-password', 'register', 'recover', 'code', 'new-password', 'new-password-refused',
+  'consent', 'account', 'reauth', 'account-password', 'account-sessions', 'account-delete', 'qr-approve', 'qr-denied', 'device-code', 'device-code-wrong', 'device-confirm',
+  'device-done', 'logout', 'signed-out', 'error-unknown-client', 'error-redirect-uri', 'error-not-found', 'unsubscribe', 'unsubscribed',
+] as const;
+export type TourStop = (typeof TOUR_STOPS)[number];
+
+/** The browser sizes of the screenshots (scripts/screenshots.ts), by width in CSS pixels: a phone and a desktop. */
+export const SCREENSHOT_SIZES: Record<number, BrowserContextOptions & { viewport: { width: number; height: number } }> = {
+  390: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  1280: { viewport: { width: 1280, height: 800 } },
+};
 
 /** Runs `action` and waits until a main-frame navigation matching `where` has loaded. */
 export async function go(page: Page, action: () => Promise<unknown>, where: (url: URL) => boolean): Promise<void> {
@@ -72,7 +84,7 @@ const path = (pattern: RegExp) => (url: URL) => pattern.test(url.pathname);
 export async function tour(world: TourWorld, page: Page, locale: Locale, email: string, at: (stop: TourStop) => Promise<void>): Promise<void> {
   const t = strings(locale);
   const { server, smtp, rp, tv } = world;
-  await createAccount(server.runtime.db, { email, password: 'the first password 1' });
+  const accountId = await createAccount(server.runtime.db, { email, password: 'the first password 1' });
   const mailedCode = async () => {
     // By recipient: queued security notices to others may arrive in between.
     const mail = await smtp.nextMessageTo(email, 10_000);
@@ -167,4 +179,11 @@ export async function tour(world: TourWorld, page: Page, locale: Locale, email: 
   await at('error-redirect-uri');
   await page.goto(`${server.issuer}/no/such/page`);
   await at('error-not-found');
+
+  // The unsubscribe link of a mailing sent to this account, then its button.
+  const key = (await loadCookieKeys(server.runtime.db, server.runtime.sealer, server.runtime.config.cookieKeys))[0]!;
+  await page.goto(`${server.issuer}/unsubscribe/${unsubscribeToken(key, accountId)}`);
+  await at('unsubscribe');
+  await go(page, () => page.getByRole('button', { name: t.unsubscribeButton }).click(), path(/^\/unsubscribe\//));
+  await at('unsubscribed');
 }
