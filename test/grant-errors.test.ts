@@ -221,3 +221,19 @@ test('only requests that end refused are logged as refused: a JWT access token a
   t.is(refusalOf(revocation), undefined, 'revocation answered 200');
   t.like(refusalOf(refused), { route: 'userinfo', status: 401, error: 'invalid_token' });
 });
+
+test('an authorization request refused back to the client (prompt=none, nobody signed in) is logged as refused', async (t) => {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(rp, {
+    redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const response = await fetch(url, { redirect: 'manual' });
+  t.true(response.status === 302 || response.status === 303, `a redirect, not ${response.status}`);
+  const location = new URL(response.headers.get('location')!);
+  t.is(`${location.origin}${location.pathname}`, REDIRECT_URI);
+  t.is(location.searchParams.get('error'), 'login_required');
+  await sleep(100);
+  const line = logged.find((entry) => entry.reqId === response.headers.get('x-request-id') && entry.msg === 'oidc request refused');
+  t.like(line, { route: 'authorization', error: 'login_required', client_id: rp.clientMetadata().client_id });
+});

@@ -42,7 +42,7 @@ const REFUSAL = 'oidcRefusal';
  * oidc-provider and answered 200 by structured-token-endpoints.ts, and such a
  * request must not read as a refusal in the log. The event's fields are kept on
  * the request and logged by the returned middleware, which must be the provider's
- * outermost, if the final status is still 4xx.
+ * outermost, unless the request was answered in the end (2xx).
  */
 export function logRefusals(provider: Provider, logger: Logger): Middleware {
   // @types/oidc-provider lists only some of these events; the provider is a plain EventEmitter.
@@ -68,6 +68,9 @@ export function logRefusals(provider: Provider, logger: Logger): Middleware {
   return async function logRefusalIfStillRefused(ctx, next) {
     await next();
     const refusal = ctx.state[REFUSAL] as Record<string, unknown> | undefined;
-    if (refusal && ctx.status >= 400 && ctx.status < 500) logger.info({ ...refusal, status: ctx.status }, 'oidc request refused');
+    // Refused: a 4xx, or a redirect that carries the error back to the client
+    // (RFC 6749 §4.1.2.1). Answered in the end: a 2xx. A 5xx is logged as an error elsewhere.
+    const answered = ctx.status >= 200 && ctx.status < 300;
+    if (refusal && !answered && ctx.status < 500) logger.info({ ...refusal, status: ctx.status }, 'oidc request refused');
   };
 }
