@@ -64,7 +64,7 @@ export function createApp(deps: {
   app.use(ignoreInvalidOrigin);
 
   // The start page and the language switcher's route: paths oidc-provider does not own.
-  const home = homeRouter(deps.config.issuer, deps.provider.current.pathFor('jwks'));
+  const home = homeRouter(deps.config.issuer, deps.provider.current.pathFor('jwks'), deps.config.docsUrl);
   app.use(home.routes()).use(home.allowedMethods());
   const language = languageRouter(deps.config.issuer.startsWith('https:'));
   app.use(language.routes()).use(language.allowedMethods());

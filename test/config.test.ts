@@ -227,6 +227,8 @@ test('branding: BRAND_NAME, BRAND_LOGO_URL, BRAND_COLOR and SUPPORT_URL are chec
     [{ BRAND_NAME: 'Evil\u0007ID' }, /BRAND_NAME=.*: holds control characters; use /],
     [{ SUPPORT_URL: 'javascript:alert(1)' }, /^invalid configuration: SUPPORT_URL=javascript:alert\(1\): not an https URL or a mailto: address; use an https URL such as https:\/\/example\.com\/help, or an address such as mailto:help@example\.com$/],
     [{ SUPPORT_URL: 'http://example.com/help' }, /SUPPORT_URL=http:\/\/example\.com\/help: not an https URL or a mailto: address; /],
+    [{ DOCS_URL: 'javascript:alert(1)' }, /^invalid configuration: DOCS_URL=javascript:alert\(1\): not a URL starting with https:\/\/ or http:\/\/ .*; use the URL of the published README such as /],
+    [{ DOCS_URL: 'https://example.com/readme#quick-start' }, /DOCS_URL=.*: not a URL .*\(and without #…\); use /],
   ];
   for (const [env, pattern] of refused) {
     const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));

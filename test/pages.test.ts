@@ -43,6 +43,26 @@ async function browserIn(locale: 'en' | 'ru') {
   return browser;
 }
 
+test('the start page links the documentation and its quick start when DOCS_URL says where they are, in both languages', async (t) => {
+  const docs = 'https://docs.example.test/enot-id/README.md';
+  const withDocs = await startTestServer({ DOCS_URL: docs });
+  try {
+    const browser = createBrowser();
+    const en = await browser.request(`${withDocs.issuer}/`);
+    t.true(en.body.includes(`<a href="${docs}#quick-start">Quick start: from a fresh clone to a signed-in sample app</a>`), en.body);
+    t.true(en.body.includes(`<a href="${docs}">Documentation</a>`));
+    const ru = await browser.request(`${withDocs.issuer}/`, { headers: { 'accept-language': 'ru' } });
+    t.true(ru.body.includes(`<a href="${docs}">Документация</a>`));
+    t.true(ru.body.includes(`<a href="${docs}#quick-start">Быстрый старт:`));
+  } finally {
+    await withDocs.stop();
+  }
+  // Without DOCS_URL (the suite's server) the page names them in words, with no link to guess.
+  const plain = await createBrowser().request(`${server.issuer}/`);
+  t.false(plain.body.includes('#quick-start'));
+  t.regex(plain.body, /the section “Quick start” of the README/);
+});
+
 test('the start page: for a person the account, for a developer the issuer, discovery, JWKS and docs; in both languages; HEAD too', async (t) => {
   const browser = createBrowser();
   const en = await browser.request(`${server.issuer}/`);

@@ -5,7 +5,8 @@ import { layout, type PageFrame } from './layout.ts';
 import { strings } from './strings.ts';
 import { DEFAULT_BRAND } from './brand.ts';
 
-export function homePage(input: PageFrame & { issuer: string; discovery: string; jwks: string }): string {
+/** `docsUrl`: DOCS_URL, where the operator publishes the README (its "Quick start" is #quick-start). */
+export function homePage(input: PageFrame & { issuer: string; discovery: string; jwks: string; docsUrl?: string }): string {
   const t = strings(input.locale);
   const url = (href: string) => html`<a href="${href}"><code>${href}</code></a>`;
   const title = t.brandHomeTitle((input.brand ?? DEFAULT_BRAND).name);
@@ -28,8 +29,11 @@ export function homePage(input: PageFrame & { issuer: string; discovery: string;
     <dt>${t.homeJwks}</dt><dd>${url(input.jwks)}</dd>
   </dl>
   <ul class="links">
-    <li>${t.homeQuickStart}</li>
-    <li>${t.homeDocs}</li>
+    ${input.docsUrl
+      ? html`<li><a href="${input.docsUrl}#quick-start">${t.homeQuickStartLink}</a></li>
+    <li><a href="${input.docsUrl}">${t.homeDocsLink}</a></li>`
+      : html`<li>${t.homeQuickStart}</li>
+    <li>${t.homeDocs}</li>`}
   </ul>
 </section>
 </div>`,

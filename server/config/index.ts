@@ -237,6 +237,12 @@ const schema = z.object({
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }).optional(),
   /**
+   * Where this instance's operators publish Enot ID's documentation (the README, whose
+   * "Quick start" section the start page links as #quick-start). Unset: the start page
+   * names the README and the docs folder in words; the instance knows no URL for them.
+   */
+  DOCS_URL: absoluteUrl(['https:', 'http:']).optional(),
+  /**
    * OpenTelemetry traces (server/tracing/): the OTLP/HTTP base URL of a collector; spans go
    * to its /v1/traces. Unset, and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset too: no tracing,
    * and no OpenTelemetry module is loaded.
@@ -380,6 +386,8 @@ function toConfig(env: z.infer<typeof schema> & { secretsKeys: Buffer[] | undefi
       colors: env.BRAND_COLOR ? brandColors(normalHex(env.BRAND_COLOR)) : undefined,
       supportUrl: env.SUPPORT_URL,
     },
+    /** The start page's documentation link (DOCS_URL), or undefined. */
+    docsUrl: env.DOCS_URL,
   };
 }
 

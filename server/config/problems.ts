@@ -65,6 +65,7 @@ export const HINTS: Record<string, string> = {
   BRAND_LOGO_URL: 'use an https URL such as https://example.com/logo.png, or a data:image/png;base64,… URI',
   BRAND_COLOR: 'use a hex colour such as #2b59c3 or #25c',
   SUPPORT_URL: 'use an https URL such as https://example.com/help, or an address such as mailto:help@example.com',
+  DOCS_URL: 'use the URL of the published README such as https://git.example.com/enot-id/README.md, or leave it unset',
   MAILING_RATE: 'use messages per minute from 1 to 600000, such as 600',
 };
 

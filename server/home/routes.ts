@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { pageFrame } from '../http/page-frame.ts';
 import { homePage } from '../../views/home.ts';
 
-export function homeRouter(issuer: string, jwksPath: string): Router {
+export function homeRouter(issuer: string, jwksPath: string, docsUrl?: string): Router {
   const router = new Router();
   const origin = new URL(issuer).origin;
   router.get('/', async (ctx) => {
@@ -18,6 +18,7 @@ export function homeRouter(issuer: string, jwksPath: string): Router {
       issuer: origin,
       discovery: `${origin}/.well-known/openid-configuration`,
       jwks: `${origin}${jwksPath}`,
+      ...(docsUrl && { docsUrl }),
     });
   });
   return router;
