@@ -25,6 +25,7 @@ import { cookieSigner } from './keys/cookie-signer.ts';
 import { adminApi, type AdminDeps } from './admin/router.ts';
 import { unsubscribeRouter } from './mailings/unsubscribe-routes.ts';
 import { issuerOrigin } from './oidc/issuer-origin.ts';
+import { cachedPublicDocuments } from './oidc/public-documents.ts';
 import { publicMetadataCaching } from './oidc/cache-headers.ts';
 import { homeRouter } from './home/routes.ts';
 import { languageRouter } from './i18n/language-switch.ts';
@@ -90,6 +91,8 @@ export function createApp(deps: {
   // oidc-provider builds its URLs from ISSUER, never from the request's Host (./oidc/issuer-origin.ts).
   app.use(issuerOrigin(deps.config.issuer));
   app.use(publicMetadataCaching);
+  // Discovery and JWKS, built once per provider by oidc-provider (./oidc/public-documents.ts).
+  app.use(cachedPublicDocuments(() => deps.provider.current));
   // oidc-provider 9: the Provider is itself a Koa application.
   const mounted = new WeakMap<Provider, Koa.Middleware>();
   app.use((ctx, next) => {

@@ -13,6 +13,10 @@ test('after a rotation the new key signs, the old key stays published, old token
   const oldKid = decodeProtectedHeader(before).kid;
 
   t.false(await server.refreshSigningKeys(), 'nothing to reload before a rotation');
+  // JWKS read (twice: the second from the server's memory, server/oidc/public-documents.ts) before the rotation.
+  const published = async () => ((await (await fetch(`${server.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+  t.deepEqual(await published(), await published());
+  t.true((await published()).includes(oldKid!));
   const { retired, created } = await rotateSigningKeys(server.runtime.db, server.runtime.sealer, 1200);
   t.true(retired.includes(oldKid!));
   t.true(await server.refreshSigningKeys());
@@ -24,7 +28,7 @@ test('after a rotation the new key signs, the old key stays published, old token
 
   const jwks = (await (await fetch(`${server.issuer}/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> };
   const kids = jwks.keys.map((k) => k.kid);
-  t.true(kids.includes(oldKid!) && kids.includes(newKid!));
+  t.true(kids.includes(oldKid!) && kids.includes(newKid!), 'the rotated keys are published at once, not an earlier JWKS kept in memory');
   t.true(jwks.keys.every((k) => k.d === undefined), 'no private parts published');
 
   t.true((await oidc.tokenIntrospection(rp, before)).active, 'signed by the retired key');

@@ -9,8 +9,12 @@ import { tracedRoute } from '../tracing/spans.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** The route template for metrics: oidc-provider's route name, the router's pattern, or "other" (bounded labels). */
+/**
+ * The route template for metrics: a name set by whoever answered (ctx.state.route),
+ * oidc-provider's route name, the router's pattern, or "other" (bounded labels).
+ */
 function routeLabel(ctx: Context): string {
+  if (typeof ctx.state.route === 'string') return ctx.state.route;
   const oidcRoute = (ctx as { oidc?: { route?: string } }).oidc?.route;
   if (oidcRoute) return oidcRoute;
   const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;

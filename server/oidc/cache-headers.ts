@@ -5,7 +5,9 @@
 import type { Context, Next } from 'koa';
 import { matchesRoute } from './route-match.ts';
 
-const DISCOVERY = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
+/** OpenID Connect Discovery 1.0 §4 and RFC 8414 §3: one document at either path. */
+export const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
+export const JWKS_PATH = '/jwks';
 /** Discovery changes only with the configuration, that is with a restart. */
 const DISCOVERY_MAX_AGE = 300;
 /**
@@ -21,6 +23,6 @@ export async function publicMetadataCaching(ctx: Context, next: Next): Promise<v
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return;
   if (ctx.status !== 200) return;
   // Every spelling oidc-provider's router answers (./route-match.ts).
-  if (DISCOVERY.some((path) => matchesRoute(ctx.path, path))) ctx.set('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE}`);
-  else if (matchesRoute(ctx.path, '/jwks')) ctx.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`);
+  if (DISCOVERY_PATHS.some((path) => matchesRoute(ctx.path, path))) ctx.set('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE}`);
+  else if (matchesRoute(ctx.path, JWKS_PATH)) ctx.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`);
 }
