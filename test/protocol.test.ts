@@ -204,7 +204,12 @@ test('blocking an account makes its JWT and stored tokens inactive at once', asy
   const { tokens } = await signIn(rp, { email: 'blocked@example.com', password: 'another long password', scope: 'openid offline_access api:read' });
   t.true((await introspect(tokens.access_token)).active);
   t.true((await introspect(tokens.refresh_token!)).active);
+  const userinfo = () => fetch(rp.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  const before = await userinfo();
+  t.is(before.status, 200);
+  t.is(((await before.json()) as { email?: string }).email, undefined, 'no email scope asked');
   await server.runtime.db('accounts').where({ email: 'blocked@example.com' }).update({ status: 'blocked' });
+  t.is((await userinfo()).status, 401, 'userinfo refuses the JWT of a blocked account');
   t.false((await introspect(tokens.access_token)).active);
   t.false((await introspect(tokens.refresh_token!)).active);
   const refresh = await oidc.refreshTokenGrant(rp, tokens.refresh_token!).catch((err: unknown) => err);

@@ -66,7 +66,11 @@ export function jwtAccessTokens(deps: {
    * The claims of an active token (and its grant, for user-bound tokens), or
    * undefined. The checks run in parallel: one round trip each.
    */
-  async function active(token: string): Promise<{ claims: AccessTokenClaims; grant?: Grant } | undefined> {
+  async function active(
+    token: string,
+    /** How the person's account is checked; userinfo passes its account lookup, so the one query serves both. */
+    accountIsActive: (id: string) => Promise<boolean> = (id) => isAccountActive(db, id),
+  ): Promise<{ claims: AccessTokenClaims; grant?: Grant } | undefined> {
     const claims = await verified(token);
     if (!claims) return undefined;
     const grantId = claims[GRANT_CLAIM];
@@ -78,7 +82,7 @@ export function jwtAccessTokens(deps: {
       provider.Client.find(claims.client_id),
       revoked.find(claims.jti!),
       grantId ? provider.Grant.find(grantId) : undefined,
-      grantId && claims.sub ? isAccountActive(db, claims.sub) : true,
+      grantId && claims.sub ? accountIsActive(claims.sub) : true,
     ]);
     if (!client || wasRevoked) return undefined;
     if (grantId) {

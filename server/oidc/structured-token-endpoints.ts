@@ -83,7 +83,9 @@ export function structuredTokenEndpoints(
   }
 
   async function userinfo(ctx: KoaContextWithOIDC, token: PresentedToken) {
-    const found = await tokens.active(token.token);
+    // findAccount answers "not found" for a blocked account and remembers its answer for
+    // this request: the account is read once, for the check and for the claims below.
+    const found = await tokens.active(token.token, async (id) => Boolean(await findAccount(ctx, id)));
     const claims = found?.claims;
     if (!claims) return;
     const jkt = boundKey(claims);
