@@ -17,7 +17,25 @@ export function chooseAdapters(db: Knex, redis: RedisStore | undefined, sealer: 
   const fast = redis && redisAdapterFactory(redis.client, redis.prefix, redis.wait);
   return (model) => {
     if (model === 'Client') return clients;
-    return !fast || DURABLE_MODELS.has(model) ? sql(model) : fast(model);
+    const adapter = !fast || DURABLE_MODELS.has(model) ? sql(model) : fast(model);
+    return PRESENTED_TOKENS.has(model) ? withoutStructuredLookups(adapter) : adapter;
+  };
+}
+
+/** Models whose ids are token values a client presents (oidc-provider looks them up as given). */
+const PRESENTED_TOKENS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
+
+/**
+ * oidc-provider's stored tokens are random base64url ids (nanoid: A–Z a–z 0–9 _ -),
+ * never with a dot. Its userinfo looks a presented RFC 9068 JWT up as a stored access
+ * token before declining it (server/oidc/structured-token-endpoints.ts answers it):
+ * a storage round trip that can only miss, on every userinfo call. A value with a
+ * dot is answered "not found" without asking the store.
+ */
+function withoutStructuredLookups(adapter: Adapter): Adapter {
+  return {
+    ...adapter,
+    find: (id) => (id.includes('.') ? Promise.resolve(undefined) : adapter.find(id)),
   };
 }
 

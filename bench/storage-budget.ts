@@ -41,8 +41,9 @@ export const STORAGE_BUDGET: Record<'embedded' | 'server', Record<Scenario, Budg
     'introspection-opaque': { sql: 6, redis: 0 },
     // Read and consume the old refresh token, store the new one, the account and its roles.
     refresh: { sql: 6, redis: 0 },
-    // The revoked-token, grant and session rows, the account (one read: blocked is "not found").
-    userinfo: { sql: 4, redis: 0 },
+    // The revoked-token and grant rows, the account (one read: blocked is "not found"); a
+    // JWT is not looked up as a stored token (adapters/index.ts).
+    userinfo: { sql: 3, redis: 0 },
     discovery: { sql: 0, redis: 0 },
     jwks: { sql: 0, redis: 0 },
     // 8 requests of a returning user: consent remembered, rate limits reset on success.
@@ -59,8 +60,9 @@ export const STORAGE_BUDGET: Record<'embedded' | 'server', Record<Scenario, Budg
     // A save is single-key steps (adapters/redis.ts, Redis Cluster): the new refresh token
     // is listed in its grant's and its account's sets, then written — three commands, one round trip.
     refresh: { sql: 2, redis: 6 },
-    // The account once, for its status and its claims (structured-token-endpoints.ts).
-    userinfo: { sql: 1, redis: 3 },
+    // The account once, for its status and its claims (structured-token-endpoints.ts); the
+    // revoked-token and grant keys; a JWT is not looked up as a stored token (adapters/index.ts).
+    userinfo: { sql: 1, redis: 2 },
     discovery: { sql: 0, redis: 0 },
     jwks: { sql: 0, redis: 0 },
     // Each save of a session, grant, interaction or token lists the key in its sets
