@@ -105,7 +105,7 @@ test.serial('slow-loris connections are dropped after the header timeout, and ot
 
 /** One request on `agent` (keep-alive, one socket: every request reuses the same connection). */
 function request(agent: http.Agent, path: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer | Buffer[] } = {}) {
-  return new Promise<{ status: number; text: string; ms: number }>((resolve, reject) => {
+  return new Promise<{ status: number; text: string; ms: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
     const started = performance.now();
     const body = options.body;
     // A Buffer goes with its Content-Length; an array of chunks goes chunked (no declared length).
@@ -113,7 +113,7 @@ function request(agent: http.Agent, path: string, options: { method?: string; he
     const req = http.request(`${server.url}${path}`, { agent, method: options.method ?? 'GET', headers }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, text, ms: performance.now() - started }));
+      res.on('end', () => resolve({ status: res.statusCode!, text, ms: performance.now() - started, headers: res.headers }));
     });
     req.setTimeout(5_000, () => req.destroy(new Error('no answer within 5 s')));
     req.on('error', reject);
@@ -169,6 +169,19 @@ test.serial('a header section over 16 KiB is refused with 431; a body over 56 Ki
   const underLimit = [Buffer.from('grant_type=client_credentials&scope=api%3Aread&'), ...chunks.slice(0, 4)];
   const fine = await request(agent, '/token', { method: 'POST', headers: form(), body: underLimit });
   t.is(fine.status, 200, fine.text);
+});
+
+test.serial('a body under the limit that nothing reads (OPTIONS, a 404) is drained: its answer arrives and the connection stays usable (found by the fuzzer)', async (t) => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const body = Buffer.from(`{"x":"${'['.repeat(53 * 1024)}"}`);
+  for (const [method, path] of [['OPTIONS', '/token/introspection/x'], ['POST', '/no/such/route'], ['GET', '/healthz']] as const) {
+    const unread = await request(agent, path, { method, headers: form(), body });
+    t.true(unread.status >= 200 && unread.status < 500, `${method} ${path}: ${unread.status}`);
+    t.not(unread.headers.connection, 'close', `${method} ${path}: the connection is kept`);
+    const next = await request(agent, '/token', { method: 'POST', headers: form(), body: tokenBody });
+    t.is(next.status, 200, 'the next request on that connection is answered');
+  }
 });
 
 test.serial('a body that trickles in is cut off by the request timeout (shortened to 3 s here), and others are served meanwhile', async (t) => {
