@@ -48,6 +48,9 @@ export interface AdminDeps {
  * limit they are answered 429 (with Retry-After) and not recorded one by one
  * (the rate-limit metric counts them). Calls with a valid admin token are never
  * limited: an operator's script behind the same address keeps working.
+ * OWASP ASVS 4.0.3 V11.1.4 (anti-automation against excessive calls) and V7.1
+ * (logging that an attacker cannot use to exhaust storage); keyed on ctx.ip, the
+ * address the outermost trusted proxy saw (TRUST_PROXY_HOPS), which the caller cannot write.
  */
 export const ADMIN_REFUSALS = { points: 100, windowSeconds: 15 * 60 };
 
