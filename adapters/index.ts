@@ -4,16 +4,18 @@ import { accountModelsInRedis, redisAdapterFactory, revokeAccountInRedis, type R
 import { DURABLE_MODELS, type Adapter, type AdapterFactory, type AdapterPayload } from './types.ts';
 import { cachedClients } from './client-cache.ts';
 import type { Sealer } from '../server/keys/sealed-secrets.ts';
+import type { ModelCache } from './model-cache.ts';
 
 /**
  * Clients and registration tokens always live in the database. With Redis
  * configured, everything short-lived (sessions, grants, codes, tokens,
  * interactions) lives in Redis; otherwise in the database too. Clients are
- * also remembered in the process for a few seconds (./client-cache.ts).
+ * also remembered in the process for a few seconds (./client-cache.ts). `cache`
+ * only when this process owns the database (the embedded mode, ./model-cache.ts).
  */
-export function chooseAdapters(db: Knex, redis: RedisStore | undefined, sealer: Sealer): AdapterFactory {
-  const sql = sqlAdapterFactory(db, sealer);
-  const clients = cachedClients(deletingWhatTheClientHeld(db, sql('Client')));
+export function chooseAdapters(db: Knex, redis: RedisStore | undefined, sealer: Sealer, cache?: ModelCache): AdapterFactory {
+  const sql = sqlAdapterFactory(db, sealer, cache);
+  const clients = cachedClients(deletingWhatTheClientHeld(db, sql('Client'), cache));
   const fast = redis && redisAdapterFactory(redis.client, redis.prefix, redis.wait);
   return (model) => {
     if (model === 'Client') return clients;
@@ -48,21 +50,21 @@ function withoutStructuredLookups(adapter: Adapter): Adapter {
  * is gone is inactive (server/oidc/token-policies.ts, jwt-access-tokens.ts).
  * Rows go first, so a failure leaves a client that can be deleted again.
  */
-function deletingWhatTheClientHeld(db: Knex, clients: Adapter): Adapter {
+function deletingWhatTheClientHeld(db: Knex, clients: Adapter, cache?: ModelCache): Adapter {
   return {
     ...clients,
     async destroy(id) {
-      await revokeClientInSql(db, id);
+      await revokeClientInSql(db, id, cache);
       await clients.destroy(id);
     },
   };
 }
 
 /** Ends every session and grant of an account (and so its tokens), wherever they are stored. */
-export function accountRevoker(db: Knex, redis?: RedisStore) {
+export function accountRevoker(db: Knex, redis?: RedisStore, cache?: ModelCache) {
   return async (accountId: string): Promise<void> => {
     await Promise.all([
-      revokeAccountInSql(db, accountId),
+      revokeAccountInSql(db, accountId, cache),
       redis ? revokeAccountInRedis(redis.client, redis.prefix, accountId, redis.wait) : undefined,
     ]);
   };

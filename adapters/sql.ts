@@ -7,10 +7,12 @@ import type { Adapter, AdapterPayload } from './types.ts';
 import { epochSeconds, keptFor } from './types.ts';
 import { deletedCount } from '../server/db/deleted-count.ts';
 import { createSealer, type Sealer } from '../server/keys/sealed-secrets.ts';
+import type { ModelCache } from './model-cache.ts';
 
 interface Row {
   payload: AdapterPayload;
   consumed_at: Date | null;
+  expires_at: Date | null;
 }
 
 function withConsumed(row: Row | undefined): AdapterPayload | undefined {
@@ -56,31 +58,54 @@ function clientAdapter(db: Knex, sealer: Sealer): Adapter {
   };
 }
 
-function modelAdapter(db: Knex, model: string): Adapter {
+function modelAdapter(db: Knex, model: string, cache?: ModelCache): Adapter {
   const live = () =>
     db('oidc_models')
-      .first<Row>('payload', 'consumed_at')
+      .first<Row>('payload', 'consumed_at', 'expires_at')
       .where({ model })
       .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()));
+
+  /** A row read by id: from the cache when this process owns the database (./model-cache.ts). */
+  async function readById(id: string): Promise<AdapterPayload | undefined> {
+    const cached = cache?.read(model, id);
+    if (cached === 'none') return undefined;
+    if (cached) return cached.consumedAt === null ? cached.payload : { ...cached.payload, consumed: epochSeconds(cached.consumedAt) };
+    const version = cache?.version();
+    const row = await live().andWhere({ id });
+    if (row && cache && version !== undefined) {
+      cache.fill(model, id, version, {
+        json: JSON.stringify(row.payload),
+        grantId: typeof row.payload.grantId === 'string' ? row.payload.grantId : undefined,
+        expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,
+        consumedAt: row.consumed_at ? new Date(row.consumed_at).getTime() : null,
+      });
+    } else if (!row && cache && version !== undefined) {
+      cache.fillAbsent(model, id, version);
+    }
+    return withConsumed(row);
+  }
 
   return {
     async upsert(id, payload, expiresIn) {
       const lifetime = keptFor(model, expiresIn);
+      const json = JSON.stringify(payload);
+      const expiresAt = lifetime ? Date.now() + lifetime * 1000 : null;
       const row = {
         model,
         id,
-        payload: JSON.stringify(payload),
+        payload: json,
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
-        expires_at: lifetime ? new Date(Date.now() + lifetime * 1000) : null,
+        expires_at: expiresAt === null ? null : new Date(expiresAt),
         consumed_at: null,
       };
       await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
+      cache?.wrote(model, id, { json, grantId: payload.grantId ?? undefined, expiresAt });
     },
     async find(id) {
       if (!storable(id)) return undefined;
-      return withConsumed(await live().andWhere({ id }));
+      return readById(id);
     },
     async findByUid(uid) {
       if (!storable(uid)) return undefined;
@@ -92,18 +117,22 @@ function modelAdapter(db: Knex, model: string): Adapter {
     },
     async consume(id) {
       await db('oidc_models').where({ model, id }).update({ consumed_at: db.fn.now() });
+      cache?.consumed(model, id, Date.now());
     },
     async destroy(id) {
       await db('oidc_models').where({ model, id }).delete();
+      cache?.deleted(model, id);
     },
     async revokeByGrantId(grantId) {
       await db('oidc_models').where({ model, grant_id: grantId }).delete();
+      cache?.grantDeleted(model, grantId);
     },
   };
 }
 
-export function sqlAdapterFactory(db: Knex, sealer: Sealer = createSealer(undefined)) {
-  return (model: string): Adapter => (model === 'Client' ? clientAdapter(db, sealer) : modelAdapter(db, model));
+/** `cache` only when this process owns the database (the embedded mode, ./model-cache.ts). */
+export function sqlAdapterFactory(db: Knex, sealer: Sealer = createSealer(undefined), cache?: ModelCache) {
+  return (model: string): Adapter => (model === 'Client' ? clientAdapter(db, sealer) : modelAdapter(db, model, cache));
 }
 
 /** Deletes expired rows; returns how many. Run periodically by every process (idempotent). */
@@ -112,8 +141,10 @@ export async function purgeExpiredModels(db: Knex): Promise<number> {
 }
 
 /** Deletes every session, grant, code and token of an account; returns how many rows. */
-export async function revokeAccountInSql(db: Knex, accountId: string): Promise<number> {
-  return deletedCount(await db('oidc_models').whereRaw(`payload->>'accountId' = ?`, [accountId]).delete());
+export async function revokeAccountInSql(db: Knex, accountId: string, cache?: ModelCache): Promise<number> {
+  const deleted = deletedCount(await db('oidc_models').whereRaw(`payload->>'accountId' = ?`, [accountId]).delete());
+  cache?.clear();
+  return deleted;
 }
 
 /**
@@ -121,8 +152,10 @@ export async function revokeAccountInSql(db: Knex, accountId: string): Promise<n
  * the payload of its grants, codes, tokens and registration access tokens);
  * returns how many. Rows that live in Redis are not touched.
  */
-export async function revokeClientInSql(db: Knex, clientId: string): Promise<number> {
-  return deletedCount(await db('oidc_models').whereRaw(`payload->>'clientId' = ?`, [clientId]).delete());
+export async function revokeClientInSql(db: Knex, clientId: string, cache?: ModelCache): Promise<number> {
+  const deleted = deletedCount(await db('oidc_models').whereRaw(`payload->>'clientId' = ?`, [clientId]).delete());
+  cache?.clear();
+  return deleted;
 }
 
 /** The live sessions or grants of an account stored in the database (the admin API lists them). */

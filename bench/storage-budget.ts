@@ -35,21 +35,25 @@ export const STORAGE_BUDGET: Record<'embedded' | 'server', Record<Scenario, Budg
   embedded: {
     // The client comes from the process's cache; a JWT access token is not stored.
     'client-credentials': { sql: 0, redis: 0 },
-    // The revoked-token and grant rows, the account's status.
-    'introspection-jwt': { sql: 3, redis: 0 },
-    // The token, its grant, session and interaction rows, the account's status.
-    'introspection-opaque': { sql: 6, redis: 0 },
-    // Read and consume the old refresh token, store the new one, the account and its roles.
-    refresh: { sql: 6, redis: 0 },
-    // The revoked-token and grant rows, the account (one read: blocked is "not found"); a
-    // JWT is not looked up as a stored token (adapters/index.ts).
-    userinfo: { sql: 3, redis: 0 },
+    // The account's status. The revoked-token marker (absent) and the grant come from the
+    // process's model cache: the embedded database is this process's alone (adapters/model-cache.ts).
+    'introspection-jwt': { sql: 1, redis: 0 },
+    // The account's status, and the session of a session-bound token, found by its uid
+    // (read from the database: the cache holds rows by id). The token, its grant and the
+    // token kinds it is not come from the model cache.
+    'introspection-opaque': { sql: 2, redis: 0 },
+    // Store the new refresh token and consume the old one (writes go to the database first),
+    // the account and its roles; the old token and its grant come from the model cache.
+    refresh: { sql: 4, redis: 0 },
+    // The account (one read: blocked is "not found"); the revoked-token marker and the grant
+    // come from the model cache; a JWT is not looked up as a stored token (adapters/index.ts).
+    userinfo: { sql: 1, redis: 0 },
     discovery: { sql: 0, redis: 0 },
     jwks: { sql: 0, redis: 0 },
     // 8 requests of a returning user: consent remembered, rate limits reset on success.
-    'password-sign-in': { sql: 37 + CACHE_REFILLS, redis: 0 },
+    'password-sign-in': { sql: 31 + CACHE_REFILLS, redis: 0 },
     // A first sign-in: code, flow, consent given, email verified.
-    'code-sign-in': { sql: 69 + CACHE_REFILLS, redis: 0 },
+    'code-sign-in': { sql: 54 + CACHE_REFILLS, redis: 0 },
   },
   server: {
     'client-credentials': { sql: 0, redis: 0 },

@@ -8,6 +8,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { openEmbeddedStorage, type EmbeddedStorage } from './db/embedded-storage.ts';
 import { connectRedis } from './redis/connect.ts';
 import { accountModelLister, accountRevoker, chooseAdapters } from '../adapters/index.ts';
+import { createModelCache } from '../adapters/model-cache.ts';
 import type { AdapterFactory } from '../adapters/types.ts';
 import { createSealer, type Sealer } from './keys/sealed-secrets.ts';
 import { resealSecrets } from './keys/reseal-secrets.ts';
@@ -87,7 +88,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     await stopEmbedded();
     throw err;
   }
-  const adapters = chooseAdapters(db, redisStore, sealer);
+  // The embedded database is this process's alone (./db/embedded-lock.ts): its models can be remembered (adapters/model-cache.ts).
+  const modelCache = embedded ? createModelCache() : undefined;
+  const adapters = chooseAdapters(db, redisStore, sealer, modelCache);
   const jobs = createJobQueue({ ...config, databaseUrl: embedded?.url ?? config.databaseUrl }, options.logger ?? createLogger('silent'));
   return {
     config,
@@ -95,7 +98,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     redis,
     adapters,
     sealer,
-    revokeAccount: accountRevoker(db, redisStore),
+    revokeAccount: accountRevoker(db, redisStore, modelCache),
     accountModels: accountModelLister(db, redisStore),
     jobs,
     async close() {

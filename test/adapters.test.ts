@@ -17,6 +17,8 @@ import { sqlAdapterFactory } from '../adapters/sql.ts';
 import { chooseAdapters } from '../adapters/index.ts';
 import { createSealer } from '../server/keys/sealed-secrets.ts';
 import { cachedClients, CLIENT_CACHE_TTL_MS } from '../adapters/client-cache.ts';
+import { createModelCache } from '../adapters/model-cache.ts';
+import { accountRevoker } from '../adapters/index.ts';
 import { LIVE, newId, redisStore, registerContract, Slot, sqlStore, type Store } from './helpers/adapter-contract.ts';
 import { deleteKeysByPrefix } from './helpers/redis-keys.ts';
 
@@ -80,12 +82,114 @@ function registerSqlChecks(name: string, slot: Slot<Knex>) {
   });
 }
 
+/**
+ * The embedded mode's model cache (adapters/model-cache.ts): reads it can answer do not
+ * reach the database, and nothing the database no longer holds is answered from it.
+ */
+function registerModelCacheChecks(slot: Slot<Knex>) {
+  const title = (what: string) => `[sql/embedded+model cache] ${what}`;
+  /** Counts the statements this knex sends from now on. */
+  function countQueries(db: Knex) {
+    let n = 0;
+    const listener = () => n++;
+    db.on('query', listener);
+    return { get count() { return n; }, stop: () => db.off('query', listener) };
+  }
+
+  test(title('what this process wrote is read back without a query, each read its own copy'), async (t) => {
+    const db = slot.get();
+    const grants = sqlAdapterFactory(db, undefined, createModelCache())('Grant');
+    const id = newId();
+    await grants.upsert(id, { accountId: 'a', clientId: 'c', openid: { scope: 'openid' } }, LIVE);
+    const queries = countQueries(db);
+    const first = await grants.find(id);
+    (first!.openid as { scope: string }).scope = 'changed by a caller';
+    const second = await grants.find(id);
+    queries.stop();
+    t.is(queries.count, 0, 'both reads answered from memory');
+    t.deepEqual(second, { accountId: 'a', clientId: 'c', openid: { scope: 'openid' } }, 'a caller changing its copy changes nothing stored');
+  });
+
+  test(title('a read that was in flight during a delete does not bring the row back'), async (t) => {
+    const db = slot.get();
+    const cache = createModelCache();
+    const tokens = sqlAdapterFactory(db, undefined, cache)('AccessToken');
+    const id = newId();
+    // Written by another adapter instance (as before a restart): not in this cache.
+    await sqlAdapterFactory(db)('AccessToken').upsert(id, { accountId: 'a', clientId: 'c', grantId: 'g' }, LIVE);
+    // The read starts, then the revocation deletes the row and finishes first.
+    const version = cache.version();
+    const inFlight = await db('oidc_models').first('payload', 'consumed_at', 'expires_at').where({ model: 'AccessToken', id });
+    await tokens.destroy(id);
+    cache.fill('AccessToken', id, version, { json: JSON.stringify(inFlight.payload), grantId: 'g', expiresAt: null, consumedAt: null });
+    t.is(await tokens.find(id), undefined, 'the stale read was not kept');
+    t.false(await db('oidc_models').first('id').where({ model: 'AccessToken', id }).then(Boolean));
+  });
+
+  test(title('revoking a grant, an account or a client ends what the cache remembered'), async (t) => {
+    const db = slot.get();
+    const cache = createModelCache();
+    const adapters = sqlAdapterFactory(db, undefined, cache);
+    const [grantId, accountId, clientId] = [newId('grant'), newId('account'), newId('client')];
+    const [byGrant, byAccount, byClient, kept] = [newId(), newId(), newId(), newId()];
+    await adapters('AccessToken').upsert(byGrant, { accountId: 'x', clientId: 'x', grantId }, LIVE);
+    await adapters('AccessToken').upsert(byAccount, { accountId, clientId: 'x', grantId: 'other' }, LIVE);
+    await adapters('RefreshToken').upsert(byClient, { accountId: 'y', clientId, grantId: 'other2' }, LIVE);
+    await adapters('Session').upsert(kept, { accountId: 'z', uid: newId('uid') }, LIVE);
+
+    await adapters('AccessToken').revokeByGrantId(grantId);
+    t.is(await adapters('AccessToken').find(byGrant), undefined, 'revoked with its grant');
+    t.truthy(await adapters('AccessToken').find(byAccount), 'another grant untouched');
+
+    await accountRevoker(db, undefined, cache)(accountId);
+    t.is(await adapters('AccessToken').find(byAccount), undefined, "revoked with the account's sessions and grants");
+
+    const clients = chooseAdapters(db, undefined, createSealer(undefined), cache)('Client');
+    await clients.upsert(clientId, { client_id: clientId });
+    await clients.destroy(clientId);
+    t.is(await adapters('RefreshToken').find(byClient), undefined, 'gone with its client');
+    t.is((await adapters('Session').find(kept))?.accountId, 'z', 'unrelated rows still read');
+  });
+
+  test(title('absence is remembered until this process writes the row; made-up ids push out no row'), async (t) => {
+    const db = slot.get();
+    const cache = createModelCache(2, 2);
+    const revoked = sqlAdapterFactory(db, undefined, cache)('RevokedAccessToken');
+    const [jti, kept] = [newId(), newId()];
+    await revoked.upsert(kept, { jti: kept }, LIVE);
+    t.is(await revoked.find(jti), undefined);
+    const queries = countQueries(db);
+    t.is(await revoked.find(jti), undefined, 'known absent');
+    t.is(queries.count, 0, 'answered from memory');
+    await revoked.upsert(jti, { jti }, LIVE);
+    t.deepEqual(await revoked.find(jti), { jti }, 'the write ends the absence');
+    for (let i = 0; i < 10; i++) await revoked.find(newId());
+    queries.stop();
+    t.truthy(cache.read('RevokedAccessToken', kept), 'rows stay while made-up ids come and go');
+  });
+
+  test(title('holds at most its bound; the least recently used go first'), async (t) => {
+    const db = slot.get();
+    const cache = createModelCache(3);
+    const sessions = sqlAdapterFactory(db, undefined, cache)('Session');
+    const ids = [newId(), newId(), newId(), newId()];
+    for (const id of ids.slice(0, 3)) await sessions.upsert(id, { accountId: id }, LIVE);
+    await sessions.find(ids[0]!); // used: now the most recent
+    await sessions.upsert(ids[3]!, { accountId: ids[3] }, LIVE);
+    t.is(cache.size, 3);
+    t.is(cache.read('Session', ids[1]!), undefined, 'the least recently used was dropped');
+    t.truthy(cache.read('Session', ids[0]!), 'the one read since is kept');
+    t.is((await sessions.find(ids[1]!))?.accountId, ids[1], 'a dropped row is read from the database again');
+  });
+}
+
 // ---------------------------------------------------------------- backends --
 
 // The embedded PostgreSQL under a DATA_DIR of its own (server/db/embedded-postgres.ts).
 const embedded = new Slot<{ close(): Promise<void>; dir: string }>();
 const embeddedDb = new Slot<Knex>();
 const embeddedStore = new Slot<Store>();
+const embeddedCachedStore = new Slot<Store>();
 
 test.before('embedded PostgreSQL', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'enot-adapters-'));
@@ -94,6 +198,8 @@ test.before('embedded PostgreSQL', async () => {
   await migrateToLatest(db);
   embeddedDb.value = db;
   embeddedStore.value = sqlStore(db);
+  // The embedded mode's adapters: the same database behind the in-process model cache.
+  embeddedCachedStore.value = sqlStore(db, createModelCache());
 });
 
 test.after.always('embedded PostgreSQL', async () => {
@@ -103,7 +209,9 @@ test.after.always('embedded PostgreSQL', async () => {
 });
 
 registerContract('sql/embedded', embeddedStore);
+registerContract('sql/embedded+model cache', embeddedCachedStore);
 registerSqlChecks('sql/embedded', embeddedDb);
+registerModelCacheChecks(embeddedDb);
 
 const databaseUrl = process.env.DATABASE_URL;
 // A URL without a user name (postgres://host/db) means the OS user to libpq,

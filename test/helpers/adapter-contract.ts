@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { RedisClient } from '../../server/redis/connect.ts';
 import { purgeExpiredModels, sqlAdapterFactory } from '../../adapters/sql.ts';
+import type { ModelCache } from '../../adapters/model-cache.ts';
 import { redisAdapterFactory } from '../../adapters/redis.ts';
 import type { ReplicaWait } from '../../adapters/redis-replicas.ts';
 import { cachedClients, CLIENT_CACHE_TTL_MS } from '../../adapters/client-cache.ts';
@@ -45,9 +46,10 @@ export class Slot<T> {
   }
 }
 
-export function sqlStore(db: Knex): Store {
+/** `cache`: the embedded mode's in-process model cache in front of the database (adapters/model-cache.ts). */
+export function sqlStore(db: Knex, cache?: ModelCache): Store {
   return {
-    factory: sqlAdapterFactory(db),
+    factory: sqlAdapterFactory(db, undefined, cache),
     purge: () => purgeExpiredModels(db),
     async keptSeconds(model, id) {
       const row = await db('oidc_models').first('expires_at').where({ model, id });
