@@ -1,6 +1,7 @@
 // Koa assembly: cross-cutting middleware, our routers, then oidc-provider.
 import Koa from 'koa';
 import mount from 'koa-mount';
+import compose from 'koa-compose';
 import type { Knex } from 'knex';
 import type { RedisClient } from './redis/connect.ts';
 import type Provider from 'oidc-provider';
@@ -26,7 +27,8 @@ import { adminApi, type AdminDeps } from './admin/router.ts';
 import { unsubscribeRouter } from './mailings/unsubscribe-routes.ts';
 import { issuerOrigin } from './oidc/issuer-origin.ts';
 import { cachedPublicDocuments } from './oidc/public-documents.ts';
-import { publicMetadataCaching } from './oidc/cache-headers.ts';
+import { DISCOVERY_PATHS, publicMetadataCaching } from './oidc/cache-headers.ts';
+import { routeKey } from './oidc/route-match.ts';
 import { homeRouter } from './home/routes.ts';
 import { languageRouter } from './i18n/language-switch.ts';
 
@@ -64,29 +66,42 @@ export function createApp(deps: {
   app.use(rejectNulInQuery);
   app.use(ignoreInvalidOrigin);
 
-  // The start page and the language switcher's route: paths oidc-provider does not own.
+  // Our routes: paths oidc-provider does not own. The start page and the language switcher's route first.
   const home = homeRouter(deps.config.issuer, deps.provider.current.pathFor('jwks'), deps.config.docsUrl);
-  app.use(home.routes()).use(home.allowedMethods());
   const language = languageRouter(deps.config.issuer.startsWith('https:'));
-  app.use(language.routes()).use(language.allowedMethods());
   const metrics = metricsRouter(deps.metrics, deps.config.metricsToken);
-  app.use(metrics.routes());
   const health = healthRouter({ db: deps.db, redis: deps.redis });
-  app.use(health.routes()).use(health.allowedMethods());
   const interactions = interactionRouter(deps.interactions);
-  app.use(interactions.routes()).use(interactions.allowedMethods());
   const account = accountRouter(deps.interactions);
-  app.use(account.routes()).use(account.allowedMethods());
   const qrPhone = qrPhoneRouter(deps.interactions);
-  app.use(qrPhone.routes()).use(qrPhone.allowedMethods());
-  app.use(deviceQrRouter(deps.config.issuer).routes());
   const qrApi = qrAppApi(deps.interactions);
-  app.use(qrApi.routes()).use(qrApi.allowedMethods());
   const admin = adminApi({ ...deps.interactions, ...deps.admin });
-  app.use(admin.routes()).use(admin.allowedMethods());
   // Mailings' unsubscribe link and RFC 8058 one-click POST (server/mailings/).
   const unsubscribe = unsubscribeRouter({ db: deps.db, keys: deps.cookieKeys });
-  app.use(unsubscribe.routes()).use(unsubscribe.allowedMethods());
+  // Router middleware expects its own context additions (params, router), which it sets itself.
+  const ourRoutes = compose<Koa.ParameterizedContext<Koa.DefaultState, any>>([
+    home.routes(), home.allowedMethods(),
+    language.routes(), language.allowedMethods(),
+    metrics.routes(),
+    health.routes(), health.allowedMethods(),
+    interactions.routes(), interactions.allowedMethods(),
+    account.routes(), account.allowedMethods(),
+    qrPhone.routes(), qrPhone.allowedMethods(),
+    deviceQrRouter(deps.config.issuer).routes(),
+    qrApi.routes(), qrApi.allowedMethods(),
+    admin.routes(), admin.allowedMethods(),
+    unsubscribe.routes(), unsubscribe.allowedMethods(),
+  ]);
+  // The protocol's busiest endpoints are oidc-provider's alone: none of our routers can
+  // match them, so a GET or POST for one skips matching against every router above.
+  // Other methods still pass them: their allowedMethods() answer 501 for a method no
+  // router knows (RFC 9110 §15.6.2), on any path.
+  const providerOnly = new Set(
+    (['token', 'introspection', 'revocation', 'userinfo', 'jwks'] as const).map((route) => routeKey(deps.provider.current.pathFor(route))),
+  );
+  for (const path of DISCOVERY_PATHS) providerOnly.add(routeKey(path));
+  const onlyTheProvider = (ctx: Koa.Context) => (ctx.method === 'POST' || ctx.method === 'GET') && providerOnly.has(routeKey(ctx.path));
+  app.use((ctx, next) => (onlyTheProvider(ctx) ? next() : ourRoutes(ctx, next)));
 
   // oidc-provider builds its URLs from ISSUER, never from the request's Host (./oidc/issuer-origin.ts).
   app.use(issuerOrigin(deps.config.issuer));

@@ -82,6 +82,21 @@ test('every page has a Content-Security-Policy whose nonce is on its inline scri
   t.is(nonces.size, 7, 'a fresh nonce on every response');
 });
 
+test('nonces stay fresh and 128 bits long across many responses (the pool of 256 is refilled)', async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.stop());
+  const nonces = new Set<string>();
+  for (let batch = 0; batch < 6; batch++) {
+    const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${server.issuer}/healthz`)));
+    for (const answer of answers) {
+      const nonce = /script-src 'nonce-([^']+)'/.exec(answer.headers.get('content-security-policy') ?? '')?.[1];
+      t.is(Buffer.from(nonce ?? '', 'base64').length, 16, `a 16-byte nonce: ${nonce}`);
+      nonces.add(nonce!);
+    }
+  }
+  t.is(nonces.size, 600, 'no nonce handed out twice');
+});
+
 test('form_post pages: oidc-provider’s inline script is allowed by its hash, and the form may go to the client', async (t) => {
   const server = await startTestServer({ INITIAL_ACCESS_TOKEN: TEST_IAT });
   t.teardown(() => server.stop());

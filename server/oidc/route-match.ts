@@ -13,3 +13,8 @@ export function matchesRoute(path: string, template: string): boolean {
   if (actual.length !== expected.length) return false;
   return expected.every((segment, i) => (segment.startsWith(':') ? actual[i] !== '' : segment.toLowerCase() === actual[i]!.toLowerCase()));
 }
+
+/** A path as oidc-provider's router compares it: ASCII case folded, one trailing slash dropped. */
+export function routeKey(path: string): string {
+  return (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).toLowerCase();
+}
