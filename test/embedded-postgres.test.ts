@@ -124,3 +124,36 @@ embeddedOnly('a DATA_DIR with the PGlite database of an earlier version: the sta
   server.child.kill('SIGTERM');
   t.is((await server.exited).code, 0);
 });
+
+embeddedOnly('Enot ID reaches its PostgreSQL by a Unix socket in the cluster directory, and by loopback TCP when that path would be too long', async (t) => {
+  const { mkdtemp } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const pg = (await import('pg')).default;
+  const { startEmbeddedPostgres } = await import('../server/db/embedded-postgres.ts');
+  const short = await mkdtemp(path.join(os.tmpdir(), 'enot-sock-'));
+  // sun_path holds 108 bytes: a DATA_DIR this deep cannot hold the socket.
+  const long = path.join(await mkdtemp(path.join(os.tmpdir(), 'enot-sock-')), 'd'.repeat(100));
+  // As root the cluster runs as another user, who must pass through DATA_DIR's parents.
+  const { chmodSync } = await import('node:fs');
+  chmodSync(path.dirname(long), 0o711);
+  t.teardown(() => {
+    rmSync(short, { recursive: true, force: true });
+    rmSync(path.dirname(long), { recursive: true, force: true });
+  });
+  for (const [dataDir, over] of [[short, 'socket'], [long, 'tcp']] as const) {
+    const embedded = await startEmbeddedPostgres(dataDir);
+    try {
+      const client = new pg.Client({ connectionString: embedded.url });
+      await client.connect();
+      // inet_server_addr() is null over a Unix socket, the address over TCP.
+      const { rows } = await client.query('select inet_server_addr() as address');
+      await client.end();
+      t.is(rows[0].address === null ? 'socket' : 'tcp', over, dataDir);
+      if (over === 'socket') {
+        t.is(postmaster(dataDir)?.socket, path.join(dataDir, 'postgres'), 'postmaster.pid names the socket directory (adoption after a kill -9 uses it)');
+      }
+    } finally {
+      await embedded.stop();
+    }
+  }
+});

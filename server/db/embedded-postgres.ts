@@ -15,7 +15,9 @@
 // - first start: initdb into DATA_DIR/postgres.init-<pid>, renamed to DATA_DIR/postgres
 //   when complete (a start killed half-way leaves no half-made cluster behind);
 //   a random password in DATA_DIR/postgres-password (0600), SCRAM authentication;
-// - start: `pg_ctl start -w` on a free loopback port, no Unix socket, detached from
+// - start: `pg_ctl start -w` on a free loopback port, and a Unix socket in the cluster
+//   directory (0700: only the cluster's owner, and root, reach it), which Enot ID uses
+//   when its path fits: detached from
 //   our process group (Ctrl-C reaches Enot ID, which drains requests first and then
 //   stops the database);
 // - stop: `pg_ctl stop -m fast` once our pool is closed;
@@ -40,11 +42,10 @@ const DATABASE = 'postgres';
 /**
  * Server settings for one small local database: memory sized for an identity
  * provider's working set (accounts, grants, sessions) rather than PostgreSQL's
- * defaults for a shared server, and only loopback TCP.
+ * defaults for a shared server, loopback TCP and a Unix socket (socketDirectory).
  */
 const SETTINGS = [
   'listen_addresses=127.0.0.1',
-  "unix_socket_directories=''",
   'shared_buffers=32MB',
   'max_connections=40',
   'max_wal_size=256MB',
@@ -111,7 +112,7 @@ function clusterOwner(): { uid: number; gid: number; name: string } | undefined 
  * What the cluster's postmaster.pid says, alive or not: line 1 the server's pid, line 4
  * its port (PostgreSQL's pidfile.h). `directory` is the cluster (DATA_DIR/postgres).
  */
-export function postmasterOf(directory: string): { pid: number; port: number } | undefined {
+export function postmasterOf(directory: string): { pid: number; port: number; socket: string | undefined } | undefined {
   let lines: string[];
   try {
     lines = readFileSync(path.join(directory, 'postmaster.pid'), 'utf8').split('\n');
@@ -120,11 +121,13 @@ export function postmasterOf(directory: string): { pid: number; port: number } |
   }
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  return pid > 0 && port > 0 ? { pid, port } : undefined;
+  // Line 5: the first Unix socket directory, empty when it has none.
+  const socket = lines[4]?.trim() || undefined;
+  return pid > 0 && port > 0 ? { pid, port, socket } : undefined;
 }
 
 /** The server running on this cluster, if its postmaster.pid names a live process. */
-function runningServer(directory: string): { pid: number; port: number } | undefined {
+function runningServer(directory: string): ReturnType<typeof postmasterOf> {
   const postmaster = postmasterOf(directory);
   return postmaster && processAlive(postmaster.pid) ? postmaster : undefined;
 }
@@ -154,8 +157,23 @@ function readPassword(file: string): string {
   }
 }
 
-function urlFor(password: string, port: number): string {
-  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+/**
+ * Where the server puts its Unix socket: the cluster directory itself, when the socket's
+ * path fits the kernel's limit (sun_path: 108 bytes on Linux, 104 on macOS) and needs no
+ * quoting on pg_ctl's command line. A query over the socket costs the server process and
+ * PostgreSQL less than over loopback TCP, which was a fifth of the event loop's busy time
+ * in the embedded mode's profiles (docs/performance.md). Otherwise TCP alone.
+ */
+function socketDirectory(directory: string, port: number): string | undefined {
+  const socket = path.join(directory, `.s.PGSQL.${port}`);
+  return process.platform !== 'win32' && Buffer.byteLength(socket) < 100 && /^[A-Za-z0-9_./-]+$/.test(directory) ? directory : undefined;
+}
+
+function urlFor(password: string, port: number, socket: string | undefined): string {
+  const credentials = `${USER}:${encodeURIComponent(password)}`;
+  return socket
+    ? `postgres://${credentials}@/${DATABASE}?host=${encodeURIComponent(socket)}&port=${port}`
+    : `postgres://${credentials}@127.0.0.1:${port}/${DATABASE}`;
 }
 
 function failed(step: string, err: unknown): EmbeddedPostgresError {
@@ -225,7 +243,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   const running = exists ? runningServer(directory) : undefined;
   if (running) {
     // Left running by a process that was killed: reuse it if it answers.
-    const url = urlFor(password, running.port);
+    const url = urlFor(password, running.port, running.socket);
     if (await answers(url)) return handle(url, true);
     await stopCluster(bin, directory, owner);
     if (runningServer(directory)) {
@@ -241,7 +259,8 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   // A free port may be taken between the probe and PostgreSQL's bind: try again on another.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freeLoopbackPort();
-    const options = [`-p ${port}`, ...SETTINGS.map((setting) => `-c ${setting}`)].join(' ');
+    const socket = socketDirectory(directory, port);
+    const options = [`-p ${port}`, ...[...SETTINGS, `unix_socket_directories='${socket ?? ''}'`].map((setting) => `-c ${setting}`)].join(' ');
     try {
       await run(
         bin.pg_ctl,
@@ -252,7 +271,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
       lastError = err;
       continue;
     }
-    return handle(urlFor(password, port), false);
+    return handle(urlFor(password, port, socket), false);
   }
   throw failed(`start (log: ${path.join(directory, 'server.log')})`, lastError);
 
