@@ -26,7 +26,7 @@ import type { PartDeps } from './lib/part.ts';
 import { embeddedDatabasePids, enotPssMb, freePort, killScripts, peakSampler, ROOT, rssMb, rssSampler, runScript, startEnot, startReference, type Running } from './lib/processes.ts';
 import { renderMode, targetsFor, type Argon2Result, type GrowthResult, type ModeResult, type ScaleOutResult, type ScenarioResult } from './lib/report.ts';
 import { runScaleOut } from './lib/scale-out.ts';
-import { runPeer } from './lib/peer.ts';
+import { startPeer, type PeerRun } from './lib/peer.ts';
 import {
   BARE_CLIENT, CLIENT_SCOPE, INITIAL_ACCESS_TOKEN, JWT_RESOURCE, OPAQUE_RESOURCE, PASSWORD, REDIRECT_URI, codeAccount, passwordAccount,
 } from './lib/settings.ts';
@@ -181,8 +181,11 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
     return r;
   };
   const notes: string[] = [];
+  let stopPeer: PeerRun['stop'] | undefined;
   const undo = async () => {
     await Promise.all(running.map((r) => r.stop(5000)));
+    // The peer's schema and keys, if the mode failed between its start and its finish.
+    await stopPeer?.();
     await environment.cleanup();
   };
   onInterrupt.add(undo);
@@ -226,6 +229,21 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
       const cpu = cpuOf(url);
       return { url, connections, duration: settings.duration, warmup: settings.warmup, ...(cpu && { cpu }) };
     };
+    // The peer (bench/lib/peer.ts): better-auth on the same PostgreSQL and Redis. Started now, after
+    // Enot ID's start-up and idle figures and before its first scenario, so that its set-up
+    // (tables, scrypt hashes, sign-ins) overlaps none of Enot ID's figures. Each scenario block below
+    // ends with `peer.measure`: the peer on the same scenario seconds after Enot ID rather than after
+    // all of them, so that the machine's load changes little between the two figures of a ratio.
+    // It comes after everything of Enot ID's side of the scenario (the bare reference, the latency
+    // at half rate, which has no warm-up, raw Argon2id), so that the peer's last requests still in
+    // flight never overlap a figure of Enot ID; the next scenario's warm-up absorbs them. The peer
+    // idles while Enot ID is measured.
+    const peer = await startPeer({
+      urls, asked: [...only], load, flowConnections: settings.flowConnections, connections: settings.connections, passwordAccounts: settings.passwordAccounts,
+      track: started, onInterrupt: (undo, add) => void (add ? onInterrupt.add(undo) : onInterrupt.delete(undo)), log: (message) => log(`${mode}: ${message}`),
+    });
+    stopPeer = peer.stop;
+
     const scenarios: ScenarioResult[] = [];
     let underLoadMb = 0;
     let underLoadPssMb = 0;
@@ -277,6 +295,7 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
         () => measureRequests(load(server.url), statics(clientCredentials(target))),
         () => measureRequests(load(bare.url), statics(clientCredentials(bareTarget))));
       await halfRate(r, clientCredentials(target));
+      await peer.measure(r);
     }
     if (wanted('introspection-jwt') || wanted('introspection-opaque')) {
       // The bare provider's in-memory store is an LRU of 1000 entries: its tokens are made right before use.
@@ -289,11 +308,13 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
             bareNote: 'oidc-provider declines JWT access tokens at introspection; the reference is its introspection of an opaque token',
           });
         await halfRate(r, introspection(target, enotJwt!.access_token));
+        await peer.measure(r);
       }
       if (wanted('introspection-opaque')) {
         const r = await scenario('introspection-opaque', 2, 'introspection of an opaque AT',
           () => measureRequests(load(server.url), statics(introspection(target, enotOpaque!.access_token))), bareIntrospection);
         await halfRate(r, introspection(target, enotOpaque!.access_token));
+        await peer.measure(r);
       }
     }
     if (wanted('refresh')) {
@@ -301,10 +322,11 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
       const pool = (await runFlows(target.origin, poolSize, 4, (i) => enotSignIn(i, scope, JWT_RESOURCE.identifier))).map((t) => t.refresh_token!);
       const barePool = (await runFlows(bare.url, poolSize, 4, (i) => bareSignIn(i, scope, JWT_RESOURCE.identifier))).map((t) => t.refresh_token!);
       if (pool.some((t) => !t) || barePool.some((t) => !t)) throw new Error('a sign-in with offline_access returned no refresh token');
-      await scenario('refresh', 3, 'refresh token (rotation)',
+      const r = await scenario('refresh', 3, 'refresh token (rotation)',
         () => measureRequests(load(server.url), refreshRequests(target, pool)),
         () => measureRequests(load(bare.url), refreshRequests(bareTarget, barePool)),
         { note: `a pool of ${poolSize} refresh tokens from sign-ins through the forms; each request uses an unused one and returns its successor to the pool` });
+      await peer.measure(r);
     }
     let argon2: Argon2Result | undefined;
     let bareSignInMeasured: Measured | undefined;
@@ -321,10 +343,11 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
       log(`${mode}: reference raw Argon2id …`);
       argon2 = await runScript<Argon2Result>('bench/references/argon2.ts', ['--duration', String(settings.argon2Seconds)], {});
       r.ratios.argon2 = r.enot.rate / argon2.rate;
+      await peer.measure(r);
     }
     if (wanted('code-sign-in')) {
       const before = sink.received();
-      await scenario('code-sign-in', 5, 'sign-in by one-time code (code + PKCE)',
+      const r = await scenario('code-sign-in', 5, 'sign-in by one-time code (code + PKCE)',
         () => measureFlows(load(server.url, settings.flowConnections), (n) =>
           enotCodeSignIn(target, {
             email: codeAccount(n % settings.codeAccounts),
@@ -341,22 +364,24 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
         `(${settings.codeAccounts} accounts, each used at most 5 times an hour) and a distinct X-Forwarded-For address with TRUST_PROXY=true, ` +
         'so the per-identifier and per-IP code limits (server/verification/limits.ts) do not cap the rate',
       );
+      await peer.measure(r); // reported as not supported: nothing is measured
     }
     if (wanted('discovery')) {
-      await scenario('discovery', 6, 'discovery', () => measureRequests(load(server.url), statics(get('/.well-known/openid-configuration'))),
-        () => measureRequests(load(bare.url), statics(get('/.well-known/openid-configuration'))));
+      await peer.measure(await scenario('discovery', 6, 'discovery', () => measureRequests(load(server.url), statics(get('/.well-known/openid-configuration'))),
+        () => measureRequests(load(bare.url), statics(get('/.well-known/openid-configuration')))));
     }
     if (wanted('jwks')) {
-      await scenario('jwks', 6, 'JWKS', () => measureRequests(load(server.url), statics(get('/jwks'))),
-        () => measureRequests(load(bare.url), statics(get('/jwks'))));
+      await peer.measure(await scenario('jwks', 6, 'JWKS', () => measureRequests(load(server.url), statics(get('/jwks'))),
+        () => measureRequests(load(bare.url), statics(get('/jwks')))));
     }
     if (wanted('userinfo')) {
       const [bareUserinfo] = await runFlows(bare.url, 1, 1, (i) => bareSignIn(i, 'openid email'));
-      await scenario('userinfo', 6, 'userinfo',
+      const r = await scenario('userinfo', 6, 'userinfo',
         () => measureRequests(load(server.url), statics(get('/me', { authorization: `Bearer ${enotUserinfo!.access_token}` }))),
         () => measureRequests(load(bare.url), statics(get('/me', { authorization: `Bearer ${bareUserinfo!.access_token}` }))), {
           bareNote: 'Enot ID answers with its JWT access token (verified, grant and account checked); the reference with its opaque userinfo token',
         });
+      await peer.measure(r);
     }
 
     await sleep(settings.idleSettleMs);
@@ -368,11 +393,8 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
     const code = await server.stop();
     if (code !== 0) notes.push(`the server exited with ${code} after the load (SIGTERM)`);
 
-    // The peer (bench/lib/peer.ts): better-auth on the same PostgreSQL and Redis, the same scenarios, right after Enot ID.
-    const peer = await runPeer({
-      urls, enot: scenarios, load, flowConnections: settings.flowConnections, connections: settings.connections, passwordAccounts: settings.passwordAccounts,
-      track: started, onInterrupt: (undo, add) => void (add ? onInterrupt.add(undo) : onInterrupt.delete(undo)), log: (message) => log(`${mode}: ${message}`),
-    });
+    // The peer is stopped (its schema and keys removed) before the later starts below, which it must not slow.
+    const peerResult = await peer.finish();
 
     // 7: more later starts, on the storage the run has filled.
     for (let i = 1; i < settings.laterStarts; i++) {
@@ -410,7 +432,7 @@ async function runMode(mode: Mode, sink: SmtpSink, logDir: string): Promise<Mode
     }
 
     const partial = {
-      mode, storage, koa: koaMeasured, argon2, scenarios, memory, notes, growth, scaleOut, peer,
+      mode, storage, koa: koaMeasured, argon2, scenarios, memory, notes, growth, scaleOut, peer: peerResult,
       startup: { firstMs: first.startMs, firstReportedMs: first.reportedStartupMs, laterMs, laterMedianMs: median(laterMs), laterReportedMs },
     };
     return { ...partial, targets: targetsFor(partial) };

@@ -1,9 +1,10 @@
 // The peer in the same run: better-auth (bench/peers/better-auth.ts) on the
 // same PostgreSQL and Redis as Enot ID's server mode, in a schema and under a
 // key prefix of its own, measured on the scenarios it supports with the same
-// load helpers, right after Enot ID in the same mode. Every shared scenario
-// gets a ratio Enot ID / peer; a scenario the peer cannot serve is reported
-// as such, never as a zero.
+// load helpers, right after each of Enot ID's scenarios in the same mode
+// (bench/run.ts calls startPeer, then measure after each scenario, then
+// finish). Every shared scenario gets a ratio Enot ID / peer; a scenario the
+// peer cannot serve is reported as such, never as a zero.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -53,8 +54,8 @@ export interface PeerResult {
 
 export interface PeerDeps {
   urls: { databaseUrl?: string; redisUrl?: string };
-  /** Enot ID's scenario rows of this mode, for the ratios and for which scenarios were asked for. */
-  enot: ScenarioResult[];
+  /** The ids of Enot ID's scenarios asked for in this mode: the peer runs only if one of them is one it shares. */
+  asked: readonly string[];
   load(url: string, connections?: number): LoadOptions;
   flowConnections: number;
   connections: number;
@@ -198,24 +199,73 @@ export function* peerPasswordSignIn(
 
 const NOT_CONFIGURED_CODE = 'not in the peer: it is set up with email and password; one-time codes by mail would be better-auth\'s email-otp plugin, not part of this comparison';
 
-export async function runPeer(deps: PeerDeps): Promise<PeerResult> {
-  const { urls, log } = deps;
-  const wanted = new Set(deps.enot.map((s) => s.id));
-  if (!urls.databaseUrl || !urls.redisUrl) {
-    return { peer: PEER_NAME, skipped: 'needs DATABASE_URL and REDIS_URL (the peer runs on PostgreSQL and Redis)', scenarios: [], notes: [] };
-  }
-  if (!deps.enot.some((s) => s.id !== 'code-sign-in')) return { peer: PEER_NAME, skipped: 'no scenario it shares was asked for', scenarios: [], notes: [] };
+/** Enot ID's scenarios the peer is measured on. */
+const SHARED = new Set(['client-credentials', 'introspection-jwt', 'introspection-opaque', 'refresh', 'password-sign-in', 'discovery', 'jwks', 'userinfo']);
+/** Enot ID's scenarios the peer cannot serve: a row saying why, never a zero. */
+const UNSUPPORTED: Record<string, string> = { 'code-sign-in': NOT_CONFIGURED_CODE };
+
+/**
+ * The peer in one mode, driven by bench/run.ts: started before Enot ID's
+ * scenarios, measured right after each one it shares (so that both figures of
+ * a ratio see the same load on this shared machine, seconds apart), finished
+ * after the last. It idles while Enot ID is measured.
+ */
+export interface PeerRun {
+  /** Measures the peer on the scenario Enot ID has just been measured on (its row gives the ratio); a row saying why for one it cannot serve, nothing for one it does not share. */
+  measure(enot: ScenarioResult): Promise<void>;
+  /** Stops the peer, removes its schema and keys, and returns its figures for the report. */
+  finish(): Promise<PeerResult>;
+  /** Stops the peer and removes its schema and keys, without figures: for a mode that fails before `finish`. Harmless after it. */
+  stop(): Promise<void>;
+}
+
+/** Why the peer does not run in this mode, if it does not. */
+function skipReason(deps: PeerDeps): string | undefined {
+  if (!deps.urls.databaseUrl || !deps.urls.redisUrl) return 'needs DATABASE_URL and REDIS_URL (the peer runs on PostgreSQL and Redis)';
+  if (!deps.asked.some((id) => SHARED.has(id))) return 'no scenario it shares was asked for';
+  return undefined;
+}
+
+const skippedRun = (reason: string): PeerRun => ({
+  measure: async () => {},
+  finish: async () => ({ peer: PEER_NAME, skipped: reason, scenarios: [], notes: [] }),
+  stop: async () => {},
+});
+
+/** A started peer: its process, how to reach it, and what its scenarios need. */
+interface StartedPeer {
+  process: Running;
+  target: PeerTarget;
+  storage: string;
+  setupMs: number;
+  /** Access tokens from whole sign-ins, as for Enot ID; none is used up by its scenario. */
+  tokens: { jwt: string; opaque: string; userinfo: string };
+  signIn(i: number, scope: string, resource?: string): Flow<TokenResponse>;
+}
+
+/**
+ * Starts the peer for a mode (a schema and key prefix of its own, better-auth's
+ * tables and accounts, its process, the tokens its scenarios use), or says why
+ * it does not run. Everything it does here is done before Enot ID's first
+ * scenario, so no figure of Enot ID is taken while the peer sets up.
+ */
+export async function startPeer(deps: PeerDeps): Promise<PeerRun> {
+  const reason = skipReason(deps);
+  if (reason) return skippedRun(reason);
+  const urls = { databaseUrl: deps.urls.databaseUrl!, redisUrl: deps.urls.redisUrl! };
   const id = randomBytes(5).toString('hex');
   const schema = `peer_${id}`;
   const prefix = `peer:${id}:`;
-  const storage = `PostgreSQL (schema ${schema}) + Redis (prefix ${prefix})`;
   const db = knexFactory({ client: 'pg', connection: urls.databaseUrl });
-  let running: Running | undefined;
-  const cleanup = async () => {
-    await running?.stop(5000);
+  let peerProcess: Running | undefined;
+  let cleaned: Promise<void> | undefined;
+  // Once, by whichever comes first: finish, a mode that failed (stop), an interrupt.
+  const cleanup = () => (cleaned ??= (async () => {
+    deps.onInterrupt(cleanup, false);
+    await peerProcess?.stop(5000);
     await db.raw('drop schema if exists ?? cascade', [schema]).finally(() => db.destroy());
-    await removeKeys(urls.redisUrl!, prefix);
-  };
+    await removeKeys(urls.redisUrl, prefix);
+  })());
   deps.onInterrupt(cleanup, true);
   try {
     await db.raw('create schema ??', [schema]);
@@ -231,100 +281,118 @@ export async function runPeer(deps: PeerDeps): Promise<PeerResult> {
       PEER_REDIS_PREFIX: prefix,
       BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
     };
-    log(`peer: ${PEER_NAME}: tables (better-auth's getMigrations), ${deps.passwordAccounts} accounts and a client …`);
+    deps.log(`peer: ${PEER_NAME}: tables (better-auth's getMigrations), ${deps.passwordAccounts} accounts and a client …`);
     const setup = await runScript<{ clientId: string; clientSecret: string; ms: number }>('bench/peers/better-auth.ts', ['--setup', String(deps.passwordAccounts)], env);
-    running = await deps.track(startReference('bench/peers/better-auth.ts', env));
-    const peer = running;
+    peerProcess = await deps.track(startReference('bench/peers/better-auth.ts', env));
     const target: PeerTarget = { origin, clientId: setup.clientId, clientSecret: setup.clientSecret };
     const signIn = (i: number, scope: string, resource?: string) =>
       peerPasswordSignIn(target, { email: passwordAccount(i % deps.passwordAccounts), password: PASSWORD, scope, resource });
-
-    // Tokens for the scenarios, each by a whole sign-in, as for Enot ID.
-    const [jwtToken, opaqueToken, userinfoToken] = await runFlows(origin, 3, 1, (i) =>
-      [signIn(i, 'openid api:read', JWT_RESOURCE.identifier), signIn(i, 'openid email'), signIn(i, 'openid email')][i]!,
-    );
-    if (jwtToken!.access_token.split('.').length !== 3) throw new Error('peer: expected a JWT access token for the resource');
-    if (opaqueToken!.access_token.includes('.')) throw new Error('peer: expected an opaque access token without a resource');
-    const idleMb = rssMb(peer.pid) ?? 0;
-    let underLoadMb = idleMb;
-
-    const scenarios: PeerScenario[] = [];
-    const measure = async (scenarioId: string, run: () => Promise<Measured>, note?: string) => {
-      const enot = deps.enot.find((s) => s.id === scenarioId)!;
-      log(`peer: ${enot.number} ${enot.title} …`);
-      const sampler = rssSampler(peer.pid);
-      const measured = await run();
-      underLoadMb = Math.max(underLoadMb, sampler.stop());
-      if (measured.errorSamples) log(`  peer errors: ${measured.errorSamples.join(' | ')}`);
-      scenarios.push({
-        id: scenarioId, number: enot.number, title: enot.title, enotRate: enot.enot.rate, peer: measured,
-        ratio: measured.rate > 0 ? enot.enot.rate / measured.rate : undefined, ...(note ? { note } : {}),
-      });
-    };
-    const load = (connections?: number) => deps.load(origin, connections);
-    const introspect = (token: string) => tokenRequest(target, { token }, `${BASE}/oauth2/introspect`);
-
-    for (const enot of deps.enot) {
-      switch (enot.id) {
-        case 'client-credentials':
-          await measure(enot.id, () => measureRequests(load(), fromManyAddresses(
-            tokenRequest(target, { grant_type: 'client_credentials', scope: 'api:read', resource: JWT_RESOURCE.identifier }))),
-          'a JWT access token for the resource (ES256), as Enot ID');
-          break;
-        case 'introspection-jwt':
-          await measure(enot.id, () => measureRequests(load(), fromManyAddresses(introspect(jwtToken!.access_token))));
-          break;
-        case 'introspection-opaque':
-          await measure(enot.id, () => measureRequests(load(), fromManyAddresses(introspect(opaqueToken!.access_token))),
-            'better-auth issues an opaque access token when no resource is asked for');
-          break;
-        case 'refresh': {
-          const poolSize = deps.connections * 4;
-          const pool = (await runFlows(origin, poolSize, 4, (i) => signIn(i, 'openid offline_access api:read', JWT_RESOURCE.identifier))).map((t) => t.refresh_token!);
-          if (pool.some((t) => !t)) throw new Error('peer: a sign-in with offline_access returned no refresh token');
-          await measure(enot.id, () => measureRequests(load(), refreshRequests(target, pool)), `a pool of ${poolSize} refresh tokens, rotated as for Enot ID`);
-          break;
-        }
-        case 'password-sign-in':
-          await measure(enot.id, () => measureFlows(load(deps.flowConnections), (n) => signIn(n, 'openid email')),
-            'GET /oauth2/authorize, sign-in page (static), POST /sign-in/email (JSON), consent page (static), POST /oauth2/consent, redirect to the client, POST /oauth2/token; passwords hashed with better-auth\'s default scrypt');
-          break;
-        case 'code-sign-in':
-          scenarios.push({ id: enot.id, number: enot.number, title: enot.title, enotRate: enot.enot.rate, unsupported: NOT_CONFIGURED_CODE });
-          break;
-        case 'discovery':
-          await measure(enot.id, () => measureRequests(load(), fromManyAddresses(getJson(`${BASE}/.well-known/openid-configuration`))));
-          break;
-        case 'jwks':
-          await measure(enot.id, () => measureRequests(load(), fromManyAddresses(getJson(`${BASE}/jwks`))));
-          break;
-        case 'userinfo':
-          await measure(enot.id, () => measureRequests(load(), fromManyAddresses(
-            getJson(`${BASE}/oauth2/userinfo`, { authorization: `Bearer ${userinfoToken!.access_token}` }))),
-          'the peer\'s opaque access token (looked up); Enot ID\'s is a JWT');
-          break;
-        default:
-          break;
-      }
-    }
-    return {
-      peer: PEER_NAME,
-      storage,
-      scenarios: scenarios.filter((s) => wanted.has(s.id)),
-      memory: { idleMb, underLoadMb },
-      setupMs: setup.ms,
-      notes: [
-        'the peer: better-auth with @better-auth/oauth-provider (the OAuth 2.1 / OIDC provider its docs recommend; the oidcProvider plugin is gone from 1.7) and the JWT plugin (ES256), ' +
-          'email and password, PostgreSQL via its built-in Kysely adapter, Redis as secondary storage (@better-auth/redis-storage), NODE_ENV=production, ' +
-          'rate limiting on with counters in Redis, sessions also stored in the database (the OAuth provider requires it with secondary storage), logger at error, telemetry off',
-        'each request to the peer comes from another X-Forwarded-For address, so its per-address rate limits (e.g. 20 token requests a minute) are paid for (a Redis counter per request) but never cap the load',
-        `the peer's tables were made with better-auth's getMigrations and its accounts with auth.api.signUpEmail (${setup.ms} ms); the peer is measured after Enot ID in the same mode, with the same load settings`,
-      ],
-    };
-  } finally {
-    deps.onInterrupt(cleanup, false);
+    const storage = `PostgreSQL (schema ${schema}) + Redis (prefix ${prefix})`;
+    const tokens = await scenarioTokens(origin, signIn);
+    return measuring({ process: peerProcess, target, storage, setupMs: setup.ms, tokens, signIn }, deps, cleanup);
+  } catch (err) {
     await cleanup();
+    throw err;
   }
+}
+
+/** The access tokens of the introspection and userinfo scenarios, each by a whole sign-in, as for Enot ID. */
+async function scenarioTokens(origin: string, signIn: StartedPeer['signIn']): Promise<StartedPeer['tokens']> {
+  const [jwt, opaque, userinfo] = await runFlows(origin, 3, 1, (i) =>
+    [signIn(i, 'openid api:read', JWT_RESOURCE.identifier), signIn(i, 'openid email'), signIn(i, 'openid email')][i]!,
+  );
+  if (jwt!.access_token.split('.').length !== 3) throw new Error('peer: expected a JWT access token for the resource');
+  if (opaque!.access_token.includes('.')) throw new Error('peer: expected an opaque access token without a resource');
+  return { jwt: jwt!.access_token, opaque: opaque!.access_token, userinfo: userinfo!.access_token };
+}
+
+/** The started peer's measure and finish steps; they collect its rows and its memory. */
+function measuring(peer: StartedPeer, deps: PeerDeps, cleanup: () => Promise<void>): PeerRun {
+  const idleMb = rssMb(peer.process.pid) ?? 0;
+  let underLoadMb = idleMb;
+  const scenarios: PeerScenario[] = [];
+  const row = (enot: ScenarioResult) => ({ id: enot.id, number: enot.number, title: enot.title, enotRate: enot.enot.rate });
+  return {
+    async measure(enot) {
+      if (UNSUPPORTED[enot.id]) {
+        scenarios.push({ ...row(enot), unsupported: UNSUPPORTED[enot.id] });
+        return;
+      }
+      if (!SHARED.has(enot.id)) return;
+      const plan = await planFor(enot.id, peer, deps);
+      deps.log(`peer: ${enot.number} ${enot.title} …`);
+      const sampler = rssSampler(peer.process.pid);
+      const measured = await plan.run();
+      underLoadMb = Math.max(underLoadMb, sampler.stop());
+      if (measured.errorSamples) deps.log(`  peer errors: ${measured.errorSamples.join(' | ')}`);
+      scenarios.push({
+        ...row(enot), peer: measured, ratio: measured.rate > 0 ? enot.enot.rate / measured.rate : undefined, ...(plan.note ? { note: plan.note } : {}),
+      });
+    },
+    async finish() {
+      await cleanup();
+      return { peer: PEER_NAME, storage: peer.storage, scenarios, memory: { idleMb, underLoadMb }, setupMs: peer.setupMs, notes: peerNotes(peer.setupMs) };
+    },
+    stop: cleanup,
+  };
+}
+
+/**
+ * How the peer is measured on one scenario it shares. Tokens a scenario uses
+ * up (refresh) are made here, before its load and outside its memory samples,
+ * as for Enot ID.
+ */
+async function planFor(id: string, peer: StartedPeer, deps: PeerDeps): Promise<{ run: () => Promise<Measured>; note?: string }> {
+  const { target, tokens } = peer;
+  const load = (connections?: number) => deps.load(target.origin, connections);
+  const requests = (request: PacedRequest) => () => measureRequests(load(), fromManyAddresses(request));
+  const introspect = (token: string) => tokenRequest(target, { token }, `${BASE}/oauth2/introspect`);
+  switch (id) {
+    case 'client-credentials':
+      return {
+        run: requests(tokenRequest(target, { grant_type: 'client_credentials', scope: 'api:read', resource: JWT_RESOURCE.identifier })),
+        note: 'a JWT access token for the resource (ES256), as Enot ID',
+      };
+    case 'introspection-jwt':
+      return { run: requests(introspect(tokens.jwt)) };
+    case 'introspection-opaque':
+      return { run: requests(introspect(tokens.opaque)), note: 'better-auth issues an opaque access token when no resource is asked for' };
+    case 'refresh': {
+      const poolSize = deps.connections * 4;
+      const pool = (await runFlows(target.origin, poolSize, 4, (i) => peer.signIn(i, 'openid offline_access api:read', JWT_RESOURCE.identifier))).map((t) => t.refresh_token!);
+      if (pool.some((t) => !t)) throw new Error('peer: a sign-in with offline_access returned no refresh token');
+      return { run: () => measureRequests(load(), refreshRequests(target, pool)), note: `a pool of ${poolSize} refresh tokens, rotated as for Enot ID` };
+    }
+    case 'password-sign-in':
+      return {
+        run: () => measureFlows(load(deps.flowConnections), (n) => peer.signIn(n, 'openid email')),
+        note: 'GET /oauth2/authorize, sign-in page (static), POST /sign-in/email (JSON), consent page (static), POST /oauth2/consent, redirect to the client, POST /oauth2/token; passwords hashed with better-auth\'s default scrypt',
+      };
+    case 'discovery':
+      return { run: requests(getJson(`${BASE}/.well-known/openid-configuration`)) };
+    case 'jwks':
+      return { run: requests(getJson(`${BASE}/jwks`)) };
+    case 'userinfo':
+      return {
+        run: requests(getJson(`${BASE}/oauth2/userinfo`, { authorization: `Bearer ${tokens.userinfo}` })),
+        note: 'the peer\'s opaque access token (looked up); Enot ID\'s is a JWT',
+      };
+    default:
+      throw new Error(`peer: no measurement for ${id}`);
+  }
+}
+
+function peerNotes(setupMs: number): string[] {
+  return [
+    'the peer: better-auth with @better-auth/oauth-provider (the OAuth 2.1 / OIDC provider its docs recommend; the oidcProvider plugin is gone from 1.7) and the JWT plugin (ES256), ' +
+      'email and password, PostgreSQL via its built-in Kysely adapter, Redis as secondary storage (@better-auth/redis-storage), NODE_ENV=production, ' +
+      'rate limiting on with counters in Redis, sessions also stored in the database (the OAuth provider requires it with secondary storage), logger at error, telemetry off',
+    'each request to the peer comes from another X-Forwarded-For address, so its per-address rate limits (e.g. 20 token requests a minute) are paid for (a Redis counter per request) but never cap the load',
+    `the peer's tables were made with better-auth's getMigrations and its accounts with auth.api.signUpEmail (${setupMs} ms)`,
+    'the peer is measured right after each Enot ID scenario it shares (once Enot ID\'s side of it is done: Enot ID, the bare reference, the latency at half rate; seconds apart), ' +
+      'in the same mode with the same load settings; it is started before Enot ID\'s first scenario and idles beside Enot ID while Enot ID is measured, ' +
+      'so no figure of Enot ID is taken while the peer is under load',
+  ];
 }
 
 /** The peer's table: one row per scenario of the mode, Enot ID / peer. */
