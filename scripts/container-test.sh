@@ -2,11 +2,13 @@
 # Builds the container image (Containerfile) and tries it for real (issue 14 §1):
 # embedded mode with a volume, and server mode on the machine's PostgreSQL and Redis;
 # in each, discovery, a client-credentials token, a restart that keeps the data, and a
-# clean SIGTERM (exit 0). compose.yaml is checked by test/compose.test.ts (against the
-# Compose Specification's schema; Debian 12's podman-compose 1.0.3 has no `config`, and
-# its --dry-run creates volumes and networks).
+# clean SIGTERM (exit 0). compose.yaml is validated first by a compose implementation,
+# Debian's docker-compose 1.29 (`config -q` parses, interpolates .env.example and checks
+# every option; it needs no daemon): Debian 12's podman-compose 1.0.3 has no `config`,
+# and its --dry-run creates volumes and networks. test/compose.test.ts also checks it
+# against the Compose Specification's schema and Enot ID's configuration rules.
 #
-#   scripts/container-test.sh            needs podman, runc, debootstrap (Debian)
+#   scripts/container-test.sh            needs podman, runc, debootstrap, docker-compose (Debian)
 #
 # No public registry is reachable on these machines: the base image is made from
 # Debian's packages (debootstrap) once and kept as localhost/debian-min:bookworm.
@@ -44,7 +46,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || fail "$tool is missing (apt-get install -y podman runc debootstrap)"; done
+for tool in podman runc debootstrap docker-compose; do command -v "$tool" >/dev/null || fail "$tool is missing (apt-get install -y podman runc debootstrap docker-compose)"; done
+
+say "compose.yaml: docker-compose config, with .env.example as .env"
+mkdir "$work/compose"
+cp compose.yaml "$work/compose/" && cp .env.example "$work/compose/.env"
+(cd "$work/compose" && docker-compose config -q) || fail "compose.yaml is not valid for docker-compose"
 
 if ! pm image exists "$BASE"; then
   say "base image $BASE from Debian's packages (debootstrap, a few minutes)"
