@@ -9,6 +9,7 @@ import { registerClient, beginAuthorization, completeAuthorization, signIn, oidc
 import { createBrowser, readForm } from './helpers/browser.ts';
 import { decodeQrSvg } from './helpers/qr-decode.ts';
 import { scannedQr } from './helpers/qr-sign-in.ts';
+import { accountByPassword, stepUpByPassword, submitForm } from './helpers/account-pages.ts';
 import { createAccount } from '../server/accounts/create-account.ts';
 import type { AuditRecord } from '../server/audit/record.ts';
 
@@ -194,6 +195,101 @@ test.serial('step-up on /account (a failure, then success) and the email change 
   t.deepEqual(changed!.details, { kind: 'email', replaced: true });
   const text = JSON.stringify([...steps, sent, changed]);
   for (const secret of [owner.password, 'not it at all 0', code, 'changed.audit@', 'change.audit@']) t.false(text.includes(secret), secret);
+});
+
+/** Fails unless no field of `row` (details included) holds any of `secrets`. */
+function assertNoSecrets(t: { false(actual: boolean, message?: string): void }, row: AuditRecord | undefined, secrets: string[]) {
+  const fields = Object.entries(row ?? {}).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value) ?? ''] as const);
+  for (const secret of secrets) for (const [name, value] of fields) t.false(value.includes(secret), `${name} holds ${secret}`);
+}
+
+test.serial('a wrong code in a code sign-in is a failure against the known account, without the code', async (t) => {
+  const id = await createAccount(server.runtime.db, { email: 'wrong.code.audit@example.com' });
+  const started = await beginAuthorization(rp, 'openid');
+  const form = readForm(started.page, /\/code$/);
+  const codePage = await started.browser.submit(form.action, { ...form.hidden, identifier: 'wrong.code.audit@example.com' }, REDIRECT_URI);
+  const mail = await smtp.nextMessageTo('wrong.code.audit@example.com', 10_000);
+  const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1]!;
+  const wrong = code === '123456' ? '654321' : '123456';
+  const entry = readForm(codePage, /\/code$/);
+  t.is((await started.browser.submit(entry.action, { ...entry.hidden, code: wrong }, REDIRECT_URI)).status, 400);
+
+  const rows = await records({ action: 'sign_in.code', target_id: id });
+  t.is(rows.length, 1, 'one row for one wrong code, and no success');
+  const [failure] = rows;
+  t.is(failure!.outcome, 'failure');
+  t.is(failure!.actor_kind, 'anonymous', 'a wrong code proves nobody');
+  t.is(failure!.actor_id, null);
+  t.is(failure!.target_kind, 'account');
+  t.deepEqual(failure!.details, { flow: 'sign-in', reason: 'code_invalid' });
+  t.regex(failure!.ip ?? '', /127\.0\.0\.1/);
+  t.truthy(failure!.user_agent);
+  assertNoSecrets(t, failure, [wrong, code, 'wrong.code.audit@']);
+});
+
+test.serial('a password change on /account: a refused weak one, then the change, without either password', async (t) => {
+  const owner = { email: 'pw.change.audit@example.com', password: 'my first audited password 1' };
+  const weak = 'iloveyou';
+  const next = 'my second audited password 2';
+  const id = await createAccount(server.runtime.db, owner);
+  const { browser } = await accountByPassword(server.issuer, owner.email, owner.password);
+  t.true((await stepUpByPassword(server.issuer, browser, owner.password)).url.endsWith('/account?reauthed'));
+  const passwordPage = await browser.follow(`${server.issuer}/account/password`);
+  t.is((await submitForm(browser, passwordPage, /\/account\/password$/, { password: weak })).status, 400);
+  const saved = await submitForm(browser, passwordPage, /\/account\/password$/, { password: next });
+  t.true(saved.url.endsWith('/account/password?saved'), saved.url);
+
+  const rows = await records({ action: 'password.changed', target_id: id }, 2);
+  t.deepEqual(rows.map((row) => row.outcome), ['refused', 'success']);
+  const [refused, changed] = rows;
+  t.is(refused!.actor_id, id);
+  t.is(refused!.details.method, 'account');
+  t.truthy(refused!.details.reason, 'the policy\'s reason, not the password');
+  t.is(changed!.actor_kind, 'account');
+  t.is(changed!.actor_id, id);
+  t.is(changed!.target_kind, 'account');
+  t.is(changed!.target_id, id);
+  t.deepEqual(changed!.details, { method: 'account', replaced: true });
+  for (const row of rows) {
+    t.regex(row.ip ?? '', /127\.0\.0\.1/);
+    t.truthy(row.user_agent);
+  }
+  // The notice's event name (password.changed or password.set) is no audit action of its own.
+  t.deepEqual(await records({ action: 'password.set' as AuditRecord['action'], target_id: id }, 0), []);
+  for (const row of rows) assertNoSecrets(t, row, [owner.password, weak, next]);
+});
+
+test.serial('a password recovered by code is recorded as password.changed, without either password or the code', async (t) => {
+  const owner = { email: 'recover.audit@example.com', password: 'forgotten audited password 3' };
+  const next = 'recovered audited password 4';
+  const id = await createAccount(server.runtime.db, owner);
+  const started = await beginAuthorization(rp, 'openid');
+  const href = [...started.page.body.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&')).find((h) => h.split('?')[0]!.endsWith('/recover'))!;
+  const recover = await started.browser.follow(new URL(href, started.page.url).href, REDIRECT_URI);
+  const ask = readForm(recover, /\/recover$/);
+  const codePage = await started.browser.submit(ask.action, { ...ask.hidden, identifier: owner.email }, REDIRECT_URI);
+  const mail = await smtp.nextMessageTo(owner.email, 10_000);
+  const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1]!;
+  const entry = readForm(codePage, /\/code$/);
+  const passwordPage = await started.browser.submit(entry.action, { ...entry.hidden, code }, REDIRECT_URI);
+  const choose = readForm(passwordPage, /\/password$/);
+  const done = await started.browser.submit(choose.action, { ...choose.hidden, password: next }, REDIRECT_URI);
+  t.is((await completeAuthorization(rp, started, done)).claims()!.sub, id);
+
+  const rows = await records({ action: 'password.changed', target_id: id });
+  t.is(rows.length, 1);
+  const [changed] = rows;
+  t.is(changed!.outcome, 'success');
+  t.is(changed!.actor_kind, 'account', 'the code proved the person');
+  t.is(changed!.actor_id, id);
+  t.is(changed!.target_kind, 'account');
+  t.deepEqual(changed!.details, { via: 'recover', created: false });
+  t.regex(changed!.ip ?? '', /127\.0\.0\.1/);
+  t.truthy(changed!.user_agent);
+  const [signedIn] = await records({ action: 'sign_in.code', actor_id: id });
+  t.is(signedIn!.outcome, 'success');
+  t.is(signedIn!.details.flow, 'recover');
+  for (const row of [changed, signedIn]) assertNoSecrets(t, row, [owner.password, next, code, 'recover.audit@']);
 });
 
 test.serial('a sign-in goes on when its audit record cannot be written', async (t) => {
