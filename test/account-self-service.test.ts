@@ -271,3 +271,45 @@ test.serial('a browser that sends no User-Agent sees its session as an unknown b
   t.is(page.status, 200);
   t.regex(page.body, new RegExp(strings('en').unknownBrowser));
 });
+
+test.serial('an account made by a code sets its first password on /account: it signs in with it, and is told once, in its language, without the password', async (t) => {
+  const email = 'first.password@example.com';
+  const password = 'мой первый пароль 7';
+  // Signed up by a code on /account: no password yet.
+  const browser = createBrowser();
+  const login = await browser.follow(`${server.issuer}/account`);
+  const codePage = await submitForm(browser, login, /\/code$/, { identifier: email, via: 'email' });
+  const signedUp = await submitForm(browser, codePage, /\/code$/, { code: (await mailTo(email)).code! });
+  t.true(signedUp.url.endsWith('/account'), signedUp.url);
+  const row = await server.runtime.db('accounts').where({ email }).first();
+  t.truthy(row, 'the code made the account');
+  t.is(row.password_hash, null, 'no password yet');
+  // Its language, chosen on /account, differs from the page's (English).
+  t.true((await post(browser, '/account/language', { csrf: await csrfOf(browser), locale: 'ru' })).url.endsWith('/account?language'));
+  // The step-up by a code to the confirmed email, then the first password.
+  const reauth = await browser.follow(`${server.issuer}/account/reauth`);
+  t.notRegex(reauth.body, /name="password"/, 'no password to step up with');
+  const reauthCode = await submitForm(browser, reauth, /\/account\/reauth\/code$/);
+  const stepped = await submitForm(browser, reauthCode, /\/code$/, { code: (await mailTo(email)).code! });
+  t.true(stepped.url.endsWith('/account?reauthed'), stepped.url);
+  const form = await browser.follow(`${server.issuer}/account/password`);
+  t.regex(form.body, new RegExp(strings('en').passwordSetButton), 'the page offers to set, not change');
+  const set = await submitForm(browser, form, /\/account\/password$/, { password });
+  t.true(set.url.endsWith('/account/password?saved'), set.url);
+  t.regex(set.body, new RegExp(strings('en').passwordSaved));
+  t.not((await accountRow(row.id)).password_hash, null);
+
+  // Told once, at the account's address, in its language; the password is not in it.
+  await queueSettled(server.runtime, SECURITY_NOTICES);
+  const notices = smtp.messages.filter((m) => m.envelopeTo.includes(email) && !/\b\d{6}\b/.test(m.text ?? ''));
+  t.deepEqual(notices.map((m) => m.subject), ['Для аккаунта Enot ID задан пароль']);
+  t.regex(notices[0]!.text ?? '', /Для вашего аккаунта Enot ID задан пароль\./);
+  for (const part of [notices[0]!.text ?? '', notices[0]!.html ?? '', notices[0]!.raw]) t.false(part.includes(password), 'no password in the notice');
+  const audit = await server.runtime.db('audit_log').where({ action: 'password.changed', actor_id: row.id });
+  t.deepEqual(audit.map((r) => [r.outcome, r.details.replaced]), [['success', false]]);
+
+  // The password signs in, in a new browser; a wrong one does not.
+  const { account } = await accountByPassword(server.issuer, email, password);
+  t.true(account.url.endsWith('/account'));
+  await t.throwsAsync(accountByPassword(server.issuer, email, 'not my first password 8'), { message: /sign-in did not reach \/account/ });
+});

@@ -14,6 +14,9 @@ import { findAccountById } from '../server/accounts/queries.ts';
 import { queueSecurityNotice } from '../server/notifications/security-notices.ts';
 import { securityNoticeMessage } from '../views/messages/security-notice.ts';
 import { createLogger } from '../server/logging/logger.ts';
+import { unsubscribeToken } from '../server/mailings/unsubscribe-token.ts';
+import { loadCookieKeys } from '../server/keys/cookie-keys.ts';
+import { submitForm } from './helpers/account-pages.ts';
 
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
 
@@ -180,6 +183,43 @@ test.serial('a password change is told once, with IP and device, however often t
   t.is(mails.length, 1);
   t.is(mails[0]!.subject, 'Your Enot ID password was changed');
   t.regex(mails[0]!.text ?? '', /From IP address 203\.0\.113\.7, Firefox, Linux\./);
+});
+
+test.serial('unsubscribed from mailings (one-click): sign-in codes and security notices still arrive', async (t) => {
+  const email = 'quiet.reader@example.com';
+  const id = await createAccount(server.runtime.db, { email, password: 'no news is good news 1' });
+  // RFC 8058 §3.1 one-click, as a mail client sends it (test/mailings.test.ts).
+  const [key] = await loadCookieKeys(server.runtime.db, server.runtime.sealer, server.runtime.config.cookieKeys);
+  const oneClick = await fetch(`${server.issuer}/unsubscribe/${unsubscribeToken(key!, id)}`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click',
+  });
+  t.is(oneClick.status, 200);
+  t.truthy(await server.runtime.db('mailing_unsubscribes').first().where({ account_id: id }), 'unsubscribed');
+
+  // A one-time code for sign-in still comes by mail, and signs in.
+  const browser = createBrowser();
+  const login = await browser.follow(`${server.issuer}/account`);
+  const codePage = await submitForm(browser, login, /\/code$/, { identifier: email, via: 'email' });
+  const codeMail = await smtp.nextMessageTo(email, 10_000);
+  t.is(codeMail.subject, 'Your Enot ID sign-in code');
+  const code = /\b(\d{6})\b/.exec(codeMail.text ?? '')?.[1];
+  t.truthy(code, 'the mail carries the code');
+  const account = await submitForm(browser, codePage, /\/code$/, { code: code! });
+  t.true(account.url.endsWith('/account'), account.url);
+
+  // A security notice still comes: the password changed on /account after a step-up by code.
+  const reauth = await browser.follow(`${server.issuer}/account/reauth`);
+  const reauthCode = await submitForm(browser, reauth, /\/account\/reauth\/code$/);
+  const stepUpMail = await smtp.nextMessageTo(email, 10_000);
+  t.is(stepUpMail.subject, 'Your Enot ID sign-in code');
+  const stepped = await submitForm(browser, reauthCode, /\/code$/, { code: /\b(\d{6})\b/.exec(stepUpMail.text ?? '')![1]! });
+  t.true(stepped.url.endsWith('/account?reauthed'), stepped.url);
+  const changed = await submitForm(browser, await browser.follow(`${server.issuer}/account/password`), /\/account\/password$/, { password: 'still no news, new password 2' });
+  t.true(changed.url.endsWith('/account/password?saved'), changed.url);
+  const mails = await settled(email, 3);
+  t.deepEqual(mails.map((m) => m.subject), ['Your Enot ID sign-in code', 'Your Enot ID sign-in code', 'Your Enot ID password was changed']);
+  noCodeOrLink(t, mails[2]!);
+  t.truthy(await server.runtime.db('mailing_unsubscribes').first().where({ account_id: id }), 'still unsubscribed');
 });
 
 test('every notice in English and Russian, by email and SMS: what, when, what to do; never a code or a link', (t) => {
