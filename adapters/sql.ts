@@ -72,15 +72,16 @@ function modelAdapter(db: Knex, model: string, cache?: ModelCache): Adapter {
     if (cached) return cached.consumedAt === null ? cached.payload : { ...cached.payload, consumed: epochSeconds(cached.consumedAt) };
     const version = cache?.version();
     const row = await live().andWhere({ id });
-    if (row && cache && version !== undefined) {
-      cache.fill(model, id, version, {
-        json: JSON.stringify(row.payload),
-        grantId: typeof row.payload.grantId === 'string' ? row.payload.grantId : undefined,
-        expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,
-        consumedAt: row.consumed_at ? new Date(row.consumed_at).getTime() : null,
-      });
-    } else if (!row && cache && version !== undefined) {
-      cache.fillAbsent(model, id, version);
+    if (cache && version !== undefined) {
+      if (!row) cache.fillAbsent(model, id, version);
+      else {
+        cache.fill(model, id, version, {
+          json: JSON.stringify(row.payload),
+          grantId: typeof row.payload.grantId === 'string' ? row.payload.grantId : undefined,
+          expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,
+          consumedAt: row.consumed_at ? new Date(row.consumed_at).getTime() : null,
+        });
+      }
     }
     return withConsumed(row);
   }

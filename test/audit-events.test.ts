@@ -80,14 +80,20 @@ test.serial('an unknown account\'s failed sign-in has no target', async (t) => {
   t.false(JSON.stringify(rows[0]).includes('nobody.audit'), 'the typed identifier is not recorded');
 });
 
-test.serial('code sign-in: code.sent and sign_in.code, without the code or the address', async (t) => {
-  const id = await createAccount(server.runtime.db, { email: 'code.audit@example.com' });
+/** Starts a sign-in at the client and asks for a code by mail to `email`: the code page and the code sent. */
+async function codeSent(email: string) {
   const started = await beginAuthorization(rp, 'openid');
   const form = readForm(started.page, /\/code$/);
-  const codePage = await started.browser.submit(form.action, { ...form.hidden, identifier: 'code.audit@example.com' }, REDIRECT_URI);
-  const mail = await smtp.nextMessageTo('code.audit@example.com', 10_000);
-  t.is(mail.envelopeTo[0], 'code.audit@example.com');
+  const codePage = await started.browser.submit(form.action, { ...form.hidden, identifier: email }, REDIRECT_URI);
+  const mail = await smtp.nextMessageTo(email, 10_000);
   const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1]!;
+  return { started, codePage, mail, code };
+}
+
+test.serial('code sign-in: code.sent and sign_in.code, without the code or the address', async (t) => {
+  const id = await createAccount(server.runtime.db, { email: 'code.audit@example.com' });
+  const { started, codePage, mail, code } = await codeSent('code.audit@example.com');
+  t.is(mail.envelopeTo[0], 'code.audit@example.com');
   const entry = readForm(codePage, /\/code$/);
   const done = await started.browser.submit(entry.action, { ...entry.hidden, code }, REDIRECT_URI);
   t.truthy((await completeAuthorization(rp, started, done)).access_token);
@@ -205,11 +211,7 @@ function assertNoSecrets(t: { false(actual: boolean, message?: string): void }, 
 
 test.serial('a wrong code in a code sign-in is a failure against the known account, without the code', async (t) => {
   const id = await createAccount(server.runtime.db, { email: 'wrong.code.audit@example.com' });
-  const started = await beginAuthorization(rp, 'openid');
-  const form = readForm(started.page, /\/code$/);
-  const codePage = await started.browser.submit(form.action, { ...form.hidden, identifier: 'wrong.code.audit@example.com' }, REDIRECT_URI);
-  const mail = await smtp.nextMessageTo('wrong.code.audit@example.com', 10_000);
-  const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1]!;
+  const { started, codePage, code } = await codeSent('wrong.code.audit@example.com');
   const wrong = code === '123456' ? '654321' : '123456';
   const entry = readForm(codePage, /\/code$/);
   t.is((await started.browser.submit(entry.action, { ...entry.hidden, code: wrong }, REDIRECT_URI)).status, 400);

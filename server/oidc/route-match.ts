@@ -7,11 +7,10 @@
 
 /** True when `path` is the route `template` (segments like `:uid` match any non-empty segment). */
 export function matchesRoute(path: string, template: string): boolean {
-  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  const actual = trimmed.split('/');
+  const actual = routeKey(path).split('/');
   const expected = template.split('/');
   if (actual.length !== expected.length) return false;
-  return expected.every((segment, i) => (segment.startsWith(':') ? actual[i] !== '' : segment.toLowerCase() === actual[i]!.toLowerCase()));
+  return expected.every((segment, i) => (segment.startsWith(':') ? actual[i] !== '' : segment.toLowerCase() === actual[i]));
 }
 
 /** A path as oidc-provider's router compares it: ASCII case folded, one trailing slash dropped. */
