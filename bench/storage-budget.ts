@@ -5,7 +5,7 @@
 // in the benchmark. A change that needs more raises the figure here, in the same
 // commit, saying why; one that saves some lowers it.
 //
-// The figures are those measured (30 November 2026, `node bench/roundtrips.ts` in
+// The figures are those measured (1 December 2026, `node bench/roundtrips.ts` in
 // each mode). Only statements sent on behalf of a request are counted (not the job
 // queue's polling, the purge or the signing key check, which run on timers), and
 // the median ignores the odd single request that refills a cache. The one slack is
@@ -43,17 +43,18 @@ export const STORAGE_BUDGET: Record<'embedded' | 'server', Record<Scenario, Budg
     // token kinds it is not come from the model cache.
     'introspection-opaque': { sql: 2, redis: 0 },
     // Store the new refresh token and consume the old one (writes go to the database first),
-    // the account and its roles; the old token and its grant come from the model cache.
-    refresh: { sql: 4, redis: 0 },
+    // the account with its roles and their permissions (one statement, find-account.ts);
+    // the old token and its grant come from the model cache.
+    refresh: { sql: 3, redis: 0 },
     // The account (one read: blocked is "not found"); the revoked-token marker and the grant
     // come from the model cache; a JWT is not looked up as a stored token (adapters/index.ts).
     userinfo: { sql: 1, redis: 0 },
     discovery: { sql: 0, redis: 0 },
     jwks: { sql: 0, redis: 0 },
     // 8 requests of a returning user: consent remembered, rate limits reset on success.
-    'password-sign-in': { sql: 31 + CACHE_REFILLS, redis: 0 },
+    'password-sign-in': { sql: 29 + CACHE_REFILLS, redis: 0 },
     // A first sign-in: code, flow, consent given, email verified.
-    'code-sign-in': { sql: 54 + CACHE_REFILLS, redis: 0 },
+    'code-sign-in': { sql: 51 + CACHE_REFILLS, redis: 0 },
   },
   server: {
     'client-credentials': { sql: 0, redis: 0 },
@@ -63,7 +64,8 @@ export const STORAGE_BUDGET: Record<'embedded' | 'server', Record<Scenario, Budg
     'introspection-opaque': { sql: 1, redis: 6 },
     // A save is single-key steps (adapters/redis.ts, Redis Cluster): the new refresh token
     // is listed in its grant's and its account's sets, then written — three commands, one round trip.
-    refresh: { sql: 2, redis: 6 },
+    // SQL: the account with its roles and their permissions, one statement (find-account.ts).
+    refresh: { sql: 1, redis: 6 },
     // The account once, for its status and its claims (structured-token-endpoints.ts); the
     // revoked-token and grant keys; a JWT is not looked up as a stored token (adapters/index.ts).
     userinfo: { sql: 1, redis: 2 },
@@ -71,7 +73,7 @@ export const STORAGE_BUDGET: Record<'embedded' | 'server', Record<Scenario, Budg
     jwks: { sql: 0, redis: 0 },
     // Each save of a session, grant, interaction or token lists the key in its sets
     // before writing it: one command per set, the same single round trip (Redis Cluster).
-    'password-sign-in': { sql: 15 + CACHE_REFILLS, redis: 34 },
-    'code-sign-in': { sql: 30 + CACHE_REFILLS, redis: 54 },
+    'password-sign-in': { sql: 13 + CACHE_REFILLS, redis: 34 },
+    'code-sign-in': { sql: 27 + CACHE_REFILLS, redis: 54 },
   },
 };

@@ -11,7 +11,11 @@ import { loadConfig, ConfigError } from '../server/config/index.ts';
 import { testEnvironment } from './helpers/environment.ts';
 
 const ORDERS = 'https://orders.example.test';
-const ORDERS_CONFIG = { RESOURCE_SERVERS: JSON.stringify([{ identifier: ORDERS, scope: 'orders:read orders:write' }]) };
+// A second API with a scope of the same name: a permission is on one resource only.
+const LEDGER = 'https://ledger.example.test';
+const ORDERS_CONFIG = {
+  RESOURCE_SERVERS: JSON.stringify([{ identifier: ORDERS, scope: 'orders:read orders:write' }, { identifier: LEDGER, scope: 'ledger:read orders:write' }]),
+};
 let server: TestServer;
 let rp: oidc.Configuration;
 let writerId: string;
@@ -23,6 +27,7 @@ test.before(async () => {
   rp = await registerClient(server.issuer, { client_name: 'Shop' });
   // Configured scopes start granted to the default role; writing becomes a role of its own.
   await revokePermissions(server.runtime.db, 'user', ORDERS, ['orders:write']);
+  await revokePermissions(server.runtime.db, 'user', LEDGER, ['orders:write']);
   await grantPermissions(server.runtime.db, 'orders-writer', ORDERS, ['orders:write']);
   await createAccount(server.runtime.db, READER);
   writerId = await createAccount(server.runtime.db, { ...WRITER, roles: ['orders-writer'] });
@@ -55,6 +60,14 @@ test('with the role the scope is there; taking the role away applies to the next
   await addAccountRoles(server.runtime.db, writerId, ['orders-writer']);
   const again = await oidc.refreshTokenGrant(rp, refreshed.refresh_token!, { resource: ORDERS });
   t.deepEqual(scopesOf(claimsOf(again.access_token).scope), ['orders:read', 'orders:write']);
+});
+
+test('a role\'s permission on one resource grants nothing on another with a scope of the same name', async (t) => {
+  const { tokens } = await signIn(rp, { ...WRITER, scope: 'openid ledger:read orders:write', resource: LEDGER });
+  t.deepEqual(scopesOf(claimsOf(tokens.access_token).scope), ['ledger:read']);
+  t.is(claimsOf(tokens.access_token).aud, LEDGER);
+  const orders = await signIn(rp, { ...WRITER, scope: 'openid orders:read orders:write', resource: ORDERS });
+  t.deepEqual(scopesOf(claimsOf(orders.tokens.access_token).scope), ['orders:read', 'orders:write']);
 });
 
 test('a machine client gets only what its own roles grant', async (t) => {

@@ -32,6 +32,27 @@ export async function findAccountById(db: Knex, id: string): Promise<AccountRow 
   return withRoles(db).where('a.id', id).first();
 }
 
+/** An account with the permissions its roles grant, as `[resource, scope]` pairs. */
+export interface AccountWithPermissions extends AccountRow {
+  permissions: [resource: string, scope: string][];
+}
+
+/**
+ * The account, its roles and every permission those roles grant, in one statement:
+ * what oidc-provider needs to issue a person's token (the claims, and the scopes of
+ * the resource the token is for, server/oidc/resource-servers.ts). Read per request,
+ * so a change of roles applies to the next token.
+ */
+export async function findAccountWithPermissions(db: Knex, id: string): Promise<AccountWithPermissions | undefined> {
+  if (!UUID.test(id)) return undefined;
+  return withRoles(db)
+    .select(db.raw(`coalesce((select json_agg(json_build_array(p.resource, p.scope)) from (
+      select distinct rp.resource, rp.scope from account_roles r join role_permissions rp on rp.role_name = r.role_name where r.account_id = a.id
+    ) p), '[]') as permissions`))
+    .where('a.id', id)
+    .first();
+}
+
 export async function findAccountByEmail(db: Knex, email: string): Promise<AccountRow | undefined> {
   return withRoles(db).whereRaw('lower(a.email) = lower(?)', [email]).first();
 }

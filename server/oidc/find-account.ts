@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Account, FindAccount } from 'oidc-provider';
-import { findAccountById, type AccountRow } from '../accounts/queries.ts';
+import { findAccountWithPermissions, type AccountRow } from '../accounts/queries.ts';
 
 /** OIDC Core §5.1 standard claims plus `roles`, for the scopes that release them. */
 export function claimsOf(account: AccountRow) {
@@ -14,19 +14,32 @@ export function claimsOf(account: AccountRow) {
   };
 }
 
+/** An account as oidc-provider sees it, with the scopes its roles grant on each resource. */
+export interface TokenAccount extends Account {
+  /** The scopes of `resource` this person's roles grant (issue 11; server/oidc/resource-servers.ts). */
+  grantedScopes(resource: string): Set<string>;
+}
+
+export type FindTokenAccount = (ctx: object, id: string) => Promise<TokenAccount | undefined>;
+
 /**
  * A blocked or missing account is "not found": its grants stop working at once.
  * oidc-provider asks several times within one request (code exchange, ID token,
- * claims); one query per request answers them all.
+ * claims, and the resource's scopes for the person); one query per request answers
+ * them all.
  */
-export function findAccountFor(db: Knex): FindAccount {
-  const perRequest = new WeakMap<object, Map<string, Promise<Account | undefined>>>();
-  async function find(id: string): Promise<Account | undefined> {
-    const account = await findAccountById(db, id);
+export function findAccountFor(db: Knex): FindAccount & FindTokenAccount {
+  const perRequest = new WeakMap<object, Map<string, Promise<TokenAccount | undefined>>>();
+  async function find(id: string): Promise<TokenAccount | undefined> {
+    const account = await findAccountWithPermissions(db, id);
     if (!account || account.status !== 'active') return undefined;
-    return { accountId: account.id, claims: () => claimsOf(account) };
+    return {
+      accountId: account.id,
+      claims: () => claimsOf(account),
+      grantedScopes: (resource) => new Set(account.permissions.filter(([r]) => r === resource).map(([, scope]) => scope)),
+    };
   }
-  return (ctx, id) => {
+  return (ctx: object, id: string) => {
     let seen = perRequest.get(ctx);
     if (!seen) perRequest.set(ctx, (seen = new Map()));
     let found = seen.get(id);

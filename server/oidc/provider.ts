@@ -61,7 +61,7 @@ export const ID_TOKEN_TTL = 3600;
 
 export function createProvider({ config, db, adapters, signingKeys, cookieKeys, logger, limiters, providerFetch }: ProviderDeps) {
   const findAccount = findAccountFor(db);
-  const serverInfo = resourceServerInfo(config, db);
+  const serverInfo = resourceServerInfo(config, db, findAccount);
   const metadataRules = clientMetadataValidator(config.issuer);
   const introspectionAllowed = introspectionPolicy(db);
 

@@ -16,7 +16,8 @@ import type { Config } from '../config/index.ts';
 import { InvalidTarget } from './protocol-errors.ts';
 import { isFirstParty } from './operator-metadata.ts';
 import { findResource } from '../rbac/resources.ts';
-import { grantedScopes, type Subject } from '../rbac/granted-scopes.ts';
+import { clientGrantedScopes, type Subject } from '../rbac/granted-scopes.ts';
+import type { FindTokenAccount } from './find-account.ts';
 import { shortLived } from '../rbac/short-lived-cache.ts';
 import { traced } from '../tracing/spans.ts';
 
@@ -31,12 +32,17 @@ function subjectOf(ctx: KoaContextWithOIDC, client: Client): Subject | undefined
   return accountId ? { accountId } : undefined;
 }
 
-export function resourceServerInfo(config: Config, db: Knex) {
+/**
+ * `findAccount`: the provider's own, which reads the person's permissions with the
+ * account, once per request (./find-account.ts): a token issue costs no query of its own
+ * for them. A blocked or deleted person is granted nothing (no token is issued for one).
+ */
+export function resourceServerInfo(config: Config, db: Knex, findAccount: FindTokenAccount) {
   const resources = shortLived((identifier) => findResource(db, identifier));
   // Machine clients' grants are read on every client-credentials token: remembered briefly.
   const clientGrants = shortLived((key) => {
     const [clientId, resource] = JSON.parse(key) as [string, string];
-    return grantedScopes(db, { clientId }, resource);
+    return clientGrantedScopes(db, clientId, resource);
   });
 
   return (ctx: KoaContextWithOIDC, identifier: string, client: Client): Promise<ResourceServer> => traced('oidc.resource_scopes', async () => {
@@ -54,7 +60,7 @@ export function resourceServerInfo(config: Config, db: Knex) {
       ? undefined
       : 'clientId' in subject
         ? await clientGrants.get(JSON.stringify([subject.clientId, identifier]))
-        : await grantedScopes(db, subject, identifier);
+        : ((await findAccount(ctx, subject.accountId))?.grantedScopes(identifier) ?? new Set<string>());
     return {
       scope: (granted ? server.scopes.filter((scope) => granted.has(scope)) : server.scopes).join(' '),
       audience: server.identifier,
