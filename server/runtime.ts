@@ -61,7 +61,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     if (options.migrate !== false) await migrateToLatest(db, { serialiseOn: config.databaseSchema });
     if (timeouts) {
       const migrated = db;
-      db = await connectDatabase(storage, timeouts);
+      // The embedded server is this process's own: no pooler between, statements can be prepared.
+      db = await connectDatabase({ ...storage, preparedStatements: Boolean(embedded) }, timeouts);
       await migrated.destroy();
     }
     redis = config.redisUrl ? await connectRedis(config.redisUrl, timeouts) : undefined;

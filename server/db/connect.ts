@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import type { Config, StorageTimeouts } from '../config/index.ts';
 import { StorageConnectError } from '../errors/connection.ts';
 import { openEmbeddedStorage } from './embedded-storage.ts';
+import { preparingPostgresClient } from './prepared-statements.ts';
 
 export type Database = Knex;
 
@@ -94,6 +95,8 @@ export interface DatabaseSettings {
   databaseSchema: string;
   /** Connections this pool opens at most (DATABASE_POOL_MAX); DEFAULT_POOL_MAX when unset. */
   databasePoolMax?: number;
+  /** Frequent statements as named prepared statements: only on a server this process owns (./prepared-statements.ts). */
+  preparedStatements?: boolean;
 }
 
 /** knex's own default, kept when DATABASE_POOL_MAX is unset. */
@@ -138,7 +141,7 @@ async function sessionCheck(db: Knex, schema: string, timeouts?: StorageTimeouts
 async function connectPostgres(config: DatabaseSettings, timeouts?: StorageTimeouts): Promise<Database> {
   const { databaseUrl: url, databaseSchema: schema } = config;
   const db = knexFactory({
-    client: 'pg',
+    client: config.preparedStatements ? (preparingPostgresClient() as Knex.Config['client']) : 'pg',
     connection: { connectionString: url, options: startupOptions(schema), ...(timeouts && deadlines(timeouts)) },
     pool: { min: 0, max: config.databasePoolMax ?? DEFAULT_POOL_MAX, ...(timeouts && { validate: readyForQuery }) },
     acquireConnectionTimeout: timeouts?.connectMs ?? 10_000,
