@@ -104,7 +104,7 @@ export function createApp(deps: {
   app.use((ctx, next) => (onlyTheProvider(ctx) ? next() : ourRoutes(ctx, next)));
 
   // oidc-provider builds its URLs from ISSUER, never from the request's Host (./oidc/issuer-origin.ts).
-  app.use(issuerOrigin(deps.config.issuer));
+  app.use(issuerOrigin(app.request, deps.config.issuer));
   app.use(publicMetadataCaching);
   // Discovery and JWKS, built once per provider by oidc-provider (./oidc/public-documents.ts).
   app.use(cachedPublicDocuments(() => deps.provider.current));

@@ -15,22 +15,51 @@
 // A path in ISSUER (https://example.com/id) is not supported: the app serves
 // from the root, oidc-provider is mounted at "/", and our pages link to root
 // paths (/interaction/...). Only the origin of ISSUER is used here.
-import type { Context, Next } from 'koa';
+//
+// How: the app's request prototype answers these four from ISSUER once a request is
+// marked, and as koa does before (our own middleware, which checks the Host header,
+// runs before the mark). Marking costs one property per request; an earlier version
+// redefined the four properties on every request object, which made each one a slow
+// dictionary-mode object and was the busiest function of ours in the token endpoint's
+// profile.
+import type Koa from 'koa';
 
-export function issuerOrigin(issuer: string) {
+const ISSUER_VIEW = Symbol('request seen as ISSUER');
+type Marked = Koa.Request & { [ISSUER_VIEW]?: true };
+type RequestPrototype = Koa['request'];
+
+function inheritedGetter(object: object, name: string): (this: unknown) => unknown {
+  for (let proto = Object.getPrototypeOf(object); proto; proto = Object.getPrototypeOf(proto)) {
+    const getter = Object.getOwnPropertyDescriptor(proto, name)?.get;
+    if (getter) return getter;
+  }
+  throw new Error(`koa's request has no ${name}`);
+}
+
+/** Makes `request` (the app's request prototype, app.request) answer from ISSUER for marked requests; returns the marking middleware. */
+export function issuerOrigin(request: RequestPrototype, issuer: string): Koa.Middleware {
   const { protocol, host, hostname, origin } = new URL(issuer);
-  const scheme = protocol.slice(0, -1);
-  return async function withIssuerOrigin(ctx: Context, next: Next): Promise<void> {
-    const { request } = ctx;
+  const views: Record<string, (request: Marked) => string> = {
+    protocol: () => protocol.slice(0, -1),
+    host: () => host,
+    hostname: () => hostname,
     // The path and query as sent (an absolute-form target keeps only its path and query).
-    const target = URL.parse(request.originalUrl, origin);
-    const pathAndQuery = target ? `${target.pathname}${target.search}` : '/';
-    Object.defineProperties(request, {
-      protocol: { value: scheme, configurable: true },
-      host: { value: host, configurable: true },
-      hostname: { value: hostname, configurable: true },
-      href: { value: `${origin}${pathAndQuery}`, configurable: true },
+    href: (r) => {
+      const target = URL.parse(r.originalUrl, origin);
+      return `${origin}${target ? `${target.pathname}${target.search}` : '/'}`;
+    },
+  };
+  for (const [name, view] of Object.entries(views)) {
+    const koa = inheritedGetter(request, name);
+    Object.defineProperty(request, name, {
+      configurable: true,
+      get(this: Marked) {
+        return this[ISSUER_VIEW] ? view(this) : koa.call(this);
+      },
     });
-    await next();
+  }
+  return function withIssuerOrigin(ctx, next) {
+    (ctx.request as Marked)[ISSUER_VIEW] = true;
+    return next();
   };
 }

@@ -7,7 +7,7 @@
 
 /** True when `path` is the route `template` (segments like `:uid` match any non-empty segment). */
 export function matchesRoute(path: string, template: string): boolean {
-  const actual = routeKey(path).split('/');
+  const actual = segmentsOf(path);
   const expected = template.split('/');
   if (actual.length !== expected.length) return false;
   return expected.every((segment, i) => (segment.startsWith(':') ? actual[i] !== '' : segment.toLowerCase() === actual[i]));
@@ -16,4 +16,16 @@ export function matchesRoute(path: string, template: string): boolean {
 /** A path as oidc-provider's router compares it: ASCII case folded, one trailing slash dropped. */
 export function routeKey(path: string): string {
   return (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).toLowerCase();
+}
+
+// Several middlewares match the same request's path against their routes, one after
+// the other: the last path's segments are kept (a pure function of the path).
+let lastPath: string | undefined;
+let lastSegments: string[] = [];
+function segmentsOf(path: string): string[] {
+  if (path !== lastPath) {
+    lastSegments = routeKey(path).split('/');
+    lastPath = path;
+  }
+  return lastSegments;
 }
