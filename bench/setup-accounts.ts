@@ -9,7 +9,11 @@ import { insertAccount } from '../server/accounts/queries.ts';
 import { normalizeEmail } from '../server/accounts/identifiers.ts';
 import { PASSWORD, codeAccount, passwordAccount } from './lib/settings.ts';
 
-const { values } = parseArgs({ options: { password: { type: 'string', default: '10' }, code: { type: 'string', default: '10' } } });
+// --code-from: the first code account's number, so that a later set-up on the same storage adds fresh ones.
+const { values } = parseArgs({
+  options: { password: { type: 'string', default: '10' }, code: { type: 'string', default: '10' }, 'code-from': { type: 'string', default: '0' } },
+});
+const codeFrom = Number(values['code-from']);
 const began = performance.now();
 const runtime = await openRuntime(loadConfig(process.env));
 try {
@@ -19,11 +23,11 @@ try {
     for (let i = 0; i < Number(values.password); i++) {
       await insertAccount(trx, { identifier: { kind: 'email', value: normalizeEmail(passwordAccount(i)) }, passwordHash, roles: [] });
     }
-    for (let i = 0; i < Number(values.code); i++) {
+    for (let i = codeFrom; i < codeFrom + Number(values.code); i++) {
       await insertAccount(trx, { identifier: { kind: 'email', value: normalizeEmail(codeAccount(i)) }, passwordHash: null, roles: [] });
     }
   });
 } finally {
   await runtime.close();
 }
-process.stdout.write(`${JSON.stringify({ password: Number(values.password), code: Number(values.code), ms: Math.round(performance.now() - began) })}\n`);
+process.stdout.write(`${JSON.stringify({ password: Number(values.password), code: Number(values.code), codeFrom, ms: Math.round(performance.now() - began) })}\n`);

@@ -1,10 +1,12 @@
 // `npm run bench -- --quick` so the benchmark harness cannot rot: every
 // scenario runs for about a second, in embedded mode, or (when the suite runs
 // with DATABASE_URL and REDIS_URL) in server mode with the growth part (seeded
-// storage), the scale-out part (HAProxy in front of two processes) and the
-// peer (better-auth on the same PostgreSQL and Redis; skipped without). No
+// storage, with the storage commands per request and the EXPLAIN of every
+// statement at each level), the scale-out part (HAProxy in front of two processes)
+// and the peer (better-auth on the same PostgreSQL and Redis; skipped without). No
 // timing is asserted (this machine is shared); only that every scenario ran,
-// without errors, and that the run left nothing behind.
+// without errors, that counts and plans were recorded (and show no statement
+// without an index), and that the run left nothing behind.
 import test from 'ava';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import knexFactory from 'knex';
 import { Redis } from 'ioredis';
 import { ROOT, run } from './helpers/process.ts';
 import { findHaproxy } from '../bench/lib/haproxy.ts';
+import { SCENARIOS as ROUND_TRIP_SCENARIOS } from '../bench/lib/roundtrips.ts';
 
 const SCENARIOS = [
   'client-credentials', 'introspection-jwt', 'introspection-opaque', 'refresh', 'password-sign-in', 'code-sign-in', 'discovery', 'jwks', 'userinfo',
@@ -42,7 +45,20 @@ interface Report {
         seed?: { accounts: number; storage: { accounts: number } };
         probe?: { introspection: boolean; refresh: boolean; signIn: boolean };
         scenarios: Array<{ id: string; enot: Measured; ratio: number }>;
+        roundTrips?: { repeat: number; rows: Array<{ scenario: string; sql: number; redis: number }> };
+        plans?: {
+          statements: Array<{
+            text: string;
+            kind: 'read' | 'write';
+            chosen: Array<{ node: string; relation?: string; index?: string }>;
+            forced: Array<{ node: string; relation?: string; index?: string }>;
+            buffers?: { hit: number; read: number };
+            flags: string[];
+          }>;
+          queue: string[];
+        };
       }>;
+      storageUseChanges?: Array<{ seeded: number; scenario: string; changed: boolean }>;
     };
     scaleOut?: {
       skipped?: string;
@@ -141,6 +157,40 @@ test(`npm run bench -- --quick runs every scenario (${mode} mode) and writes the
     t.true(level.seed!.storage.accounts >= level.seeded, 'the seeded accounts are in PostgreSQL');
   }
   t.regex(finished.stdout, /^4 +sign-in by password \(code \+ PKCE\) +5,000 +[\d.]+ sign-ins\/s/m, 'the growth table is printed');
+
+  // At each level: storage commands per request of every hot path, and a plan for every statement those requests sent.
+  const accountLookupBuffers: number[] = [];
+  for (const level of growth.levels) {
+    const at = `growth ${level.seeded}`;
+    t.is(level.roundTrips?.repeat, 3, `${at}: round trips counted (quick: 3 repetitions)`);
+    t.deepEqual(level.roundTrips?.rows.map((r) => r.scenario), Object.keys(ROUND_TRIP_SCENARIOS), `${at}: a round-trip row for every scenario`);
+    const signIn = level.roundTrips?.rows.find((r) => r.scenario === 'password-sign-in');
+    t.true(signIn !== undefined && signIn.sql > 0 && signIn.redis > 0, `${at}: a password sign-in reaches PostgreSQL and Redis (is the counting preload working?)`);
+    const statements = level.plans?.statements ?? [];
+    t.true(statements.length >= 10, `${at}: plans recorded for ${statements.length} statements`);
+    for (const s of statements) {
+      t.true(s.chosen.length > 0 && s.forced.length > 0, `${at}: plan nodes of ${s.text}`);
+      if (s.kind === 'read') t.true((s.buffers?.hit ?? 0) + (s.buffers?.read ?? 0) > 0, `${at}: buffers of ${s.text}`);
+    }
+    t.deepEqual(statements.filter((s) => s.flags.length).map((s) => `${s.text}: ${s.flags.join('; ')}`), [], `${at}: no statement lacks an index`);
+    t.true(statements.some((s) => s.kind === 'write'), `${at}: writes explained too`);
+    // pg-boss's own statements (its schema, <schema>_jobs) are set apart, not explained.
+    t.true((level.plans?.queue ?? []).every((text) => /_jobs\./.test(text)), `${at}: only job-queue statements set apart`);
+    t.deepEqual(statements.filter((s) => /_jobs\./.test(s.text)).map((s) => s.text), [], `${at}: no job-queue statement explained`);
+    // The introspections' account lookup, by primary key.
+    const lookup = statements.find((s) => /^select "status" from "accounts" where "id" = \$1/.test(s.text));
+    t.deepEqual(lookup?.chosen.map((x) => x.index), ['accounts_pkey'], `${at}: the account status lookup uses the primary key`);
+    accountLookupBuffers.push((lookup?.buffers?.hit ?? 0) + (lookup?.buffers?.read ?? 0));
+  }
+  // 5,000 accounts need a two-level B-tree, a hundred fit its root: the lookups ran against the grown table.
+  t.true(accountLookupBuffers.at(-1)! > accountLookupBuffers[0]!, `buffers of the account lookup by level: ${accountLookupBuffers.join(', ')}`);
+  t.deepEqual(growth.storageUseChanges?.filter((c) => c.changed), [], 'storage commands per request the same at every level');
+  t.regex(finished.stdout, /^password sign-in \(whole\) +\d+ \/ \d+ +\d+ \/ \d+ +\d+ \/ \d+$/m, 'the commands-per-request table is printed');
+  t.regex(finished.stdout, /^growth: EXPLAIN at 5,000 seeded of the \d+ statements/m, 'the plans table is printed');
+  t.regex(finished.stdout, /^select status from accounts where id = \$1 limit \$2 +jwt,opaque +idx accounts_pkey +same +\d+ *$/m, 'a plan row is printed');
+  t.regex(finished.stdout, /\[MET \] hot-path statements use index lookups at every level/);
+  t.regex(finished.stdout, /\[(MET |MISSED)\] storage commands per request unchanged at every level/);
+  t.regex(finished.stdout, /\[(MET |MISSED)\] throughput within 20% of the empty run at every level/);
 
   // Scale-out: three setups per scenario, and both processes behind HAProxy served.
   const scaleOut = result.scaleOut!;

@@ -3,6 +3,8 @@ import type { CpuPerUnit } from './cpu.ts';
 import type { Measured } from './load.ts';
 import type { PacedResult } from './paced.ts';
 import { renderPeer, type PeerResult } from './peer.ts';
+import type { LevelPlans, PlanNode } from './plans.ts';
+import { SCENARIOS, type RoundTripRow, type Scenario } from './roundtrips.ts';
 
 export interface Argon2Result {
   verifies: number;
@@ -100,11 +102,35 @@ export interface GrowthLevel {
   scenarios: GrowthScenario[];
   /** The machine's 1-minute load average when the level's measurements began and ended (it is shared). */
   loadavg: [number, number];
+  /** Storage commands per request of every hot path on this level's storage (bench/lib/roundtrips.ts; medians of `repeat`). */
+  roundTrips?: { repeat: number; rows: RoundTripRow[] };
+  /** EXPLAIN of every statement those requests sent (bench/lib/plans.ts). */
+  plans?: LevelPlans;
+}
+
+/** A scenario whose storage commands per request at a seeded level are not those with nothing seeded: [nothing seeded, this level]. */
+export interface StorageUseChange {
+  seeded: number;
+  scenario: Scenario;
+  /** Medians. */
+  sql: [number, number];
+  redis: [number, number];
+  /** Least over the repetitions. */
+  sqlMin: [number, number];
+  redisMin: [number, number];
+  /**
+   * The least differs: what the requests send in the steady state changed. When only a
+   * median moved, the clients' or resources' cache (5 s each) was refilled during most
+   * repetitions at one of the levels (a refill only adds), which is not the storage's doing.
+   */
+  changed: boolean;
 }
 
 export interface GrowthResult {
   sizes: number[];
   levels: GrowthLevel[];
+  /** Empty: the storage commands per request are the same at every level. */
+  storageUseChanges?: StorageUseChange[];
   notes: string[];
 }
 
@@ -288,8 +314,101 @@ function renderGrowth(growth: GrowthResult): string {
     const s = growth.levels.flatMap((l) => l.scenarios).find((x) => x.id === id);
     if (s) out.push(`  ${s.title}: ${s.note}`);
   }
+  out.push(...renderStorageUse(growth));
+  for (const level of growth.levels) if (level.plans) out.push(...renderPlans(level.seeded, level.plans));
   for (const note of growth.notes) out.push(`  ${note}`);
   return out.join('\n');
+}
+
+function renderStorageUse(growth: GrowthResult): string[] {
+  const levels = growth.levels.filter((l) => l.roundTrips);
+  if (!levels.length) return [];
+  const repeats = [...new Set(levels.map((l) => l.roundTrips!.repeat))].join('/');
+  const out = [`growth: storage commands per request (or whole sign-in), SQL / Redis, median of ${repeats}, on each level's storage:`];
+  const rows = [['scenario', ...levels.map((l) => `${n(l.seeded)} seeded`)]];
+  for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
+    rows.push([SCENARIOS[scenario], ...levels.map((l) => {
+      const row = l.roundTrips!.rows.find((r) => r.scenario === scenario);
+      return row ? `${row.sql} / ${row.redis}` : '-';
+    })]);
+  }
+  out.push(table(rows, ['l', ...levels.map(() => 'r' as const)]));
+  const changes = growth.storageUseChanges ?? [];
+  const changed = changes.filter((c) => c.changed);
+  out.push(changed.length
+    ? `  commands per request: CHANGED: ${changed.map(describeChange).join('; ')}`
+    : '  commands per request: the same at every level');
+  const refills = changes.filter((c) => !c.changed);
+  if (refills.length) out.push(`  only a median moved (a cache refill in most repetitions; the least is the same): ${refills.map(describeChange).join('; ')}`);
+  return out;
+}
+
+const describeChange = (c: StorageUseChange) =>
+  `${SCENARIOS[c.scenario]} at ${n(c.seeded)}: SQL ${c.sql.join('→')} (least ${c.sqlMin.join('→')}), Redis ${c.redis.join('→')} (least ${c.redisMin.join('→')})`;
+
+/** A plan node in a few characters: `idx accounts_pkey`, `seq known_devices`, `insert audit_log`. */
+function planNode(node: PlanNode): string {
+  const short: Record<string, string> = {
+    'Seq Scan': 'seq', 'Index Scan': 'idx', 'Index Only Scan': 'idx-only', 'Bitmap Index Scan': 'bitmap', Insert: 'insert', Update: 'update', Delete: 'delete',
+  };
+  return `${short[node.node] ?? node.node}${node.wholeIndex ? ' (whole)' : ''} ${node.index ?? node.relation}`;
+}
+
+/**
+ * A statement in about 60 characters that still tells similar ones apart: quotes
+ * dropped; a long SELECT as its computed columns and its outermost FROM … WHERE; a
+ * long INSERT as its table, rows and what follows the values.
+ */
+export function shortStatement(key: string, width = 60): string {
+  const text = key.replaceAll('"', '').trim();
+  const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
+  if (text.length <= width) return text;
+  const from = text.lastIndexOf(' from ');
+  if (/^select /i.test(text) && from > 0) {
+    const computed = [...text.slice(0, from).matchAll(/\) as (\w+)/g)].map((m) => m[1]);
+    return cut(`select …${computed.length ? ` ${computed.join(', ')}` : ''}${text.slice(from)}`);
+  }
+  const insert = /^insert into (\S+) \(.*?\) values /i.exec(text);
+  if (insert) {
+    const rows = text.split('), (').length;
+    const rest = / (on conflict|returning) .*$/i.exec(text)?.[0] ?? '';
+    return cut(`insert into ${insert[1]}${rows > 1 ? ` ×${rows} rows` : ''}${rest}`);
+  }
+  return cut(text);
+}
+
+/** Who sent a statement, in a few characters: the scenarios' short names, `-` for the preparation only (client registration, first sign-ins). */
+const SENT_BY: Record<Scenario, string> = {
+  'client-credentials': 'cc', 'introspection-jwt': 'jwt', 'introspection-opaque': 'opaque', refresh: 'refresh', userinfo: 'userinfo',
+  discovery: 'discovery', jwks: 'jwks', 'password-sign-in': 'pw', 'code-sign-in': 'code',
+};
+
+function renderPlans(seeded: number, plans: LevelPlans): string[] {
+  const out = [
+    `growth: EXPLAIN at ${n(seeded)} seeded of the ${plans.statements.length} statements the requests sent: plan nodes as planned now and with ` +
+      'enable_seqscan = off; shared buffers (hit + read) of one execution of each SELECT; sent by (cc, jwt, opaque, refresh, userinfo, pw, code sign-in; ' +
+      '- preparation only):',
+  ];
+  // The bitmap heap scan under a bitmap index scan names nothing new; repeated nodes (one subquery per column) once, counted.
+  const nodes = (list: PlanNode[]) => {
+    const shown = list.filter((x) => x.node !== 'Bitmap Heap Scan').map(planNode);
+    return [...new Set(shown)].map((x) => (shown.filter((y) => y === x).length > 1 ? `${x} ×${shown.filter((y) => y === x).length}` : x)).join(', ');
+  };
+  const rows = [['statement', 'sent by', 'planned now', 'enable_seqscan = off', 'buffers', 'flag']];
+  const sorted = [...plans.statements].sort((a, b) => shortStatement(a.text).localeCompare(shortStatement(b.text)));
+  for (const s of sorted) {
+    const chosen = nodes(s.chosen);
+    const forced = nodes(s.forced);
+    rows.push([
+      shortStatement(s.text), s.scenarios.map((x) => SENT_BY[x]).join(',') || '-', chosen, forced === chosen ? 'same' : forced,
+      s.buffers ? String(s.buffers.hit + s.buffers.read) : '', s.flags.length ? 'FLAGGED' : '',
+    ]);
+  }
+  out.push(table(rows, ['l', 'l', 'l', 'l', 'r', 'l']));
+  for (const s of plans.statements.filter((x) => x.flags.length)) out.push(`  FLAGGED ${shortStatement(s.text)}: ${s.flags.join('; ')}`);
+  if (plans.queue.length) out.push(`  not explained: ${plans.queue.length} statement(s) of pg-boss's job queue (its own schema; the request hands the job off)`);
+  if (plans.utility.length) out.push(`  not explainable: ${plans.utility.map((t) => shortStatement(t)).join('; ')}`);
+  return out;
 }
 
 const SETUPS: Record<ScaleOutSetup, string> = {
@@ -358,12 +477,47 @@ export function targetsFor(result: Omit<ModeResult, 'targets'>): TargetResult[] 
     }
     targets.push({ target: 'RSS idle < 150 MB', measured: `${n(result.memory.idleMb)} MB`, met: result.memory.idleMb < 150 });
     targets.push({ target: 'later start < 1.5 s', measured: `${n(result.startup.laterMedianMs)} ms`, met: result.startup.laterMedianMs < 1500 });
+    if (result.growth) targets.push(...growthTargets(result.growth));
   } else {
     const mem = result.memory;
     targets.push({ target: 'idle PSS (server + its PostgreSQL) <= 200 MB', measured: `${n(mem.idlePssMb)} MB`, met: mem.idlePssMb <= 200 });
     targets.push({ target: 'PSS under load <= 300 MB', measured: `${n(mem.underLoadPssMb)} MB`, met: mem.underLoadPssMb <= 300 });
     targets.push({ target: 'first start (creates the database) <= 2.5 s', measured: `${n(result.startup.firstMs)} ms`, met: result.startup.firstMs <= 2500 });
     targets.push({ target: 'later start <= 1 s', measured: `${n(result.startup.laterMedianMs)} ms`, met: result.startup.laterMedianMs <= 1000 });
+  }
+  return targets;
+}
+
+/** Issue 15, target 5: plans, storage commands and throughput as the storage grows. */
+function growthTargets(growth: GrowthResult): TargetResult[] {
+  const targets: TargetResult[] = [];
+  const planned = growth.levels.filter((l) => l.plans);
+  if (planned.length) {
+    const flagged = planned.flatMap((l) => l.plans!.statements.filter((s) => s.flags.length).map((s) => `${shortStatement(s.text, 40)} at ${n(l.seeded)}`));
+    const counts = planned.map((l) => `${n(l.seeded)}: ${l.plans!.statements.length}`).join(', ');
+    targets.push({
+      target: 'hot-path statements use index lookups at every level (EXPLAIN with enable_seqscan = off)',
+      measured: flagged.length ? `${flagged.length} flagged: ${flagged.join('; ')}` : `none flagged (statements explained per level: ${counts})`,
+      met: flagged.length === 0,
+    });
+  }
+  if (growth.storageUseChanges) {
+    const changed = growth.storageUseChanges.filter((c) => c.changed);
+    targets.push({
+      target: 'storage commands per request unchanged at every level',
+      measured: changed.length ? changed.map(describeChange).join('; ') : 'the same at every level',
+      met: changed.length === 0,
+    });
+  }
+  const seededScenarios = growth.levels.filter((l) => l.seeded > 0).flatMap((l) => l.scenarios.map((s) => ({ ...s, seeded: l.seeded })));
+  if (seededScenarios.length) {
+    const lowest = seededScenarios.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+    targets.push({
+      target: 'throughput within 20% of the empty run at every level',
+      measured: `lowest ${pct(lowest.ratio)} (${lowest.title} at ${n(lowest.seeded)})`,
+      met: seededScenarios.every((s) => s.ratio >= 0.8),
+      note: 'wall-clock rates on a shared machine; the counts and buffers above are the noise-free measure',
+    });
   }
   return targets;
 }

@@ -3,7 +3,9 @@
 // counting preload (./count-storage.ts) and each scenario is repeated, one
 // request at a time, with the counts read before and after every repetition.
 // Used by bench/roundtrips.ts (the table) and test/storage-budget.test.ts (the
-// budget in bench/storage-budget.ts), in embedded mode (SQL only) or server mode.
+// budget in bench/storage-budget.ts), in embedded mode (SQL only) or server mode,
+// and by the growth part (bench/lib/growth.ts) on its seeded storage, where it also
+// hands each statement's first bound values to bench/lib/plans.ts for EXPLAIN.
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +31,8 @@ interface Counts {
   sql: number;
   redis: number;
   statements: Record<string, number>;
+  /** Uses per statement id (count-storage.ts numbers the statements it samples). */
+  byId: Record<string, number>;
   commands: Record<string, number>;
 }
 
@@ -44,6 +48,9 @@ export interface RoundTripRow {
   /** Means over the repetitions. */
   sqlMean: number;
   redisMean: number;
+  /** Least over the repetitions: the steady state, since a cache refill only adds. */
+  sqlMin: number;
+  redisMin: number;
   /** Per repetition, what was sent (statement text cut at 60 characters, command names), averaged. */
   statements: Record<string, number>;
   commands: Record<string, number>;
@@ -54,6 +61,40 @@ export interface MeasureOptions {
   storage: Record<string, string>;
   /** Repetitions of each scenario (after unmeasured warm-ups). */
   repeat: number;
+  /**
+   * The 5 accounts (k = 0 … 4) that sign in by password, for the tokens and the password
+   * sign-ins; they must exist with PASSWORD. Default: passwordAccount(k), created here, which
+   * needs a storage without them (the growth part's has them, and its seeded accounts).
+   */
+  passwordAccount?: (k: number) => string;
+  /**
+   * The first of the fresh code accounts (codeAccount(n), n = from … from + repeat), created
+   * here: a code sign-in verifies its account's email, so a later count on the same storage
+   * must start past the last one's. Default 0.
+   */
+  codeAccountsFrom?: number;
+}
+
+/** One use of a SQL statement sent on behalf of a request, as bench/lib/count-storage.ts sampled it. */
+export interface StatementSample {
+  /** As sent. */
+  text: string;
+  /** Its name in count-storage.ts: runs of white space as one space (`RoundTripRow.statements` cuts it at 60). */
+  key: string;
+  /** The bound values of its first use, as node-postgres sends them (text). */
+  values: (string | null)[];
+  /** The scenarios whose measured repetitions sent it; none: only the preparation did (client registration, first sign-ins). */
+  scenarios: Scenario[];
+}
+
+/** Every statement the server sampled (its `STORAGE-STATEMENTS` lines), with the scenarios whose measured repetitions sent it (by id). */
+function statementsOf(logFile: string, sentBy: Map<Scenario, Set<string>>): StatementSample[] {
+  const marker = 'STORAGE-STATEMENTS ';
+  const sampled = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith(marker))
+    .flatMap((l) => Object.entries(JSON.parse(l.slice(marker.length)) as Record<string, { id: number; text: string; values: (string | null)[] }>));
+  return sampled.map(([key, { id, text, values }]) => ({
+    text, key, values, scenarios: [...sentBy].filter(([, sent]) => sent.has(String(id))).map(([scenario]) => scenario),
+  }));
 }
 
 const median = (values: number[]) => {
@@ -67,7 +108,12 @@ const median = (values: number[]) => {
 const SETTLE_MS = 100;
 
 export async function measureRoundTrips(options: MeasureOptions): Promise<RoundTripRow[]> {
-  const { repeat } = options;
+  return (await measureStorageUse(options)).rows;
+}
+
+/** The round trips per scenario, and every distinct SQL statement sent on behalf of a request, with a sample of its values. */
+export async function measureStorageUse(options: MeasureOptions): Promise<{ rows: RoundTripRow[]; statements: StatementSample[] }> {
+  const { repeat, passwordAccount: account = passwordAccount, codeAccountsFrom: codeFrom = 0 } = options;
   const sink = await startSmtpSink();
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -76,8 +122,9 @@ export async function measureRoundTrips(options: MeasureOptions): Promise<RoundT
     SMTP_URL: sink.url, TRUST_PROXY: 'true', INITIAL_ACCESS_TOKEN, RESOURCE_SERVERS: JSON.stringify([OPAQUE_RESOURCE]), SHUTDOWN_TIMEOUT: '5',
   };
   const logFile = path.join(os.tmpdir(), `enot-roundtrips-${process.pid}-${port}.log`);
-  // Code accounts 0 (warm-up) to `repeat`: each code sign-in uses a fresh one.
-  await runScript('bench/setup-accounts.ts', ['--password', '5', '--code', String(repeat + 1)], env);
+  // Code accounts from (warm-up) to from + `repeat`: each code sign-in uses a fresh one.
+  const passwords = options.passwordAccount ? '0' : '5';
+  await runScript('bench/setup-accounts.ts', ['--password', passwords, '--code', String(repeat + 1), '--code-from', String(codeFrom)], env);
   const server = await startEnot(env, { logFile, nodeArgs: ['--import', './bench/lib/count-storage.ts'] });
   try {
     const registered = await fetch(`${issuer}/reg`, {
@@ -88,7 +135,7 @@ export async function measureRoundTrips(options: MeasureOptions): Promise<RoundT
     const client = (await registered.json()) as { client_id: string; client_secret: string };
     const target: Target = { origin: issuer, clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT_URI };
     const signIn = (i: number, scope: string, resource?: string) =>
-      enotPasswordSignIn(target, { email: passwordAccount(i % 5), password: PASSWORD, scope, resource });
+      enotPasswordSignIn(target, { email: account(i % 5), password: PASSWORD, scope, resource });
     const jwt = await runFlow(issuer, signIn(0, 'openid api:read', JWT_RESOURCE.identifier));
     const opaque = await runFlow(issuer, signIn(1, 'openid opaque:read', OPAQUE_RESOURCE.identifier));
     const userinfo = await runFlow(issuer, signIn(2, 'openid email'));
@@ -121,6 +168,7 @@ export async function measureRoundTrips(options: MeasureOptions): Promise<RoundT
       });
 
     const rows: RoundTripRow[] = [];
+    const sentBy = new Map<Scenario, Set<string>>();
     // Repetitions 1…repeat are measured after `warmUps` unmeasured ones (0…warmUps-1),
     // which fill the caches and the connection pool as a running server has them.
     const measure = async (scenario: Scenario, run: (i: number) => Promise<unknown>, warmUps = 1) => {
@@ -140,9 +188,10 @@ export async function measureRoundTrips(options: MeasureOptions): Promise<RoundT
         Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (v - (a[k] ?? 0)) / repeat] as const).filter(([, v]) => v > 0));
       const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
       rows.push({
-        scenario, sql: median(sql), redis: median(redis), sqlMean: mean(sql), redisMean: mean(redis),
+        scenario, sql: median(sql), redis: median(redis), sqlMean: mean(sql), redisMean: mean(redis), sqlMin: Math.min(...sql), redisMin: Math.min(...redis),
         statements: per(first.statements, before.statements), commands: per(first.commands, before.commands),
       });
+      sentBy.set(scenario, new Set(Object.keys(per(first.byId, before.byId))));
     };
     await measure('client-credentials', () => post('/token', { grant_type: 'client_credentials', scope: 'api:read', resource: JWT_RESOURCE.identifier }));
     await measure('introspection-jwt', () => post('/token/introspection', { token: jwt.access_token }));
@@ -156,10 +205,14 @@ export async function measureRoundTrips(options: MeasureOptions): Promise<RoundT
     // A returning user: each of the 5 accounts has signed in to this client (consent
     // given, device known) in the warm-up, so every repetition takes the same path.
     await measure('password-sign-in', (i) => runFlow(issuer, signIn(i, 'openid email')), 5);
-    // A first sign-in every time: a fresh account per repetition (its email becomes verified).
-    await measure('code-sign-in', (i) =>
-      runFlow(issuer, enotCodeSignIn(target, { email: codeAccount(i), scope: 'openid email', headers: { 'x-forwarded-for': `10.99.0.${i + 1}` }, codeFor: (m) => sink.take(m) })));
-    return rows;
+    // A first sign-in every time: a fresh account per repetition (its email becomes verified),
+    // from an address of its own (so later counts on the same storage meet no per-IP limit).
+    await measure('code-sign-in', (i) => {
+      const n = codeFrom + i;
+      const address = `10.99.${((n + 1) >> 8) & 255}.${(n + 1) & 255}`;
+      return runFlow(issuer, enotCodeSignIn(target, { email: codeAccount(n), scope: 'openid email', headers: { 'x-forwarded-for': address }, codeFor: (m) => sink.take(m) }));
+    });
+    return { rows, statements: statementsOf(logFile, sentBy) };
   } finally {
     await server.stop();
     await sink.close();
