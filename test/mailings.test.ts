@@ -64,6 +64,7 @@ test.serial('a mailing reaches every confirmed, subscribed account once, paced, 
   const started = Date.now();
   const start = await api.call(t, 'post', `/mailings/${id}/start`, { token });
   t.is(start.status, 200);
+  t.is(start.body.status, 'running');
   t.is((await api.call(t, 'post', `/mailings/${id}/start`, { token })).status, 409, 'started once');
 
   let progress;
@@ -73,7 +74,9 @@ test.serial('a mailing reaches every confirmed, subscribed account once, paced, 
   } while (progress.sent + progress.failed < RECIPIENTS && Date.now() - started < 60_000);
   const elapsed = Date.now() - started;
   await sleep(2_000);
-  t.deepEqual((await api.call(t, 'get', `/mailings/${id}`, { token })).body.progress, { queued: 0, sending: 0, sent: RECIPIENTS, failed: 0, skipped: 2 });
+  const done = (await api.call(t, 'get', `/mailings/${id}`, { token })).body;
+  t.deepEqual(done.progress, { queued: 0, sending: 0, sent: RECIPIENTS, failed: 0, skipped: 2 });
+  t.is(done.status, 'finished', 'every recipient sent or skipped');
 
   const mailing = smtp.messages.filter((m) => m.subject.startsWith('News for'));
   const byId = new Map<string, number>();

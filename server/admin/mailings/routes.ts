@@ -17,7 +17,7 @@ import { page, paging, timestamp, uuidParams } from '../schemas.ts';
 const mailingSchema = z.object({
   id: z.string(),
   name: z.string(),
-  status: z.enum(['draft', 'running', 'paused', 'cancelled']),
+  status: z.enum(['draft', 'running', 'paused', 'cancelled', 'finished']).describe('finished: started, and every recipient is sent, failed or skipped'),
   created_at: timestamp,
   started_at: timestamp.nullable(),
   progress: z.object({ queued: z.number(), sending: z.number(), sent: z.number(), failed: z.number(), skipped: z.number() }),
@@ -36,9 +36,12 @@ export function mailingRoutes(deps: { db: Knex; jobs: JobQueue }): AnyRoute[] {
   async function view(id: string): Promise<z.input<typeof mailingSchema>> {
     const row = await findMailing(db, id);
     if (!row) throw new NotFound('no mailing has this id');
+    const progress = await mailingProgress(db, id);
+    // Nothing left to send: the stored status stays `running` (a job is not told it was the last).
+    const finished = row.status === 'running' && progress.queued + progress.sending === 0;
     return {
-      id: row.id, name: row.name, status: row.status, created_at: new Date(row.created_at).toISOString(),
-      started_at: row.started_at ? new Date(row.started_at).toISOString() : null, progress: await mailingProgress(db, id),
+      id: row.id, name: row.name, status: finished ? 'finished' : row.status, created_at: new Date(row.created_at).toISOString(),
+      started_at: row.started_at ? new Date(row.started_at).toISOString() : null, progress,
     };
   }
   const action = (verb: 'start' | 'pause' | 'resume' | 'cancel', summary: string, allowed: string[], run: (id: string) => Promise<void>) =>
