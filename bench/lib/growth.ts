@@ -162,7 +162,7 @@ export async function runGrowth(deps: PartDeps, sizes: number[]): Promise<Growth
     levels,
     storageUseChanges: storageUseChanges(levels),
     notes: [
-      'seeded per account: the account (PostgreSQL; a role on every tenth), and in Redis through adapters/redis.ts a session, a grant, ' +
+      'seeded per account: the account (PostgreSQL; a role on every tenth; the consent to the benchmark\'s client its own accounts gave, so a seeded sign-in is a returning one as theirs are), and in Redis through adapters/redis.ts a session, a grant, ' +
         'an opaque access token, a refresh token and their index keys (7 keys); all accounts share one Argon2id hash of the benchmark password',
       'seeded sessions, grants and refresh tokens live 2 hours, so a run killed before its clean-up leaves nothing for long; the clean-up removes them with the run\'s Redis prefix',
       'commands per request: bench/lib/roundtrips.ts on each level\'s storage after its throughput (a second server with the counting preload; ' +
