@@ -49,8 +49,13 @@ async function codeSent(email: string) {
   const started = await beginAuthorization(rp, 'openid');
   const form = readForm(started.page, /\/code$/);
   const codePage = await started.browser.submit(form.action, { ...form.hidden, identifier: email }, REDIRECT_URI);
-  const code = /\b(\d{6})\b/.exec((await smtp.nextMessageTo(email, 10_000)).text ?? '')![1]!;
-  return { started, codePage, code };
+  // The block's security notice goes to the same address, from the job queue, at a time of its
+  // own: it may come before this code. Notices never carry a code (issue 13), so the code's
+  // mail is the next one to the address that has one.
+  for (;;) {
+    const code = /\b(\d{6})\b/.exec((await smtp.nextMessageTo(email, 10_000)).text ?? '')?.[1];
+    if (code) return { started, codePage, code };
+  }
 }
 
 test.serial('code: a code sent before the block does not sign the person in, nor does a new one', async (t) => {
