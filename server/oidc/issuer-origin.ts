@@ -39,8 +39,9 @@ function inheritedGetter(object: object, name: string): (this: unknown) => unkno
 /** Makes `request` (the app's request prototype, app.request) answer from ISSUER for marked requests; returns the marking middleware. */
 export function issuerOrigin(request: RequestPrototype, issuer: string): Koa.Middleware {
   const { protocol, host, hostname, origin } = new URL(issuer);
+  const scheme = protocol.slice(0, -1);
   const views: Record<string, (request: Marked) => string> = {
-    protocol: () => protocol.slice(0, -1),
+    protocol: () => scheme,
     host: () => host,
     hostname: () => hostname,
     // The path and query as sent (an absolute-form target keeps only its path and query).
