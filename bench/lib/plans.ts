@@ -18,6 +18,7 @@
 // listed apart, not explained.
 import pg from 'pg';
 import { jobsSchema } from '../../server/jobs/queue.ts';
+import { startupOptions } from '../../server/db/connect.ts';
 import type { Scenario, StatementSample } from './roundtrips.ts';
 
 /** Tables whose size follows the number of accounts (oidc_models: tokens and sessions in embedded-like storage). */
@@ -118,7 +119,7 @@ export interface ExplainOptions {
 export async function explainStatements(options: ExplainOptions): Promise<LevelPlans> {
   const queueSchema = `${jobsSchema(options.schema)}.`;
   const result: LevelPlans = { statements: [], queue: [], utility: [] };
-  const client = new pg.Client({ connectionString: options.databaseUrl, options: `-c search_path="${options.schema}"` });
+  const client = new pg.Client({ connectionString: options.databaseUrl, options: startupOptions(options.schema) });
   await client.connect();
   try {
     const explain = async (what: string, sample: StatementSample) =>

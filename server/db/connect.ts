@@ -112,7 +112,7 @@ export const DEFAULT_POOL_MAX = 10;
  * unless told to drop it (ignore_startup_parameters), and then the role's own
  * search_path applies, which sessionCheck() verifies.
  */
-function startupOptions(schema: string): string {
+export function startupOptions(schema: string): string {
   return `-c search_path="${schema.replaceAll('"', '""')}"`;
 }
 
